@@ -1,0 +1,174 @@
+"""The one place where seconds, sample counts and frame counts meet.
+
+Every other module converts time through these functions, so a cut, a
+supervision and a feature matrix that describe the same span always agree on
+its length.  The rules:
+
+* Seconds -> samples rounds half up, after first rounding the product to 8
+  decimals (so ``0.1 * 16000`` is 1600, not 1599.9999999999998 -> 1599).
+* Samples -> seconds is a plain division; converting back gives the same
+  sample count for every rate up to at least 10 MHz.
+* Frames follow lhotse's convention for the frame count of a duration
+  (``(num_samples + hop // 2) // hop``, i.e. Kaldi's ``snip_edges=False``)
+  and Kaldi's formulas for both ``snip_edges`` settings of a signal.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Iterable
+
+Seconds = float
+
+#: Tolerance used when comparing two durations (half a sample at 16 kHz is 3e-5).
+DURATION_TOLERANCE = 1e-3
+
+
+def _round_half_up(value: float) -> int:
+    return int(Decimal(repr(round(value, 8))).quantize(0, rounding=ROUND_HALF_UP))
+
+
+def compute_num_samples(duration: Seconds, sampling_rate: int | float) -> int:
+    """Number of samples that ``duration`` seconds span at ``sampling_rate``.
+
+    >>> compute_num_samples(0.1, 16000)
+    1600
+    >>> compute_num_samples(1.5396, 22050)
+    33948
+    """
+    return _round_half_up(duration * sampling_rate)
+
+
+def samples_to_seconds(num_samples: int, sampling_rate: int | float) -> Seconds:
+    """Duration in seconds of ``num_samples`` samples.
+
+    >>> samples_to_seconds(33949, 22050)
+    1.5396371882086168
+    """
+    return num_samples / sampling_rate
+
+
+def seconds_to_samples(duration: Seconds, sampling_rate: int | float) -> int:
+    """Alias of :func:`compute_num_samples`, named for symmetry."""
+    return compute_num_samples(duration, sampling_rate)
+
+
+def snap_to_samples(duration: Seconds, sampling_rate: int | float) -> Seconds:
+    """The duration that an exact number of samples at ``sampling_rate`` spans."""
+    return samples_to_seconds(compute_num_samples(duration, sampling_rate), sampling_rate)
+
+
+def compute_num_frames(duration: Seconds, frame_shift: Seconds, sampling_rate: int) -> int:
+    """Number of feature frames for ``duration`` seconds (lhotse's convention).
+
+    The duration is first converted to samples and the hop to samples, then
+    ``(num_samples + hop // 2) // hop``: Kaldi's count for ``snip_edges=False``.
+
+    >>> compute_num_frames(1.0, 0.01, 16000)
+    100
+    >>> compute_num_frames(1.2290625, 0.01, 16000)
+    123
+    """
+    num_samples = compute_num_samples(duration, sampling_rate)
+    return compute_num_frames_from_samples(num_samples, frame_shift, sampling_rate)
+
+
+def compute_num_frames_from_samples(
+    num_samples: int, frame_shift: Seconds, sampling_rate: int
+) -> int:
+    """Frame count (``snip_edges=False`` convention) of a signal of ``num_samples``."""
+    hop = compute_num_samples(frame_shift, sampling_rate)
+    return int((num_samples + hop // 2) // hop)
+
+
+def seconds_to_frames(time: Seconds, frame_shift: Seconds, round_fn=round) -> int:
+    """Index of the frame that contains ``time`` (rounded with ``round_fn``).
+
+    Used to slice stored feature matrices: ``frames[seconds_to_frames(start):...]``.
+
+    >>> seconds_to_frames(0.0349, 0.01)
+    3
+    """
+    return int(round_fn(round(time / frame_shift, 8)))
+
+
+def frames_to_seconds(num_frames: int, frame_shift: Seconds) -> Seconds:
+    """Duration covered by ``num_frames`` frames at ``frame_shift``."""
+    return round(num_frames * frame_shift, 8)
+
+
+def kaldi_num_frames(
+    num_samples: int, window_length: int, window_shift: int, snip_edges: bool
+) -> int:
+    """Kaldi's ``NumFrames``: frames a signal of ``num_samples`` yields.
+
+    With ``snip_edges=True`` only frames that fit entirely are kept;
+    otherwise the count is ``(num_samples + shift // 2) // shift``.
+
+    >>> kaldi_num_frames(16000, 400, 160, snip_edges=True)
+    98
+    >>> kaldi_num_frames(16000, 400, 160, snip_edges=False)
+    100
+    """
+    if snip_edges:
+        if num_samples < window_length:
+            return 0
+        return 1 + (num_samples - window_length) // window_shift
+    return (num_samples + window_shift // 2) // window_shift
+
+
+def perturb_num_samples(num_samples: int, factor: float) -> int:
+    """Sample count after speed or tempo perturbation by ``factor`` (half up).
+
+    >>> perturb_num_samples(16251, 1.1)
+    14774
+    """
+    return _round_half_up(num_samples / factor)
+
+
+def resampled_num_samples(num_samples: int, old_rate: int, new_rate: int) -> int:
+    """Sample count after resampling from ``old_rate`` to ``new_rate`` (ceil).
+
+    Resampling keeps every input sample's time span, so a partial output
+    sample at the end is kept: ``ceil(num_samples * new_rate / old_rate)``.
+
+    >>> resampled_num_samples(32447, 16000, 8000)
+    16224
+    """
+    return math.ceil(num_samples * new_rate / old_rate)
+
+
+def speed_sampling_rate(sampling_rate: int, factor: float) -> int:
+    """The rate the signal is treated as having for speed perturbation."""
+    return _round_half_up(sampling_rate * factor)
+
+
+def add_durations(*durations: Seconds, sampling_rate: int) -> Seconds:
+    """Sum durations exactly by summing their sample counts.
+
+    >>> add_durations(0.1, 0.2, sampling_rate=16000)
+    0.3
+    """
+    total = sum(compute_num_samples(d, sampling_rate) for d in durations)
+    return samples_to_seconds(total, sampling_rate)
+
+
+def duration_sum(durations: Iterable[Seconds], sampling_rate: int) -> Seconds:
+    """:func:`add_durations` over an iterable."""
+    return add_durations(*durations, sampling_rate=sampling_rate)
+
+
+def time_diff_samples(end: Seconds, start: Seconds, sampling_rate: int) -> int:
+    """Samples between two time points, computed without float drift."""
+    return compute_num_samples(end, sampling_rate) - compute_num_samples(start, sampling_rate)
+
+
+def overlaps(start_a: Seconds, end_a: Seconds, start_b: Seconds, end_b: Seconds) -> bool:
+    """Whether two half-open intervals ``[start, end)`` overlap."""
+    return start_a < end_b and start_b < end_a
+
+
+def round_time(value: Seconds, ndigits: int = 8) -> Seconds:
+    """Round a time in seconds to suppress float noise before storing it."""
+    return round(value, ndigits)
