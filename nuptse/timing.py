@@ -16,8 +16,8 @@ its length.  The rules:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable
 
 Seconds = float
 

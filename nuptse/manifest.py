@@ -1,0 +1,627 @@
+"""The one collection class behind every manifest set.
+
+``SupervisionSet``, ``RecordingSet``, ``FeatureSet`` and ``CutSet`` are all
+:class:`ManifestSet` subclasses that only name their item type and add their
+own domain methods.  A set is either *eager* (an insertion-ordered dict from
+id to item) or *lazy* (an iterator graph from :mod:`nuptse.lazy`, typically
+over a JSON-lines file); every method here works on both and keeps the
+laziness of its input.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import random
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar, Generic, TypeVar
+
+from nuptse.lazy import (
+    LazyChain,
+    LazyDeserializer,
+    LazyFilter,
+    LazyInfiniteMux,
+    LazyJsonlIterator,
+    LazyMapper,
+    LazyMux,
+    LazyNode,
+    LazyRepeater,
+    LazyShuffler,
+    LazySlicer,
+    Seed,
+)
+from nuptse.serialization import (
+    ManifestParseError,
+    Pathlike,
+    TruncatedManifestError,
+    UnsupportedFormatError,
+    WrongManifestTypeError,
+    _local,
+    detect_format,
+    dumps_line,
+    exists,
+    is_url,
+    iter_jsonl,
+    load_dicts,
+    open_best,
+    save_dicts,
+)
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+S = TypeVar("S", bound="ManifestSet")
+
+#: Every concrete manifest set class, in definition order (used by load_manifest).
+_MANIFEST_TYPES: list[type[ManifestSet]] = []
+#: Modules that define the built-in manifest types; imported on demand so that
+#: ``load_manifest`` can recognise every type without importing them eagerly.
+_BUILTIN_MODULES = ("nuptse.supervision", "nuptse.audio", "nuptse.features.base", "nuptse.cut")
+
+
+class DuplicateIdError(ValueError):
+    """Two items of one manifest set share an id."""
+
+
+class ManifestSet(Generic[T]):
+    """An eager or lazy collection of manifest items indexed by their ``id``.
+
+    Subclasses set :attr:`item_type` (a class with ``id``, ``to_dict`` and
+    ``from_dict``) and may override :meth:`accepts_dict` so that
+    :func:`load_manifest` can recognise their files.
+    """
+
+    item_type: ClassVar[type] = object
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.item_type is not object:
+            _MANIFEST_TYPES.append(cls)
+
+    def __init__(self, items: dict[str, T] | Iterable[T] | None = None):
+        if items is None:
+            self._items: dict[str, T] | LazyNode = {}
+        elif isinstance(items, (dict, LazyNode)):
+            self._items = items
+        elif isinstance(items, ManifestSet):
+            self._items = items._items
+        else:
+            self._items = _index_by_id(items)
+
+    # --- recognising item dicts ---------------------------------------------------
+
+    @classmethod
+    def accepts_dict(cls, data: dict) -> bool:
+        """Whether a serialized item looks like one of this set's items."""
+        return False
+
+    # --- basic container protocol -------------------------------------------------
+
+    @property
+    def data(self) -> dict[str, T] | Iterable[T]:
+        """The underlying dict (eager) or lazy iterable."""
+        return self._items
+
+    @property
+    def is_lazy(self) -> bool:
+        """Whether items are read on the fly instead of held in memory."""
+        return not isinstance(self._items, dict)
+
+    @property
+    def ids(self) -> Iterable[str]:
+        if isinstance(self._items, dict):
+            return self._items.keys()
+        return (item.id for item in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[T]:
+        if isinstance(self._items, dict):
+            return iter(self._items.values())
+        return iter(self._items)
+
+    def __contains__(self, item: str | Any) -> bool:
+        key = item if isinstance(item, str) else item.id
+        if isinstance(self._items, dict):
+            return key in self._items
+        return any(i.id == key for i in self._items)
+
+    def __getitem__(self, key: str) -> T:
+        if isinstance(self._items, dict):
+            try:
+                return self._items[key]
+            except KeyError:
+                raise KeyError(f"no item with id {key!r} in this {type(self).__name__}") from None
+        for item in self._items:
+            if item.id == key:
+                return item
+        raise KeyError(f"no item with id {key!r} in this lazy {type(self).__name__}")
+
+    def __add__(self: S, other: S) -> S:
+        if self.is_lazy or other.is_lazy:
+            return type(self)(LazyChain(self, other))
+        merged = dict(self._items)
+        for k, v in other._items.items():
+            if k in merged:
+                raise DuplicateIdError(
+                    f"id {k!r} occurs in both {type(self).__name__}s being added"
+                )
+            merged[k] = v
+        return type(self)(merged)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ManifestSet) or type(self) is not type(other):
+            return NotImplemented
+        return list(self) == list(other)
+
+    def __repr__(self) -> str:
+        if self.is_lazy:
+            return f"{type(self).__name__}(lazy={type(self._items).__name__})"
+        return f"{type(self).__name__}(len={len(self)})"
+
+    # --- construction and conversion ------------------------------------------------
+
+    @classmethod
+    def from_items(cls: type[S], items: Iterable[T]) -> S:
+        """An eager set of ``items`` (a lazy node stays lazy)."""
+        return cls(items)
+
+    @classmethod
+    def from_dicts(cls: type[S], data: Iterable[dict]) -> S:
+        return cls(_deserialize(cls, data, source=None))
+
+    def to_dicts(self) -> Iterable[dict]:
+        return (item.to_dict() for item in self)
+
+    def to_eager(self: S) -> S:
+        """Read every item into memory; a no-op for an eager set."""
+        if not self.is_lazy:
+            return self
+        return type(self)(_index_by_id(self._items))
+
+    # --- files --------------------------------------------------------------------
+
+    @classmethod
+    def from_file(cls: type[S], path: Pathlike) -> S:
+        """Load eagerly from ``.json``, ``.jsonl`` or ``.yaml`` (optionally ``.gz``)."""
+        return cls(_deserialize(cls, load_dicts(path), source=path))
+
+    def to_file(self, path: Pathlike) -> None:
+        """Save in the format the extension names, atomically."""
+        save_dicts(self.to_dicts(), path)
+
+    @classmethod
+    def from_json(cls: type[S], path: Pathlike) -> S:
+        return cls.from_file(_require(path, "json"))
+
+    def to_json(self, path: Pathlike) -> None:
+        self.to_file(_require(path, "json"))
+
+    @classmethod
+    def from_jsonl(cls: type[S], path: Pathlike) -> S:
+        return cls.from_file(_require(path, "jsonl"))
+
+    def to_jsonl(self, path: Pathlike) -> None:
+        self.to_file(_require(path, "jsonl"))
+
+    @classmethod
+    def from_yaml(cls: type[S], path: Pathlike) -> S:
+        return cls.from_file(_require(path, "yaml"))
+
+    def to_yaml(self, path: Pathlike) -> None:
+        self.to_file(_require(path, "yaml"))
+
+    @classmethod
+    def from_jsonl_lazy(cls: type[S], path: Pathlike) -> S:
+        """Open a JSON-lines manifest for sequential reading without loading it."""
+        _require(path, "jsonl")
+        first = next(iter(iter_jsonl(path)), None)
+        if first is not None and not cls.accepts_dict(first) and _MANIFEST_TYPES:
+            _check_type(cls, first, path, 1)
+        return cls(LazyDeserializer(LazyJsonlIterator(path), cls.item_type))
+
+    @classmethod
+    def open_writer(cls, path: Pathlike | None, overwrite: bool = True):
+        """A writer that appends items one by one (see :class:`SequentialJsonlWriter`).
+
+        ``path=None`` gives an :class:`InMemoryWriter` with the same API.
+        """
+        if path is None:
+            return InMemoryWriter(cls)
+        return SequentialJsonlWriter(path, overwrite=overwrite, manifest_cls=cls)
+
+    # --- selection and transformation ---------------------------------------------
+
+    def filter(self: S, predicate: Callable[[T], bool]) -> S:
+        """Items for which ``predicate`` is true (lazily for a lazy set)."""
+        if self.is_lazy:
+            return type(self)(LazyFilter(self._items, predicate))
+        return type(self)({k: v for k, v in self._items.items() if predicate(v)})
+
+    def map(self: S, transform_fn: Callable[[T], T]) -> S:
+        """Apply ``transform_fn`` to every item (lazily for a lazy set)."""
+        if self.is_lazy:
+            return type(self)(LazyMapper(self._items, transform_fn))
+        return type(self)(_index_by_id(transform_fn(v) for v in self._items.values()))
+
+    def subset(self: S, first: int | None = None, last: int | None = None) -> S:
+        """The first or the last N items (exactly one of the two)."""
+        if (first is None) == (last is None):
+            raise ValueError("subset() takes exactly one of 'first' or 'last'")
+        n = first if first is not None else last
+        if n < 0:
+            raise ValueError(f"subset size must be >= 0, got {n}")
+        if first is not None:
+            if self.is_lazy:
+                return type(self)(LazySlicer(self._items, 0, first))
+            return type(self)(_take(self._items.items(), first))
+        if self.is_lazy:
+            return type(self)(_index_by_id(deque(self._items, maxlen=last)))
+        keys = list(self._items)[len(self._items) - min(last, len(self._items)) :]
+        return type(self)({k: self._items[k] for k in keys})
+
+    def split(self: S, num_splits: int, shuffle: bool = False, drop_last: bool = False) -> list[S]:
+        """Split into ``num_splits`` eager pieces of (nearly) equal size."""
+        items = list(self)
+        if shuffle:
+            random.shuffle(items)
+        return [type(self)(part) for part in split_sequence(items, num_splits, drop_last)]
+
+    def split_lazy(self: S, output_dir: Pathlike, chunk_size: int, prefix: str = "") -> list[S]:
+        """Write ``{output_dir}/{prefix}.{idx:08d}.jsonl.gz`` chunks and open them lazily."""
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+        output_dir = Path(output_dir)
+        output_dir.mkdir(parents=True, exist_ok=True)
+        stem = f"{prefix}." if prefix else ""
+        paths: list[Path] = []
+        writer = None
+        for idx, item in enumerate(self):
+            if idx % chunk_size == 0:
+                if writer is not None:
+                    writer.close()
+                paths.append(output_dir / f"{stem}{len(paths):08d}.jsonl.gz")
+                writer = type(self).open_writer(paths[-1])
+            writer.write(item)
+        if writer is not None:
+            writer.close()
+        return [type(self).from_jsonl_lazy(p) for p in paths]
+
+    def shuffle(self: S, rng: random.Random | None = None, buffer_size: int = 10000) -> S:
+        """A shuffled copy: a full permutation (eager) or buffered shuffle (lazy)."""
+        rng = rng if rng is not None else random
+        if self.is_lazy:
+            return type(self)(LazyShuffler(self._items, buffer_size, seed=rng.getrandbits(63)))
+        keys = list(self._items)
+        rng.shuffle(keys)
+        return type(self)({k: self._items[k] for k in keys})
+
+    def repeat(self: S, times: int | None = None, preserve_id: bool = False) -> S:
+        """Iterate ``times`` times (forever by default); ids get ``_repeat{n}`` unless preserved."""
+        return type(self)(LazyRepeater(self, times=times, preserve_id=preserve_id))
+
+    @classmethod
+    def mux(
+        cls: type[S],
+        *manifests: ManifestSet,
+        stop_early: bool = False,
+        weights: list[float] | None = None,
+        seed: Seed = 0,
+        max_open_streams: int | None = None,
+    ) -> S:
+        """Interleave manifests at random (by ``weights``), each item once.
+
+        With ``max_open_streams`` this is :meth:`infinite_mux` instead.
+        """
+        if max_open_streams is not None:
+            return cls.infinite_mux(
+                *manifests, weights=weights, seed=seed, max_open_streams=max_open_streams
+            )
+        sources = list(manifests)
+        return cls(LazyMux(*sources, weights=weights, seed=seed, stop_early=stop_early))
+
+    @classmethod
+    def infinite_mux(
+        cls: type[S],
+        *manifests: ManifestSet,
+        weights: list[float] | None = None,
+        seed: Seed = 0,
+        max_open_streams: int | None = None,
+    ) -> S:
+        """Endless interleaving with at most ``max_open_streams`` sources open at once."""
+        sources = list(manifests)
+        return cls(
+            LazyInfiniteMux(*sources, weights=weights, seed=seed, max_open_streams=max_open_streams)
+        )
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def _index_by_id(items: Iterable) -> dict:
+    out: dict = {}
+    for item in items:
+        key = item.id
+        if key in out:
+            raise DuplicateIdError(f"duplicate id {key!r} in manifest items")
+        out[key] = item
+    return out
+
+
+def _take(pairs: Iterable, n: int) -> dict:
+    out = {}
+    for i, (k, v) in enumerate(pairs):
+        if i >= n:
+            break
+        out[k] = v
+    return out
+
+
+def _require(path: Pathlike, fmt: str) -> Pathlike:
+    actual, _ = detect_format(path)
+    if actual != fmt:
+        raise UnsupportedFormatError(f"{path}: expected a .{fmt} or .{fmt}.gz file")
+    return path
+
+
+def _check_type(cls: type[ManifestSet], first: dict, path: Any, line: int) -> None:
+    """Raise WrongManifestTypeError if ``first`` is another known manifest type."""
+    if cls.accepts_dict(first):
+        return
+    other = _detect_type(first)
+    found = other.item_type.__name__ if other is not None else "an unknown item"
+    raise WrongManifestTypeError(
+        f"{path}, line {line}: expected {cls.item_type.__name__} items for "
+        f"{cls.__name__}, found {found}"
+    )
+
+
+def _deserialize(cls: type[ManifestSet], dicts: Iterable[dict], source: Any) -> dict:
+    """Build an id->item dict from serialized items, naming the line at fault."""
+    from_dict = cls.item_type.from_dict
+    out: dict = {}
+    line = 0
+    try:
+        for line, d in enumerate(dicts, start=1):
+            item = from_dict(d)
+            key = item.id
+            if key in out:
+                raise DuplicateIdError(f"{source or 'input'}, line {line}: duplicate id {key!r}")
+            out[key] = item
+    except (KeyError, TypeError, AttributeError, ValueError) as e:
+        if isinstance(e, (DuplicateIdError, ManifestParseError, TruncatedManifestError)):
+            raise
+        bad = d if isinstance(d, dict) else {}
+        if isinstance(d, dict) and not cls.accepts_dict(d):
+            _check_type(cls, bad, source or "input", line)
+        raise WrongManifestTypeError(
+            f"{source or 'input'}, line {line}: not a valid {cls.item_type.__name__} "
+            f"({type(e).__name__}: {e})"
+        ) from None
+    return out
+
+
+def split_sequence(seq: list, num_splits: int, drop_last: bool = False) -> list[list]:
+    """Split a list into ``num_splits`` contiguous parts whose sizes differ by at most 1.
+
+    With ``drop_last`` every part has ``len(seq) // num_splits`` items.
+
+    >>> split_sequence([1, 2, 3, 4, 5], 2)
+    [[1, 2, 3], [4, 5]]
+    >>> split_sequence([1, 2, 3, 4, 5], 2, drop_last=True)
+    [[1, 2], [3, 4]]
+    """
+    if num_splits < 1:
+        raise ValueError(f"num_splits must be >= 1, got {num_splits}")
+    if num_splits > len(seq):
+        raise ValueError(f"cannot split {len(seq)} items into {num_splits} non-empty parts")
+    base, extra = divmod(len(seq), num_splits)
+    parts, pos = [], 0
+    for i in range(num_splits):
+        size = base if drop_last else base + (1 if i < extra else 0)
+        parts.append(seq[pos : pos + size])
+        pos += size
+    return parts
+
+
+def _ensure_builtin_types() -> None:
+    for mod in _BUILTIN_MODULES:
+        try:
+            importlib.import_module(mod)
+        except ImportError:  # a layer that is not installed or not built yet
+            pass
+
+
+def _detect_type(first: dict) -> type[ManifestSet] | None:
+    _ensure_builtin_types()
+    for cls in _MANIFEST_TYPES:
+        if cls.accepts_dict(first):
+            return cls
+    return None
+
+
+def load_manifest(path: Pathlike, manifest_cls: type[S] | None = None) -> S:
+    """Load any manifest file eagerly, recognising its type from the first item."""
+    dicts = iter(load_dicts(path))
+    first = next(dicts, None)
+    if first is None:
+        if manifest_cls is None:
+            raise ValueError(f"{path}: the manifest is empty, so its type is unknown")
+        return manifest_cls()
+    cls = manifest_cls or _detect_type(first)
+    if cls is None:
+        raise WrongManifestTypeError(f"{path}, line 1: not an item of any known manifest type")
+    _check_type(cls, first, path, 1)
+    return cls(_deserialize(cls, _prepend(first, dicts), source=path))
+
+
+def load_manifest_lazy(path: Pathlike, manifest_cls: type[S] | None = None) -> S:
+    """Open a JSON-lines manifest lazily, recognising its type from the first item."""
+    first = next(iter(iter_jsonl(_require(path, "jsonl"))), None)
+    if first is None:
+        if manifest_cls is None:
+            raise ValueError(f"{path}: the manifest is empty, so its type is unknown")
+        return manifest_cls.from_jsonl_lazy(path)
+    cls = manifest_cls or _detect_type(first)
+    if cls is None:
+        raise WrongManifestTypeError(f"{path}, line 1: not an item of any known manifest type")
+    return cls.from_jsonl_lazy(path)
+
+
+def _prepend(first, rest):
+    yield first
+    yield from rest
+
+
+# --- writers --------------------------------------------------------------------------
+
+
+class SequentialJsonlWriter:
+    """Writes manifest items one at a time to ``.jsonl`` / ``.jsonl.gz``.
+
+    While open, data goes to ``<path>.partial``; :meth:`close` renames it onto
+    ``path``, so a crash never leaves a file at ``path`` that looks complete.
+    With ``overwrite=False`` the writer resumes: it reads the items already
+    written (in ``<path>.partial`` or ``path``), drops a last line that a crash
+    cut off (with a warning), and skips items whose id was written before.
+    Leaving a ``with`` block through an exception keeps the partial file so the
+    next run resumes from it.
+    """
+
+    def __init__(self, path: Pathlike, overwrite: bool = True, manifest_cls=None):
+        fmt, gz = detect_format(path)
+        if fmt != "jsonl":
+            raise UnsupportedFormatError(f"{path}: a sequential writer writes .jsonl or .jsonl.gz")
+        self.path = path
+        self.manifest_cls = manifest_cls
+        self.gz = gz
+        self.ignore_ids: set[str] = set()
+        self._url = is_url(path)
+        self.partial = path if self._url else _local(path) + ".partial"
+        existing: list[bytes] = []
+        if not overwrite:
+            existing = self._recover()
+        if self._url:
+            self.file = open_best(path, "wb")
+        else:
+            Path(self.partial).parent.mkdir(parents=True, exist_ok=True)
+            self.file = open_best(self.partial, "wb", gz=self.gz)
+        for line in existing:
+            self.file.write(line)
+        self.file.flush()
+
+    def _recover(self) -> list[bytes]:
+        """Lines already written by an earlier run, minus a cut-off last line."""
+        source = None
+        if not self._url and os.path.exists(self.partial):
+            source = self.partial
+        elif exists(self.path):
+            source = self.path
+        if source is None:
+            return []
+        lines: list[bytes] = []
+        try:
+            with open_best(source, "rb", gz=self.gz) as f:
+                for line in f:
+                    lines.append(line)
+        except (EOFError, OSError) as e:
+            logger.warning(
+                "%s: the gzip stream was cut off (%s); keeping complete lines", source, e
+            )
+        good: list[bytes] = []
+        import orjson
+
+        for n, line in enumerate(lines, start=1):
+            try:
+                item = orjson.loads(line)
+                if not line.endswith(b"\n"):
+                    line += b"\n"
+            except orjson.JSONDecodeError:
+                if n == len(lines):
+                    logger.warning(
+                        "%s: dropped line %d, which a crash cut off; it will be rewritten",
+                        source,
+                        n,
+                    )
+                    break
+                raise ManifestParseError(source, n, "invalid JSON in a manifest being resumed")
+            self.ignore_ids.add(item["id"])
+            good.append(line)
+        return good
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+        else:
+            self.file.close()  # keep the .partial file for resuming
+
+    def contains(self, item_id: str | Any) -> bool:
+        """Whether an item with this id was already written."""
+        return (item_id if isinstance(item_id, str) else item_id.id) in self.ignore_ids
+
+    __contains__ = contains
+
+    def write(self, manifest: Any, flush: bool = False) -> None:
+        """Append one item (skipped if its id was written before)."""
+        key = manifest.id
+        if key in self.ignore_ids:
+            return
+        self.file.write(dumps_line(manifest.to_dict()))
+        self.ignore_ids.add(key)
+        if flush:
+            self.file.flush()
+
+    def close(self) -> None:
+        if self.file.closed:
+            return
+        self.file.close()
+        if not self._url:
+            os.replace(self.partial, _local(self.path))
+
+    def open_manifest(self):
+        """The written manifest, opened lazily (closes the writer first)."""
+        self.close()
+        if self.manifest_cls is None:
+            return load_manifest_lazy(self.path)
+        return self.manifest_cls.from_jsonl_lazy(self.path)
+
+
+class InMemoryWriter:
+    """The :class:`SequentialJsonlWriter` API, keeping items in memory."""
+
+    def __init__(self, manifest_cls=None):
+        self.manifest_cls = manifest_cls
+        self.items: list = []
+        self.ignore_ids: set[str] = set()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+    def contains(self, item_id) -> bool:
+        return (item_id if isinstance(item_id, str) else item_id.id) in self.ignore_ids
+
+    __contains__ = contains
+
+    def write(self, manifest: Any, flush: bool = False) -> None:
+        if manifest.id in self.ignore_ids:
+            return
+        self.items.append(manifest)
+        self.ignore_ids.add(manifest.id)
+
+    def close(self) -> None:
+        pass
+
+    def open_manifest(self):
+        if self.manifest_cls is None:
+            raise TypeError("an InMemoryWriter without a manifest class cannot build a set")
+        return self.manifest_cls.from_items(self.items)

@@ -1,0 +1,319 @@
+"""Reading and writing manifest files: JSON, JSON lines and YAML, optionally gzipped.
+
+The format is chosen from the extension (``.json``, ``.jsonl``, ``.yaml``, each
+optionally followed by ``.gz``).  Paths may be local or any fsspec URL
+(``s3://``, ``memory://``, ...).  JSON goes through orjson and gzip through
+ISA-L, which are several times faster than the standard library.
+
+Files are written atomically: data goes to a temporary name next to the target
+and is renamed into place once complete, so a crash never leaves a manifest
+that loads as if it were whole.  A manifest that *was* cut off (for instance by
+a copy that died) raises :class:`TruncatedManifestError` naming the file and
+the last complete line instead of loading partially.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+logger = logging.getLogger(__name__)
+
+Pathlike = str | os.PathLike
+
+#: Extensions understood by :func:`detect_format`, without the optional ``.gz``.
+SUPPORTED_FORMATS = ("json", "jsonl", "yaml")
+SUPPORTED_EXTENSIONS = tuple(f".{f}{gz}" for f in SUPPORTED_FORMATS for gz in ("", ".gz"))
+
+#: Compression level for ISA-L gzip (0-3).  1 is ~5x faster than zlib's default
+#: and within a few percent of its ratio on manifests.
+GZIP_LEVEL = 1
+
+
+class ManifestError(ValueError):
+    """Base class for problems with a manifest file or its contents."""
+
+
+class UnsupportedFormatError(ManifestError):
+    """The file extension names no manifest format we know."""
+
+
+class ManifestParseError(ManifestError):
+    """A line or document of a manifest could not be parsed."""
+
+    def __init__(self, path: Any, line: int | None, reason: str):
+        self.path = str(path)
+        self.line = line
+        where = f"{self.path}, line {line}" if line is not None else self.path
+        super().__init__(f"{where}: {reason}")
+
+
+class TruncatedManifestError(ManifestError):
+    """A manifest ends in the middle of an item (or of its gzip stream)."""
+
+    def __init__(self, path: Any, complete_lines: int, reason: str):
+        self.path = str(path)
+        self.complete_lines = complete_lines
+        super().__init__(
+            f"{self.path} is truncated after {complete_lines} complete line(s) ({reason}). "
+            "It was probably cut off by a crash or an interrupted copy; nothing after "
+            "that point was loaded. To keep the complete lines and continue writing, open "
+            "it with `open_writer(path, overwrite=False)`."
+        )
+
+
+class WrongManifestTypeError(ManifestError):
+    """An item does not belong to the manifest type that was asked for."""
+
+
+def is_url(path: Any) -> bool:
+    """Whether ``path`` is an fsspec URL (``scheme://...``) rather than a local path."""
+    return isinstance(path, str) and "://" in path and not path.startswith("file://")
+
+
+def _local(path: Any) -> str:
+    path = str(path)
+    return path[len("file://") :] if path.startswith("file://") else path
+
+
+def detect_format(path: Pathlike) -> tuple[str, bool]:
+    """Return ``(format, gzipped)`` for a manifest path.
+
+    >>> detect_format("cuts.jsonl.gz")
+    ('jsonl', True)
+    >>> detect_format("s3://bucket/recs.yaml")
+    ('yaml', False)
+    """
+    name = str(path).rsplit("/", 1)[-1]
+    gz = name.endswith(".gz")
+    if gz:
+        name = name[:-3]
+    ext = name.rsplit(".", 1)[-1] if "." in name else ""
+    if ext not in SUPPORTED_FORMATS:
+        raise UnsupportedFormatError(
+            f"{path}: unknown manifest extension; supported: {', '.join(SUPPORTED_EXTENSIONS)}"
+        )
+    return ext, gz
+
+
+# --- opening files -------------------------------------------------------------------
+
+
+def _open_binary(path: Pathlike, mode: str):
+    if is_url(path):
+        import fsspec
+
+        return fsspec.open(str(path), mode).open()
+    return open(_local(path), mode)
+
+
+def open_best(path: Pathlike, mode: str = "r", gz: bool | None = None):
+    """Open a local path or fsspec URL, transparently (de)compressing ``.gz``.
+
+    ``mode`` is ``r``, ``rb``, ``w``, ``wb`` or ``a``/``ab``; text modes use UTF-8.
+    ``gz`` overrides the choice made from the extension.
+    """
+    binary = "b" in mode
+    raw_mode = mode.replace("t", "").replace("b", "") + "b"
+    if gz is None:
+        gz = str(path).endswith(".gz")
+    if gz:
+        from isal import igzip
+
+        if is_url(path):
+            f = igzip.IGzipFile(fileobj=_open_binary(path, raw_mode), mode=raw_mode)
+        else:
+            kwargs = {"compresslevel": GZIP_LEVEL} if "r" not in raw_mode else {}
+            f = igzip.open(_local(path), raw_mode, **kwargs)
+    else:
+        f = _open_binary(path, raw_mode)
+    if binary:
+        return f
+    return io.TextIOWrapper(f, encoding="utf-8", newline="\n")
+
+
+def exists(path: Pathlike) -> bool:
+    if is_url(path):
+        import fsspec
+
+        fs, p = fsspec.core.url_to_fs(str(path))
+        return fs.exists(p)
+    return os.path.exists(_local(path))
+
+
+@contextmanager
+def atomic_output(path: Pathlike, mode: str = "w"):
+    """Write to a temporary name and rename onto ``path`` only on success.
+
+    For fsspec URLs the object store's own write (which is atomic on upload
+    for object stores) is used directly.
+    """
+    if is_url(path):
+        with open_best(path, mode) as f:
+            yield f
+        return
+    target = Path(_local(path))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
+    # Keep the real extension last so that .gz detection works on the temp name.
+    tmp = tmp.with_name(tmp.name + ("" if not target.name.endswith(".gz") else ".gz"))
+    try:
+        with open_best(tmp, mode) as f:
+            yield f
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+# --- JSON lines ----------------------------------------------------------------------
+
+
+def dumps_line(data: Any) -> bytes:
+    """One JSON line (with the trailing newline) for a dict."""
+    return orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE)
+
+
+def iter_jsonl(path: Pathlike) -> Iterator[dict]:
+    """Yield the dicts of a JSON-lines file one by one.
+
+    Raises :class:`ManifestParseError` (with the 1-based line number) on a bad
+    line and :class:`TruncatedManifestError` if the file ends mid-item.
+    """
+    gz = str(path).endswith(".gz")
+    n = 0
+    try:
+        with open_best(path, "rb") as f:
+            pending = b""
+            for line in f:
+                n += 1
+                if not line.endswith(b"\n"):
+                    pending = line
+                    break
+                if line.isspace():
+                    continue
+                try:
+                    yield orjson.loads(line)
+                except orjson.JSONDecodeError as e:
+                    raise ManifestParseError(path, n, f"invalid JSON: {e}") from None
+            if pending.strip():
+                # The last line has no newline: fine if it is valid JSON (a file
+                # written by hand), a truncation otherwise.
+                try:
+                    obj = orjson.loads(pending)
+                except orjson.JSONDecodeError:
+                    raise TruncatedManifestError(
+                        path, n - 1, "the last line is incomplete"
+                    ) from None
+                yield obj
+    except (EOFError, zlib.error) as e:
+        raise TruncatedManifestError(path, max(n - 1, 0), f"gzip stream: {e}") from None
+    except OSError as e:
+        if gz and "not a gzipped file" in str(e).lower():
+            raise ManifestParseError(path, None, "not a gzip file despite its .gz name") from None
+        if gz and ("gzip" in str(e).lower() or "compressed" in str(e).lower()):
+            raise TruncatedManifestError(path, max(n - 1, 0), f"gzip stream: {e}") from None
+        raise
+
+
+def count_jsonl_lines(path: Pathlike) -> int:
+    """Number of items in a JSON-lines file, without parsing them."""
+    n = 0
+    with open_best(path, "rb") as f:
+        while True:
+            block = f.read(1 << 20)
+            if not block:
+                break
+            n += block.count(b"\n")
+            last = block
+        if n and not last.endswith(b"\n"):
+            n += 1
+    return n
+
+
+def save_to_jsonl(data: Iterable[dict], path: Pathlike) -> None:
+    """Write dicts as JSON lines (gzipped for ``.gz``), atomically."""
+    with atomic_output(path, "wb") as f:
+        buf = bytearray()
+        for item in data:
+            buf += dumps_line(item)
+            if len(buf) > 1 << 20:
+                f.write(buf)
+                buf.clear()
+        f.write(buf)
+
+
+def load_jsonl(path: Pathlike) -> list[dict]:
+    return list(iter_jsonl(path))
+
+
+# --- JSON and YAML -------------------------------------------------------------------
+
+
+def save_to_json(data: Any, path: Pathlike) -> None:
+    with atomic_output(path, "wb") as f:
+        f.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY))
+
+
+def load_json(path: Pathlike) -> Any:
+    try:
+        with open_best(path, "rb") as f:
+            raw = f.read()
+    except (EOFError, zlib.error) as e:
+        raise TruncatedManifestError(path, 0, f"gzip stream: {e}") from None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as e:
+        line = raw[: e.pos].count(b"\n") + 1 if e.pos is not None else None
+        raise ManifestParseError(path, line, f"invalid JSON: {e.msg}") from None
+
+
+def save_to_yaml(data: Any, path: Pathlike) -> None:
+    import yaml
+
+    with atomic_output(path, "w") as f:
+        yaml.safe_dump(data, f, sort_keys=False, allow_unicode=True)
+
+
+def load_yaml(path: Pathlike) -> Any:
+    import yaml
+
+    try:
+        with open_best(path, "r") as f:
+            return yaml.safe_load(f)
+    except (EOFError, zlib.error) as e:
+        raise TruncatedManifestError(path, 0, f"gzip stream: {e}") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ManifestParseError(path, line, f"invalid YAML: {e}") from None
+
+
+def load_dicts(path: Pathlike) -> Iterable[dict]:
+    """All item dicts of a manifest file in any supported format."""
+    fmt, _ = detect_format(path)
+    if fmt == "jsonl":
+        return iter_jsonl(path)
+    data = load_json(path) if fmt == "json" else load_yaml(path)
+    if not isinstance(data, list):
+        raise ManifestParseError(path, None, f"expected a list of items, got {type(data).__name__}")
+    return data
+
+
+def save_dicts(data: Iterable[dict], path: Pathlike) -> None:
+    """Write item dicts to ``path`` in the format its extension names."""
+    fmt, _ = detect_format(path)
+    if fmt == "jsonl":
+        save_to_jsonl(data, path)
+    elif fmt == "json":
+        save_to_json(list(data), path)
+    else:
+        save_to_yaml(list(data), path)
