@@ -1,0 +1,95 @@
+"""Recordings: audio sources, decoding, lazy transforms and recording sets.
+
+``import nuptse.audio`` loads numpy and the audio modules but not torch;
+decoders (soundfile, PyAV) are imported when audio is first read.
+"""
+
+from nuptse.audio.backend import (
+    AudioInfo,
+    audio_backend,
+    available_audio_backends,
+    get_audio_backend_names,
+    get_current_audio_backend,
+    get_default_audio_backend,
+    info,
+    list_audio_backends,
+    read_audio,
+    read_audio_samples,
+    save_audio,
+    set_current_audio_backend,
+)
+from nuptse.audio.errors import (
+    AudioFileNotFoundError,
+    AudioLoadingError,
+    AudioSavingError,
+    ChannelNotFoundError,
+    CommandNotAllowedError,
+    CorruptAudioError,
+    DurationMismatchError,
+    OffsetOutOfRangeError,
+    UnsupportedAudioFormatError,
+)
+from nuptse.audio.recording import Recording
+from nuptse.audio.source import AudioSource, allow_commands, commands_allowed
+from nuptse.audio.transforms import (
+    AudioTransform,
+    Resample,
+    ReverbWithImpulseResponse,
+    Speed,
+    Tempo,
+    UnknownTransformError,
+    Volume,
+)
+from nuptse.audio.utils import (
+    VideoInfo,
+    get_audio_duration_mismatch_tolerance,
+    null_result_on_audio_loading_error,
+    set_audio_duration_mismatch_tolerance,
+    suppress_audio_loading_errors,
+)
+
+try:  # RecordingSet needs nuptse.manifest (written in parallel)
+    from nuptse.audio.recording_set import RecordingSet
+except ImportError:  # pragma: no cover - only while manifest.py is missing
+    RecordingSet = None
+
+__all__ = [
+    "AudioInfo",
+    "AudioSource",
+    "AudioTransform",
+    "Recording",
+    "RecordingSet",
+    "Resample",
+    "ReverbWithImpulseResponse",
+    "Speed",
+    "Tempo",
+    "Volume",
+    "UnknownTransformError",
+    "AudioLoadingError",
+    "AudioFileNotFoundError",
+    "AudioSavingError",
+    "ChannelNotFoundError",
+    "CommandNotAllowedError",
+    "CorruptAudioError",
+    "DurationMismatchError",
+    "OffsetOutOfRangeError",
+    "UnsupportedAudioFormatError",
+    "VideoInfo",
+    "allow_commands",
+    "commands_allowed",
+    "audio_backend",
+    "available_audio_backends",
+    "get_audio_backend_names",
+    "get_current_audio_backend",
+    "get_default_audio_backend",
+    "list_audio_backends",
+    "set_current_audio_backend",
+    "info",
+    "read_audio",
+    "read_audio_samples",
+    "save_audio",
+    "get_audio_duration_mismatch_tolerance",
+    "set_audio_duration_mismatch_tolerance",
+    "null_result_on_audio_loading_error",
+    "suppress_audio_loading_errors",
+]

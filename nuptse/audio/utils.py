@@ -1,0 +1,133 @@
+"""Audio settings and helpers shared by the audio modules.
+
+* The duration-mismatch tolerance: how far the number of samples a decoder
+  returns may differ from what a manifest declares before loading fails
+  (lossy codecs such as MP3 and Opus disagree between decoders by a few
+  milliseconds).  Default 0.5 s, as in lhotse; set it with
+  :func:`set_audio_duration_mismatch_tolerance` or the environment variable
+  ``NUPTSE_AUDIO_DURATION_MISMATCH_TOLERANCE`` (``LHOTSE_...`` is honoured
+  too).  ``Recording.load_audio`` also takes a per-call ``tolerance``.
+* Suppressing audio errors for data pipelines that prefer to skip bad files.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
+from typing import Optional
+
+from nuptse.audio.errors import AudioLoadingError, DurationMismatchError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DURATION_MISMATCH_TOLERANCE = 0.5
+_tolerance_override: Optional[float] = None
+_suppress_errors = False
+
+
+def get_audio_duration_mismatch_tolerance() -> float:
+    """The allowed difference (seconds) between declared and decoded length.
+
+    >>> get_audio_duration_mismatch_tolerance()
+    0.5
+    """
+    if _tolerance_override is not None:
+        return _tolerance_override
+    for var in (
+        "NUPTSE_AUDIO_DURATION_MISMATCH_TOLERANCE",
+        "LHOTSE_AUDIO_DURATION_MISMATCH_TOLERANCE",
+    ):
+        if var in os.environ:
+            try:
+                return float(os.environ[var])
+            except ValueError as e:
+                raise ValueError(f"{var}={os.environ[var]!r} is not a number of seconds") from e
+    return DEFAULT_DURATION_MISMATCH_TOLERANCE
+
+
+def set_audio_duration_mismatch_tolerance(delta: float) -> None:
+    """Override the process-wide tolerance (seconds); ``None`` restores the default."""
+    global _tolerance_override
+    if delta is not None and delta < 0:
+        raise ValueError(f"The duration mismatch tolerance must be >= 0, got {delta}")
+    _tolerance_override = delta
+
+
+def suppress_audio_loading_errors(enabled: bool = True) -> None:
+    """Make functions wrapped in :func:`null_result_on_audio_loading_error` return
+    ``None`` (with a warning in the log) instead of raising."""
+    global _suppress_errors
+    _suppress_errors = bool(enabled)
+
+
+def null_result_on_audio_loading_error(func: Callable) -> Callable:
+    """Decorator: return ``None`` instead of raising :class:`AudioLoadingError`
+    when :func:`suppress_audio_loading_errors` is enabled."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except AudioLoadingError as e:
+            if not _suppress_errors:
+                raise
+            logger.warning("Audio loading failed, returning None: %s", e)
+            return None
+
+    return wrapper
+
+
+@contextmanager
+def audio_loading_errors_suppressed():
+    """Context manager form of :func:`suppress_audio_loading_errors`."""
+    global _suppress_errors
+    prev = _suppress_errors
+    _suppress_errors = True
+    try:
+        yield
+    finally:
+        _suppress_errors = prev
+
+
+@dataclass
+class VideoInfo:
+    """What a manifest records about a video stream (kept for lhotse layout)."""
+
+    fps: float
+    num_frames: int
+    height: int
+    width: int
+
+    @property
+    def duration(self) -> float:
+        return self.num_frames / self.fps
+
+    @property
+    def frame_length(self) -> float:
+        return 1.0 / self.fps
+
+    def copy_with(self, **kwargs) -> VideoInfo:
+        return replace(self, **kwargs)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> VideoInfo:
+        return cls(**data)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+__all__ = [
+    "AudioLoadingError",
+    "DurationMismatchError",
+    "VideoInfo",
+    "get_audio_duration_mismatch_tolerance",
+    "set_audio_duration_mismatch_tolerance",
+    "suppress_audio_loading_errors",
+    "null_result_on_audio_loading_error",
+    "audio_loading_errors_suppressed",
+]
