@@ -1,0 +1,119 @@
+"""Feature array storage: writers and readers chosen by ``storage_type`` name.
+
+The backends and their on-disk layouts match lhotse 1.33's
+``lhotse.features.io``, so archives and manifests move between the two
+libraries in both directions:
+
+* ``lilcom_chunky`` (default): one ``.lca`` archive of 500-frame lilcom chunks;
+* ``lilcom_files`` / ``numpy_files`` (and ``lilcom_url``): one file per array;
+* ``numpy_hdf5`` / ``lilcom_hdf5`` / ``chunked_lilcom_hdf5``: one HDF5 file;
+* ``memory_lilcom`` / ``memory_raw`` (and the reader ``memory_npy``): the key
+  is the serialized array;
+* ``kaldiio``: read-only Kaldi ark/scp access.
+
+>>> import numpy as np, tempfile
+>>> path = tempfile.mkdtemp() + "/feats"
+>>> with get_writer("lilcom_chunky")(path) as writer:
+...     key = writer.write("utt1", np.full((10, 3), 0.25, dtype=np.float32))
+>>> get_reader("lilcom_chunky")(writer.storage_path).read(key, 2, 4).tolist()
+[[0.25, 0.25, 0.25], [0.25, 0.25, 0.25]]
+"""
+
+from ._lilcom import DEFAULT_TICK_POWER, max_lilcom_error
+from .base import (
+    READER_BACKENDS,
+    WRITER_BACKENDS,
+    FeaturesReader,
+    FeaturesWriter,
+    StorageBackendInfo,
+    available_storage_backends,
+    default_features_storage_backend,
+    default_features_storage_backend_name,
+    get_memory_writer,
+    get_reader,
+    get_writer,
+    is_in_memory,
+    register_reader,
+    register_writer,
+    storage_backend_statuses,
+)
+from .errors import CorruptedFeaturesError, FeaturesKeyError, FeaturesStorageError
+from .files import (
+    LilcomFilesReader,
+    LilcomFilesWriter,
+    LilcomURLReader,
+    LilcomURLWriter,
+    NumpyFilesReader,
+    NumpyFilesWriter,
+)
+from .hdf5 import (
+    CHUNK_SIZE_KEY,
+    ChunkedLilcomHdf5Reader,
+    ChunkedLilcomHdf5Writer,
+    LilcomHdf5Reader,
+    LilcomHdf5Writer,
+    NumpyHdf5Reader,
+    NumpyHdf5Writer,
+    close_cached_file_handles,
+)
+from .kaldi import KaldiReader
+from .lilcom_chunky import (
+    CHUNKY_FORMAT_CHUNK_SIZE,
+    LilcomChunkyReader,
+    LilcomChunkyWriter,
+    parse_chunky_key,
+)
+from .memory import (
+    MemoryLilcomReader,
+    MemoryLilcomWriter,
+    MemoryNpyReader,
+    MemoryRawReader,
+    MemoryRawWriter,
+)
+
+__all__ = [
+    "CHUNKY_FORMAT_CHUNK_SIZE",
+    "CHUNK_SIZE_KEY",
+    "DEFAULT_TICK_POWER",
+    "READER_BACKENDS",
+    "WRITER_BACKENDS",
+    "ChunkedLilcomHdf5Reader",
+    "ChunkedLilcomHdf5Writer",
+    "CorruptedFeaturesError",
+    "FeaturesKeyError",
+    "FeaturesReader",
+    "FeaturesStorageError",
+    "FeaturesWriter",
+    "KaldiReader",
+    "LilcomChunkyReader",
+    "LilcomChunkyWriter",
+    "LilcomFilesReader",
+    "LilcomFilesWriter",
+    "LilcomHdf5Reader",
+    "LilcomHdf5Writer",
+    "LilcomURLReader",
+    "LilcomURLWriter",
+    "MemoryLilcomReader",
+    "MemoryLilcomWriter",
+    "MemoryNpyReader",
+    "MemoryRawReader",
+    "MemoryRawWriter",
+    "NumpyFilesReader",
+    "NumpyFilesWriter",
+    "NumpyHdf5Reader",
+    "NumpyHdf5Writer",
+    "StorageBackendInfo",
+    "available_storage_backends",
+    "close_cached_file_handles",
+    "default_features_storage_backend",
+    "default_features_storage_backend_name",
+    "get_memory_writer",
+    "get_reader",
+    "get_writer",
+    "is_in_memory",
+    "max_lilcom_error",
+    "parse_chunky_key",
+    "register_reader",
+    "register_writer",
+    "storage_backend_statuses",
+]

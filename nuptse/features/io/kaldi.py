@@ -1,0 +1,90 @@
+"""``kaldiio``: read-only access to Kaldi feature archives through kaldiio.
+
+``storage_path`` is either a Kaldi rxspecifier such as ``"feats.ark:20"``
+(the ``storage_key``, the utterance id, is then only used in messages) or
+a ``.scp`` file, in which case the key is looked up in it. Relative paths
+are resolved against the working directory, as Kaldi does.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Optional
+
+import numpy as np
+
+from ._paths import path_str
+from .base import FeaturesReader, register_reader
+from .errors import CorruptedFeaturesError, FeaturesKeyError, check_offsets, missing_file
+
+_scp_cache: dict[str, tuple[tuple, Any]] = {}
+_scp_lock = threading.Lock()
+
+
+def _kaldiio():
+    try:
+        import kaldiio
+    except ImportError as e:  # pragma: no cover - kaldiio is a hard dependency
+        raise ImportError("Kaldi feature reading needs 'pip install kaldiio'") from e
+    return kaldiio
+
+
+def _load_scp(path: str, key: Any):
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise missing_file(path, key) from None
+    sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+    with _scp_lock:
+        cached = _scp_cache.get(path)
+        if cached is None or cached[0] != sig:
+            try:
+                cached = (sig, _kaldiio().load_scp(path))
+            except Exception as e:
+                raise CorruptedFeaturesError(f"cannot parse scp file: {e}", path, key) from e
+            _scp_cache[path] = cached
+        return cached[1]
+
+
+def _ark_file(rxspec: str) -> str:
+    """The file part of ``"feats.ark:123"`` (or of a path with no offset)."""
+    head, sep, tail = rxspec.rpartition(":")
+    return head if sep and tail.split("[")[0].isdigit() else rxspec
+
+
+@register_reader
+class KaldiReader(FeaturesReader):
+    """Reads a matrix from a Kaldi ark (``"file.ark:offset"``) or through a ``.scp`` file.
+
+    There is no ``kaldiio`` writer: convert to another backend to write.
+    """
+
+    name = "kaldiio"
+
+    def __init__(self, storage_path: Any, *args, **kwargs) -> None:
+        self.storage_path = path_str(storage_path)
+
+    def read(
+        self, key: str, left_offset_frames: int = 0, right_offset_frames: Optional[int] = None
+    ) -> np.ndarray:
+        path = self.storage_path
+        check_offsets(left_offset_frames, right_offset_frames, path, key)
+        if path.endswith(".scp"):
+            table = _load_scp(path, key)
+            if key not in table:
+                raise FeaturesKeyError("utterance id not found in the scp file", path, key)
+            loader = lambda: table[key]  # noqa: E731
+        else:
+            if not os.path.exists(_ark_file(path)):
+                raise missing_file(path, key)
+            loader = lambda: _kaldiio().load_mat(path)  # noqa: E731
+        try:
+            arr = np.asarray(loader())
+        except FileNotFoundError as e:
+            raise missing_file(getattr(e, "filename", None) or path, key) from e
+        except Exception as e:
+            raise CorruptedFeaturesError(
+                f"kaldiio could not read the matrix: {e}", path, key
+            ) from e
+        return arr[left_offset_frames:right_offset_frames]
