@@ -1,3 +1,68 @@
-"""nuptse: speech data preparation for PyTorch."""
+"""nuptse: speech data preparation for PyTorch.
+
+The main classes are re-exported here lazily, so ``import nuptse`` stays fast
+and does not import torch; ``nuptse.CutSet`` imports :mod:`nuptse.cut` on
+first use.
+"""
+
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    # foundation
+    "load_manifest": "nuptse.manifest",
+    "load_manifest_lazy": "nuptse.manifest",
+    "ManifestSet": "nuptse.manifest",
+    "compute_num_samples": "nuptse.timing",
+    "compute_num_frames": "nuptse.timing",
+    "seconds_to_frames": "nuptse.timing",
+    # supervision
+    "AlignmentItem": "nuptse.supervision",
+    "SupervisionSegment": "nuptse.supervision",
+    "SupervisionSet": "nuptse.supervision",
+    # audio
+    "AudioSource": "nuptse.audio",
+    "Recording": "nuptse.audio",
+    "RecordingSet": "nuptse.audio",
+    "AudioLoadingError": "nuptse.audio",
+    # features
+    "Features": "nuptse.features.base",
+    "FeatureSet": "nuptse.features.base",
+    "FeatureExtractor": "nuptse.features.base",
+    "FeatureSetBuilder": "nuptse.features.base",
+    "store_feature_array": "nuptse.features.base",
+    "Fbank": "nuptse.features.kaldi.extractors",
+    "FbankConfig": "nuptse.features.kaldi.extractors",
+    "Mfcc": "nuptse.features.kaldi.extractors",
+    "MfccConfig": "nuptse.features.kaldi.extractors",
+    "Spectrogram": "nuptse.features.kaldi.extractors",
+    "SpectrogramConfig": "nuptse.features.kaldi.extractors",
+    "LilcomChunkyWriter": "nuptse.features.io",
+    "LilcomFilesWriter": "nuptse.features.io",
+    "NumpyFilesWriter": "nuptse.features.io",
+    "NumpyHdf5Writer": "nuptse.features.io",
+    # cuts
+    "CutSet": "nuptse.cut",
+    "MonoCut": "nuptse.cut",
+    "MultiCut": "nuptse.cut",
+    "MixedCut": "nuptse.cut",
+    "PaddingCut": "nuptse.cut",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nuptse' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

@@ -523,15 +523,11 @@ class SequentialJsonlWriter:
             source = self.path
         if source is None:
             return []
-        lines: list[bytes] = []
-        try:
-            with open_best(source, "rb", gz=self.gz) as f:
-                for line in f:
-                    lines.append(line)
-        except (EOFError, OSError) as e:
-            logger.warning(
-                "%s: the gzip stream was cut off (%s); keeping complete lines", source, e
-            )
+        with open_best(source, "rb", gz=False) as f:
+            raw = f.read()
+        if self.gz:
+            raw = _salvage_gzip(raw, source)
+        lines = raw.splitlines(keepends=True)
         good: list[bytes] = []
         import orjson
 
@@ -548,7 +544,7 @@ class SequentialJsonlWriter:
                         n,
                     )
                     break
-                raise ManifestParseError(source, n, "invalid JSON in a manifest being resumed")
+                raise ManifestParseError(source, n, "invalid JSON in a manifest being resumed") from None
             self.ignore_ids.add(item["id"])
             good.append(line)
         return good
@@ -591,6 +587,25 @@ class SequentialJsonlWriter:
         if self.manifest_cls is None:
             return load_manifest_lazy(self.path)
         return self.manifest_cls.from_jsonl_lazy(self.path)
+
+
+def _salvage_gzip(raw: bytes, source: Any) -> bytes:
+    """Decompress every complete part of a (possibly multi-member, cut-off) gzip stream."""
+    import zlib
+
+    out = bytearray()
+    while raw:
+        d = zlib.decompressobj(wbits=31)
+        try:
+            out += d.decompress(raw)
+        except zlib.error as e:
+            logger.warning("%s: corrupt gzip data (%s); keeping what came before", source, e)
+            break
+        if not d.eof:
+            logger.warning("%s: the gzip stream was cut off; keeping complete lines", source)
+            break
+        raw = d.unused_data
+    return bytes(out)
 
 
 class InMemoryWriter:
