@@ -30,6 +30,7 @@ from nuptse.audio.errors import (
     UnsupportedAudioFormatError,
 )
 from nuptse.audio.recording import Recording
+from nuptse.audio.recording_set import RecordingSet
 from nuptse.audio.source import AudioSource, allow_commands, commands_allowed
 from nuptse.audio.transforms import (
     AudioTransform,
@@ -47,11 +48,6 @@ from nuptse.audio.utils import (
     set_audio_duration_mismatch_tolerance,
     suppress_audio_loading_errors,
 )
-
-try:  # RecordingSet needs nuptse.manifest (written in parallel)
-    from nuptse.audio.recording_set import RecordingSet
-except ImportError:  # pragma: no cover - only while manifest.py is missing
-    RecordingSet = None
 
 __all__ = [
     "AudioInfo",
