@@ -65,7 +65,8 @@ def compress_checked(
     if buf is None:
         buf = as_float32_copy(value, path, key)
     try:
-        data = lilcom.compress(buf, tick_power=tick_power)
+        with np.errstate(all="ignore"):  # non-finite input is reported below
+            data = lilcom.compress(buf, tick_power=tick_power)
     except Exception as e:
         raise FeaturesStorageError(
             f"lilcom could not compress an array of shape {buf.shape}: {e}", path, key

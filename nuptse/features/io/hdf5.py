@@ -69,6 +69,17 @@ def open_cached(path: str, key: Any = None):
         return handle
 
 
+def _forget(path: str) -> None:
+    """Close this process's cached read handle of ``path`` (a writer is about to open it)."""
+    with _handles_lock:
+        cached = _handles.pop(path, None)
+        if cached is not None and cached[0] == os.getpid():
+            try:
+                cached[2].close()
+            except Exception:
+                pass
+
+
 def close_cached_file_handles() -> None:
     """Close the HDF5 files kept open by the readers of this process."""
     pid = os.getpid()
@@ -94,6 +105,7 @@ def _dataset(hdf, path: str, key: Any):
 class _Hdf5Writer(FeaturesWriter):
     def __init__(self, storage_path: Any, mode: str = "w") -> None:
         self.storage_path_ = with_suffix_added(storage_path, ".h5")
+        _forget(self.storage_path_)
         self.hdf = _h5py().File(self.storage_path_, mode=mode)
         self._lock = threading.Lock()
 
@@ -280,7 +292,10 @@ class ChunkedLilcomHdf5Reader(FeaturesReader):
             raise CorruptedFeaturesError(f"cannot read dataset: {e}", path, key) from e
         parts = [decompress_checked(c.tobytes(), path, key) for c in raw]
         if not parts:
-            return np.empty((0,), dtype=np.float32)
+            if len(dset) == 0:
+                return np.empty((0,), dtype=np.float32)
+            # An empty range: keep the trailing shape of the stored array.
+            return decompress_checked(dset[len(dset) - 1].tobytes(), path, key)[:0]
         arr = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
         lo = left_offset_frames - first * step
         hi = None if right_offset_frames is None else right_offset_frames - first * step
