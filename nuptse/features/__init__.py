@@ -1,0 +1,76 @@
+"""Feature extraction, feature manifests and feature storage.
+
+Names are re-exported lazily (on first attribute access), so
+``import nuptse.features`` imports neither torch nor the storage backends.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    # extractor interface, manifests, builder
+    "FeatureExtractor": "nuptse.features.extractor",
+    "TorchaudioFeatureExtractor": "nuptse.features.extractor",
+    "create_default_feature_extractor": "nuptse.features.extractor",
+    "get_extractor_type": "nuptse.features.extractor",
+    "register_extractor": "nuptse.features.extractor",
+    "Features": "nuptse.features.manifest",
+    "FeatureSet": "nuptse.features.manifest",
+    "FeatureSetBuilder": "nuptse.features.builder",
+    "compute_global_stats": "nuptse.features.builder",
+    "store_feature_array": "nuptse.features.builder",
+    "StatsAccumulator": "nuptse.features.stats",
+    "FeatureMixer": "nuptse.features.mixer",
+    # Kaldi-compatible extractors
+    "Fbank": "nuptse.features.kaldi.extractors",
+    "FbankConfig": "nuptse.features.kaldi.extractors",
+    "Mfcc": "nuptse.features.kaldi.extractors",
+    "MfccConfig": "nuptse.features.kaldi.extractors",
+    "Spectrogram": "nuptse.features.kaldi.extractors",
+    "SpectrogramConfig": "nuptse.features.kaldi.extractors",
+    "LogSpectrogram": "nuptse.features.kaldi.extractors",
+    "LogSpectrogramConfig": "nuptse.features.kaldi.extractors",
+    # torchaudio-based extractors (need torchaudio to be constructed)
+    "TorchaudioFbank": "nuptse.features.fbank",
+    "TorchaudioFbankConfig": "nuptse.features.fbank",
+    "TorchaudioMfcc": "nuptse.features.mfcc",
+    "TorchaudioMfccConfig": "nuptse.features.mfcc",
+    # storage
+    "ChunkedLilcomHdf5Reader": "nuptse.features.io",
+    "ChunkedLilcomHdf5Writer": "nuptse.features.io",
+    "FeaturesReader": "nuptse.features.io",
+    "FeaturesWriter": "nuptse.features.io",
+    "KaldiReader": "nuptse.features.io",
+    "LilcomChunkyReader": "nuptse.features.io",
+    "LilcomChunkyWriter": "nuptse.features.io",
+    "LilcomFilesReader": "nuptse.features.io",
+    "LilcomFilesWriter": "nuptse.features.io",
+    "LilcomHdf5Reader": "nuptse.features.io",
+    "LilcomHdf5Writer": "nuptse.features.io",
+    "LilcomURLReader": "nuptse.features.io",
+    "LilcomURLWriter": "nuptse.features.io",
+    "NumpyFilesReader": "nuptse.features.io",
+    "NumpyFilesWriter": "nuptse.features.io",
+    "NumpyHdf5Reader": "nuptse.features.io",
+    "NumpyHdf5Writer": "nuptse.features.io",
+    "StorageBackendInfo": "nuptse.features.io",
+    "available_storage_backends": "nuptse.features.io",
+    "close_cached_file_handles": "nuptse.features.io",
+    "storage_backend_statuses": "nuptse.features.io",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nuptse.features' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
