@@ -1,0 +1,3 @@
+from nuptse.cli import main
+
+main()

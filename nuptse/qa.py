@@ -1,0 +1,508 @@
+"""Manifest validation and repair.
+
+:func:`validate` checks every item of a manifest (or a single item) and
+collects *all* problems, each with the id of the item at fault, into a
+:class:`ValidationReport`; by default it then raises
+:class:`ManifestValidationError` if there were any.  :func:`fix_manifests`
+makes a recording and a supervision manifest consistent (drops orphans,
+trims supervisions to their recording) and can report what it changed.
+
+>>> from nuptse.qa import ValidationReport
+>>> ValidationReport(manifest_type="RecordingSet").ok
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from nuptse.timing import (
+    compute_num_frames,
+    compute_num_samples,
+    samples_to_seconds,
+    time_diff_samples,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Seconds by which a supervision or a cut may overrun its recording (about 2 ms).
+DEFAULT_TOLERANCE = 2e-3
+#: Frame counts may differ by this much from what the duration implies.
+FRAME_TOLERANCE = 1
+
+
+@dataclass
+class Problem:
+    """One thing wrong with one manifest item."""
+
+    kind: str
+    id: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id!r}: {self.message}"
+
+
+@dataclass
+class ValidationReport:
+    """Every problem found in a manifest, with how many items were checked."""
+
+    manifest_type: str = ""
+    num_checked: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def add(self, kind: str, item_id: Any, message: str) -> None:
+        self.problems.append(Problem(kind, str(item_id), message))
+
+    def extend(self, other: ValidationReport) -> None:
+        self.problems.extend(other.problems)
+        self.num_checked += other.num_checked
+
+    def summary(self, max_lines: int = 20) -> str:
+        """A short human-readable report (at most ``max_lines`` problems listed)."""
+        head = (
+            f"{self.manifest_type}: {self.num_checked} item(s) checked, "
+            f"{len(self.problems)} problem(s)"
+        )
+        lines = [head] + [f"  - {p}" for p in self.problems[:max_lines]]
+        if len(self.problems) > max_lines:
+            lines.append(f"  ... and {len(self.problems) - max_lines} more")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+class ManifestValidationError(ValueError, AssertionError):
+    """Raised by :func:`validate` when problems were found; ``.report`` has them all."""
+
+    def __init__(self, report: ValidationReport):
+        self.report = report
+        super().__init__(report.summary())
+
+
+# --- dispatch ---------------------------------------------------------------------------
+
+
+def validate(
+    obj: Any,
+    read_data: bool = False,
+    raise_on_error: bool = True,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> ValidationReport:
+    """Check a manifest or item; collect every problem.
+
+    ``read_data=True`` also decodes every recording's audio and every feature
+    matrix and compares their shapes with the manifest.  Without it, the
+    existence of local audio files is still checked.
+    """
+    name = type(obj).__name__
+    report = ValidationReport(manifest_type=name)
+    checker = _CHECKERS.get(name)
+    if checker is None:
+        if name.endswith("Cut"):
+            checker = _check_cut
+        else:
+            raise TypeError(f"validate() does not know how to check a {name}")
+    if name.endswith("Set"):
+        seen: set[str] = set()
+        kind = _item_kind(name)
+        for item in obj:
+            report.num_checked += 1
+            if item.id in seen:
+                report.add(kind, item.id, "duplicate id")
+            seen.add(item.id)
+            checker(item, report, read_data, tolerance)
+    else:
+        report.num_checked = 1
+        checker(obj, report, read_data, tolerance)
+    if raise_on_error and not report.ok:
+        raise ManifestValidationError(report)
+    return report
+
+
+def _item_kind(set_name: str) -> str:
+    return {
+        "RecordingSet": "recording",
+        "SupervisionSet": "supervision",
+        "FeatureSet": "features",
+        "CutSet": "cut",
+    }.get(set_name, "item")
+
+
+# --- recordings -------------------------------------------------------------------------
+
+
+def _check_recording(r: Any, report: ValidationReport, read_data: bool, tol: float) -> None:
+    kind = "recording"
+    if not r.id:
+        report.add(kind, r.id, "empty id")
+    if r.sampling_rate is None or r.sampling_rate <= 0:
+        report.add(kind, r.id, f"sampling_rate must be positive, got {r.sampling_rate}")
+        return
+    if r.num_samples is None or r.num_samples <= 0:
+        report.add(kind, r.id, f"num_samples must be positive, got {r.num_samples}")
+    if r.duration is None or r.duration <= 0:
+        report.add(kind, r.id, f"duration must be positive, got {r.duration}")
+    elif r.num_samples is not None:
+        expected = compute_num_samples(r.duration, r.sampling_rate)
+        if abs(expected - r.num_samples) > max(1, compute_num_samples(tol, r.sampling_rate)):
+            report.add(
+                kind,
+                r.id,
+                f"duration {r.duration} s is {expected} samples at {r.sampling_rate} Hz, "
+                f"but num_samples is {r.num_samples}",
+            )
+    if not r.sources:
+        report.add(kind, r.id, "no audio sources")
+    channels = [c for s in r.sources for c in s.channels]
+    if len(set(channels)) != len(channels):
+        report.add(kind, r.id, f"a channel appears in more than one source: {channels}")
+    for s in r.sources:
+        if s.type == "file":
+            import os
+
+            if not os.path.isfile(str(s.source)):
+                report.add(kind, r.id, f"audio file not found: {s.source}")
+                return
+    if read_data:
+        try:
+            audio = r.load_audio()
+        except Exception as e:  # noqa: BLE001 - every failure is a finding
+            report.add(kind, r.id, f"audio cannot be read: {type(e).__name__}: {e}")
+            return
+        n = audio.shape[-1]
+        limit = compute_num_samples(_audio_tolerance(), r.sampling_rate)
+        if abs(n - r.num_samples) > limit:
+            report.add(
+                kind, r.id, f"the audio has {n} samples but the manifest says {r.num_samples}"
+            )
+        if audio.ndim == 2 and audio.shape[0] != len(channels) and len(channels) > 0:
+            report.add(
+                kind, r.id, f"the audio has {audio.shape[0]} channels, manifest {len(channels)}"
+            )
+
+
+def _audio_tolerance() -> float:
+    try:
+        from nuptse.audio import get_audio_duration_mismatch_tolerance
+
+        return get_audio_duration_mismatch_tolerance()
+    except ImportError:
+        return 0.025
+
+
+# --- supervisions -----------------------------------------------------------------------
+
+
+def _check_supervision(s: Any, report: ValidationReport, read_data: bool, tol: float) -> None:
+    kind = "supervision"
+    if not s.id:
+        report.add(kind, s.id, "empty id")
+    if not s.recording_id:
+        report.add(kind, s.id, "no recording_id")
+    if s.duration is None or s.duration <= 0:
+        report.add(kind, s.id, f"duration must be positive, got {s.duration}")
+    if s.start is None or s.start < -tol:
+        report.add(kind, s.id, f"start must be >= 0, got {s.start}")
+    for name, items in (getattr(s, "alignment", None) or {}).items():
+        for item in items:
+            if item.duration < 0:
+                report.add(
+                    kind, s.id, f"{name} alignment item {item.symbol!r} has negative duration"
+                )
+            if (
+                item.start < s.start - tol
+                or item.start + item.duration > s.start + s.duration + tol
+            ):
+                report.add(
+                    kind,
+                    s.id,
+                    f"{name} alignment item {item.symbol!r} ({item.start}, {item.duration}) "
+                    f"lies outside the segment ({s.start}, {s.duration})",
+                )
+                break
+
+
+# --- features ---------------------------------------------------------------------------
+
+
+def _check_features(f: Any, report: ValidationReport, read_data: bool, tol: float) -> None:
+    kind = "features"
+    fid = getattr(f, "recording_id", None) or getattr(f, "storage_key", "?")
+    if f.num_frames is None or f.num_frames <= 0:
+        report.add(kind, fid, f"num_frames must be positive, got {f.num_frames}")
+    if f.num_features is None or f.num_features <= 0:
+        report.add(kind, fid, f"num_features must be positive, got {f.num_features}")
+    if f.frame_shift is None or f.frame_shift <= 0:
+        report.add(kind, fid, f"frame_shift must be positive, got {f.frame_shift}")
+        return
+    if f.duration is None or f.duration <= 0:
+        report.add(kind, fid, f"duration must be positive, got {f.duration}")
+    elif f.num_frames is not None:
+        expected = compute_num_frames(f.duration, f.frame_shift, f.sampling_rate)
+        if abs(expected - f.num_frames) > FRAME_TOLERANCE:
+            report.add(
+                kind,
+                fid,
+                f"{f.duration} s at frame_shift {f.frame_shift} is {expected} frames, "
+                f"but num_frames is {f.num_frames}",
+            )
+    if read_data:
+        try:
+            arr = f.load()
+        except Exception as e:  # noqa: BLE001
+            report.add(kind, fid, f"features cannot be read: {type(e).__name__}: {e}")
+            return
+        if arr.shape[0] != f.num_frames or (arr.ndim > 1 and arr.shape[1] != f.num_features):
+            report.add(
+                kind,
+                fid,
+                f"stored array has shape {tuple(arr.shape)}, manifest says "
+                f"({f.num_frames}, {f.num_features})",
+            )
+
+
+# --- cuts -------------------------------------------------------------------------------
+
+
+def _check_cut(c: Any, report: ValidationReport, read_data: bool, tol: float) -> None:
+    name = type(c).__name__
+    kind = "cut"
+    if c.duration is None or c.duration <= 0:
+        report.add(kind, c.id, f"duration must be positive, got {c.duration}")
+    if name == "MixedCut":
+        for i, track in enumerate(c.tracks):
+            if track.offset < 0:
+                report.add(kind, c.id, f"track {i} has negative offset {track.offset}")
+            sub = ValidationReport()
+            _check_cut(track.cut, sub, read_data, tol)
+            for p in sub.problems:
+                report.add(kind, c.id, f"track {i}: {p}")
+        return
+    if name == "PaddingCut":
+        return
+    recording = getattr(c, "recording", None)
+    if c.start is None or c.start < -tol:
+        report.add(kind, c.id, f"start must be >= 0, got {c.start}")
+    if recording is not None:
+        if c.start + c.duration > recording.duration + tol:
+            report.add(
+                kind,
+                c.id,
+                f"cut ends at {c.start + c.duration} s, after its recording "
+                f"{recording.id!r} ({recording.duration} s)",
+            )
+        sub = ValidationReport()
+        _check_recording(recording, sub, False, tol)
+        for p in sub.problems:
+            report.add(kind, c.id, str(p))
+    for s in getattr(c, "supervisions", None) or []:
+        if recording is not None and s.recording_id != recording.id:
+            report.add(
+                kind,
+                c.id,
+                f"supervision {s.id!r} belongs to recording {s.recording_id!r}, "
+                f"not {recording.id!r}",
+            )
+        if s.duration <= 0:
+            report.add(kind, c.id, f"supervision {s.id!r} has duration {s.duration}")
+    feats = getattr(c, "features", None)
+    if feats is not None:
+        if recording is not None and feats.recording_id not in (None, recording.id):
+            report.add(
+                kind,
+                c.id,
+                f"features belong to recording {feats.recording_id!r}, not {recording.id!r}",
+            )
+        if c.start < feats.start - tol or c.start + c.duration > feats.start + feats.duration + tol:
+            report.add(
+                kind,
+                c.id,
+                f"cut span ({c.start}, {c.duration}) is not inside its features' span "
+                f"({feats.start}, {feats.duration})",
+            )
+    if read_data:
+        try:
+            if recording is not None:
+                audio = c.load_audio()
+                n = audio.shape[-1]
+                expected = compute_num_samples(c.duration, recording.sampling_rate)
+                if abs(n - expected) > compute_num_samples(
+                    _audio_tolerance(), recording.sampling_rate
+                ):
+                    report.add(kind, c.id, f"audio has {n} samples, expected {expected}")
+            if feats is not None:
+                arr = c.load_features()
+                expected = compute_num_frames(c.duration, feats.frame_shift, feats.sampling_rate)
+                if abs(arr.shape[0] - expected) > FRAME_TOLERANCE:
+                    report.add(
+                        kind, c.id, f"features have {arr.shape[0]} frames, expected {expected}"
+                    )
+        except Exception as e:  # noqa: BLE001
+            report.add(kind, c.id, f"data cannot be loaded: {type(e).__name__}: {e}")
+
+
+_CHECKERS = {
+    "Recording": _check_recording,
+    "RecordingSet": _check_recording,
+    "SupervisionSegment": _check_supervision,
+    "SupervisionSet": _check_supervision,
+    "Features": _check_features,
+    "FeatureSet": _check_features,
+    "CutSet": _check_cut,
+}
+
+
+# --- recordings + supervisions -----------------------------------------------------------
+
+
+def validate_recordings_and_supervisions(
+    recordings: Any,
+    supervisions: Any,
+    read_data: bool = False,
+    raise_on_error: bool = True,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> ValidationReport:
+    """Validate both manifests and that every supervision fits its recording.
+
+    Checks that each supervision's recording exists, that it lies within the
+    recording's bounds (``tolerance`` seconds of slack) and uses one of its
+    channels.
+    """
+    report = ValidationReport(manifest_type="RecordingSet+SupervisionSet")
+    report.extend(
+        validate(recordings, read_data=read_data, raise_on_error=False, tolerance=tolerance)
+    )
+    report.extend(validate(supervisions, raise_on_error=False, tolerance=tolerance))
+    recs = recordings if not getattr(recordings, "is_lazy", False) else recordings.to_eager()
+    for s in supervisions:
+        if s.recording_id not in recs:
+            report.add("supervision", s.id, f"its recording {s.recording_id!r} is missing")
+            continue
+        r = recs[s.recording_id]
+        if s.start + s.duration > r.duration + tolerance:
+            report.add(
+                "supervision",
+                s.id,
+                f"ends at {s.start + s.duration} s, after its recording {r.id!r} ({r.duration} s)",
+            )
+        chans = {c for src in r.sources for c in src.channels}
+        for ch in s.channel if isinstance(s.channel, (list, tuple)) else [s.channel]:
+            if ch not in chans:
+                report.add("supervision", s.id, f"channel {ch} is not in recording {r.id!r}")
+    if raise_on_error and not report.ok:
+        raise ManifestValidationError(report)
+    return report
+
+
+# --- fixing -----------------------------------------------------------------------------
+
+
+@dataclass
+class FixReport:
+    """What :func:`fix_manifests` changed."""
+
+    removed_recordings: list[str] = field(default_factory=list)
+    removed_supervisions: list[str] = field(default_factory=list)
+    trimmed_supervisions: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.removed_recordings or self.removed_supervisions or self.trimmed_supervisions
+        )
+
+    def summary(self) -> str:
+        return (
+            f"removed {len(self.removed_recordings)} recording(s) without supervisions, "
+            f"removed {len(self.removed_supervisions)} supervision(s), "
+            f"trimmed {len(self.trimmed_supervisions)} supervision(s) to their recording"
+        )
+
+
+def remove_missing_recordings_and_supervisions(
+    recordings: Any, supervisions: Any, report: Optional[FixReport] = None
+) -> tuple[Any, Any]:
+    """Drop recordings that no supervision uses and supervisions without a recording."""
+    report = report if report is not None else FixReport()
+    rec_ids = set(recordings.ids)
+    used = {s.recording_id for s in supervisions}
+    keep_recs = recordings.filter(lambda r: r.id in used)
+    report.removed_recordings.extend(r for r in rec_ids if r not in used)
+    report.removed_supervisions.extend(s.id for s in supervisions if s.recording_id not in rec_ids)
+    keep_sups = supervisions.filter(lambda s: s.recording_id in rec_ids)
+    return keep_recs, keep_sups
+
+
+def trim_supervisions_to_recordings(
+    recordings: Any, supervisions: Any, report: Optional[FixReport] = None
+) -> Any:
+    """Clip supervisions to their recording's span; drop those left empty."""
+    report = report if report is not None else FixReport()
+    out = []
+    for s in supervisions:
+        if s.recording_id not in recordings:
+            out.append(s)
+            continue
+        r = recordings[s.recording_id]
+        sr = r.sampling_rate
+        start, end = s.start, s.start + s.duration
+        changed = False
+        if start < 0:
+            start, changed = 0.0, True
+        if end > r.duration:
+            end, changed = r.duration, True
+        if not changed:
+            out.append(s)
+            continue
+        n = time_diff_samples(end, start, sr)
+        if n <= 0:
+            report.removed_supervisions.append(s.id)
+            logger.warning("supervision %r lies outside recording %r: removed", s.id, r.id)
+            continue
+        report.trimmed_supervisions.append(s.id)
+        logger.warning("supervision %r trimmed to the bounds of recording %r", s.id, r.id)
+        out.append(dataclasses.replace(s, start=start, duration=samples_to_seconds(n, sr)))
+    return type(supervisions).from_items(out)
+
+
+def fix_manifests(
+    recordings: Any, supervisions: Any, return_report: bool = False
+) -> tuple[Any, ...]:
+    """Make recordings and supervisions consistent.
+
+    Removes recordings without supervisions, supervisions without recordings
+    or with non-positive duration, and trims supervisions that run past their
+    recording.  Returns ``(recordings, supervisions)``, plus a
+    :class:`FixReport` when ``return_report``.
+    """
+    report = FixReport()
+    bad = [s.id for s in supervisions if s.duration is None or s.duration <= 0]
+    if bad:
+        report.removed_supervisions.extend(bad)
+        bad_set = set(bad)
+        supervisions = supervisions.filter(lambda s: s.id not in bad_set)
+    recordings, supervisions = remove_missing_recordings_and_supervisions(
+        recordings, supervisions, report
+    )
+    if getattr(recordings, "is_lazy", False):
+        recordings = recordings.to_eager()
+    supervisions = trim_supervisions_to_recordings(recordings, supervisions, report)
+    if report.changed:
+        logger.warning("fix_manifests: %s", report.summary())
+    if return_report:
+        return recordings, supervisions, report
+    return recordings, supervisions
+
+
+def _ids(items: Iterable[Any]) -> list[str]:
+    return [i.id for i in items]
