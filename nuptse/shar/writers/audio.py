@@ -1,0 +1,119 @@
+"""Audio shards: each item is an encoded audio member plus its Recording manifest."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any, Optional
+
+import numpy as np
+
+from nuptse.shar.errors import SharError
+from nuptse.shar.utils import manifest_json_bytes, to_shar_placeholder
+from nuptse.shar.writers.tar import TarWriter
+
+AUDIO_FORMATS = ("wav", "flac", "mp3", "opus")
+#: Rates that the Opus encoder accepts.
+OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+
+
+def encode_audio(samples: np.ndarray, sampling_rate: int, format: str) -> bytes:
+    """Encode float ``(channels, samples)`` audio as ``format`` bytes."""
+    from nuptse.audio.backend import save_audio
+
+    if format == "opus" and sampling_rate not in OPUS_RATES:
+        raise SharError(
+            f"Opus cannot encode audio at {sampling_rate} Hz (supported: {OPUS_RATES}); "
+            "resample the cuts first or choose another format"
+        )
+    buf = BytesIO()
+    save_audio(buf, samples, sampling_rate, format=format)
+    return buf.getvalue()
+
+
+class AudioTarWriter:
+    """Write audio arrays, encoded as ``wav``/``flac``/``mp3``/``opus``, into tar shards.
+
+    Each :meth:`write` adds ``<key>.<format>`` followed by ``<key>.json``, the
+    Recording manifest with its sources replaced by a ``"shar"`` placeholder.
+
+    >>> import tempfile, os, numpy as np
+    >>> from nuptse.audio import Recording
+    >>> d = tempfile.mkdtemp()
+    >>> rec = Recording(id="r", sources=[], sampling_rate=16000, num_samples=160, duration=0.01)
+    >>> with AudioTarWriter(os.path.join(d, "a.%06d.tar"), shard_size=10, format="wav") as w:
+    ...     w.write("r", np.zeros((1, 160), dtype=np.float32), 16000, rec)
+    >>> os.listdir(d)
+    ['a.000000.tar']
+    """
+
+    def __init__(
+        self,
+        pattern: Any,
+        shard_size: Optional[int] = 1000,
+        format: str = "flac",
+        shard_offset: int = 0,
+    ):
+        if format not in AUDIO_FORMATS + ("original",):
+            raise SharError(
+                f"unknown audio format {format!r}; expected one of {AUDIO_FORMATS + ('original',)}",
+                shard=pattern,
+            )
+        self.format = format
+        self.tar_writer = TarWriter(pattern, shard_size, shard_offset=shard_offset)
+
+    def __enter__(self):
+        self.tar_writer.__enter__()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.tar_writer.__exit__(exc_type, exc, tb)
+
+    def close(self) -> None:
+        self.tar_writer.close()
+
+    def abort(self) -> None:
+        self.tar_writer.abort()
+
+    def commit_current(self) -> None:
+        self.tar_writer.commit_current()
+
+    @property
+    def output_paths(self) -> list[str]:
+        return self.tar_writer.output_paths
+
+    def resolve_format(self, original_format: Optional[str]) -> str:
+        if self.format != "original":
+            return self.format
+        if original_format not in AUDIO_FORMATS:
+            raise SharError(
+                f"format='original' needs a source in one of {AUDIO_FORMATS}, got "
+                f"{original_format!r}",
+                shard=self.tar_writer.pattern,
+            )
+        return original_format
+
+    def write_placeholder(self, key: str) -> None:
+        """Record that the cut ``key`` has no audio for this field."""
+        self.tar_writer.write(f"{key}.nodata", b"")
+        self.tar_writer.write(f"{key}.nometa", b"", count=False)
+
+    def write(
+        self,
+        key: str,
+        value: np.ndarray,
+        sampling_rate: int,
+        manifest: Any,
+        original_format: Optional[str] = None,
+    ) -> None:
+        """Encode ``value`` (``(channels, samples)``) and store it with ``manifest``."""
+        fmt = self.resolve_format(original_format)
+        if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
+            value = value.numpy()
+        data = encode_audio(np.asarray(value), int(sampling_rate), fmt)
+        self.write_encoded(key, data, manifest, fmt)
+
+    def write_encoded(self, key: str, data: bytes, manifest: Any, format: str) -> None:
+        """Store already-encoded ``format`` bytes (no re-encoding) with ``manifest``."""
+        placeholder = to_shar_placeholder(manifest)
+        self.tar_writer.write(f"{key}.{format}", data)
+        self.tar_writer.write(f"{key}.json", manifest_json_bytes(placeholder), count=False)
