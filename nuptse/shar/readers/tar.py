@@ -13,6 +13,7 @@ attached (``memory`` audio, ``memory_lilcom``/``memory_npy`` arrays).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any, NamedTuple, Optional
@@ -124,12 +125,26 @@ def _open_maybe_gzip(f, shard: Any):
     return _Prefixed(head, f), False
 
 
-class _Prefixed:
+class _Prefixed(io.RawIOBase):
     """A stream with some already-read bytes put back in front."""
 
     def __init__(self, head: bytes, f):
         self.head = head
         self.f = f
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        n = len(b)
+        if self.head:
+            k = min(n, len(self.head))
+            b[:k] = self.head[:k]
+            self.head = self.head[k:]
+            return k
+        data = self.f.read(n)
+        b[: len(data)] = data
+        return len(data)
 
     def read(self, n: int = -1) -> bytes:
         if not self.head:
@@ -145,10 +160,8 @@ class _Prefixed:
         self.head = b""
         return data
 
-    def readable(self) -> bool:
-        return True
-
     def close(self) -> None:
+        super().close()
         self.f.close()
 
 
@@ -176,7 +189,8 @@ def iter_tar_members(f, shard: Any = None) -> Iterator[TarMember]:
                 )
             if len(header) < BLOCK:
                 raise TruncatedShardError(
-                    f"the tar ends inside a member header ({len(header)} of {BLOCK} bytes)",
+                    f"the tar ends inside a member header ({len(header)} of {BLOCK} bytes"
+                    + (f", after member {last!r})" if last else ")"),
                     shard,
                     last,
                 )
