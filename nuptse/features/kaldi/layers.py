@@ -1,0 +1,967 @@
+"""Kaldi-compatible feature extractors as PyTorch layers.
+
+``Wav2Win`` cuts a waveform into processed frames; ``Wav2FFT``,
+``Wav2Spec``, ``Wav2LogSpec``, ``Wav2LogFilterBank`` and ``Wav2MFCC`` add
+the FFT, the (log) power spectrum, the log-mel filter bank and the MFCC on
+top.  Each is a ``torch.nn.Module`` that works on batches ``(batch,
+num_samples)`` of float waveforms (lhotse feeds samples in [-1, 1]), runs on
+any device and dtype, lets gradients flow to the input, and compiles with
+``torch.jit.script``.
+
+What is computed, per frame, is Kaldi's algorithm (``ExtractWindow`` and
+``ProcessWindow`` in ``feature-window.cc``, then ``fbank``/``mfcc``/
+``spectrogram``):
+
+* frame ``m`` starts at ``m * shift`` (``snip_edges=True``) or at
+  ``m * shift + shift // 2 - length // 2`` with the signal reflected at both
+  ends (``snip_edges=False``); frame counts are :func:`nuptse.timing.kaldi_num_frames`;
+* remove the frame's mean, take the raw log energy, pre-emphasise
+  (``y[i] = x[i] - c * x[i-1]``, ``y[0] = x[0] - c * x[0]``), multiply by
+  the window, zero-pad to the FFT size;
+* power spectrum, mel filter bank, ``log(max(., FLT_EPSILON))``, DCT and
+  lifter.
+
+With ``dither=0`` the log-mel filter bank and MFCC equal Kaldi's (and
+kaldi-native-fbank's) to float32 precision on every frame.  Where lhotse's
+layers deliberately differ from Kaldi, the lhotse behaviour is the default:
+
+* **Log floors** (``kaldi_log_floor=False``, the default): the log energy is
+  ``max(log(E + 1e-15), log(energy_floor))`` and the log spectrum of
+  ``Wav2LogSpec`` is ``log(P + 1e-15)``.  Kaldi uses ``log(max(E,
+  FLT_EPSILON))`` (then the ``energy_floor``) and ``log(max(P,
+  FLT_EPSILON))``.  The two only differ for energies below FLT_EPSILON
+  (1.19e-7), i.e. near-silent frames.  Pass ``kaldi_log_floor=True`` for
+  Kaldi's numbers.  (Mel energies are floored at FLT_EPSILON in both modes,
+  as both Kaldi and lhotse do.)
+* **Dither** is added once per input sample (Kaldi adds fresh noise to every
+  frame, so overlapping frames see different noise).  Dithered output is
+  random and cannot equal Kaldi's.
+* ``torchaudio_compatible_mel_scale=False`` selects lhotse's alternative mel
+  bank (not Kaldi's); ``norm_filters`` only applies to that bank, as in lhotse.
+
+Corrections of lhotse's behaviour (Kaldi is followed): the Blackman window
+uses ``2*pi/(N-1)`` like Kaldi's; the ``snip_edges=False`` frame offset uses
+Kaldi's ``shift // 2 - length // 2`` (lhotse's differs for odd shifts); very
+short signals are reflected repeatedly as in Kaldi; ``Wav2MFCC(use_energy=
+True)`` replaces ``c0`` of every frame by the log energy; frame length and
+shift in samples come from :func:`nuptse.timing.compute_num_samples`.
+
+**Batches.** ``forward(x, lengths)`` takes a zero-padded batch and the true
+length of each row; every row then gives exactly what it gives alone,
+including its last frames (reflected at its own end).  The output has
+``kaldi_num_frames(x.size(1))`` frames; frames past a row's own count
+(:meth:`Wav2Win.num_frames`) are zero.
+
+**Streaming.** ``online_inference(x, context=None, flush=False)`` takes
+successive chunks (any sizes, down to one sample) and returns the frames
+that became complete together with a ``context`` to pass to the next call.
+The context is ``(tail_samples, num_samples_seen, num_frames_emitted)``;
+the tail holds at most one frame length of samples, so the state stays
+bounded.  The end of the stream is signalled by ``flush=True`` on the last
+call (its chunk may be empty): it emits the final frames (reflected at the
+end for ``snip_edges=False``) and returns a fresh context.  Concatenating all
+outputs equals ``forward`` on the whole signal.  (lhotse's context is a bare
+remainder tensor and it never emits the last frames.)
+
+**Checkpoints.** Buffers carry lhotse's names and shapes (``wav2win._window``,
+``_fb``, ``_dct``, ``_lifter``, ``_eps``), so ``state_dict`` files of models
+that embed these layers load either way.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional, Union
+
+import torch
+from torch import nn
+
+from nuptse.features.kaldi.dsp import (
+    FLT_EPSILON,
+    band_blocks,
+    dct_matrix,
+    frame_window,
+    kaldi_mel_banks,
+    lifter_coefficients,
+    linear_grid_mel_banks,
+    next_power_of_2,
+)
+from nuptse.timing import compute_num_samples, kaldi_num_frames
+
+__all__ = [
+    "Wav2Win",
+    "Wav2FFT",
+    "Wav2Spec",
+    "Wav2LogSpec",
+    "Wav2LogFilterBank",
+    "Wav2MFCC",
+    "StreamContext",
+]
+
+#: Streaming state: (tail of the signal, samples seen so far, frames emitted so far).
+StreamContext = tuple[torch.Tensor, int, int]
+
+
+def _log_energy(energy: torch.Tensor, energy_floor: float, kaldi_log_floor: bool) -> torch.Tensor:
+    if kaldi_log_floor:
+        log_e = energy.clamp_min(1.1920928955078125e-07).log()  # FLT_EPSILON
+    else:
+        log_e = (energy + 1e-15).log()  # lhotse's additive epsilon
+    if energy_floor > 0.0:
+        log_e = log_e.clamp_min(math.log(energy_floor))
+    return log_e
+
+
+def _reflect_segment(x: torch.Tensor, start: int, n: int, p0: int, p1: int) -> torch.Tensor:
+    """Samples at positions ``[p0, p1)`` of a length-``n`` signal reflected at both ends.
+
+    ``x`` (batch, W) holds the signal's positions ``[start, start + W)``.
+    Reflection follows Kaldi: ``-1 -> 0``, ``n -> n - 1``, repeated as often
+    as needed.  Returns (batch, p1 - p0).
+    """
+    left = max(0, -p0)
+    right = max(0, p1 - n)
+    mid0 = min(max(p0, 0), n)
+    mid1 = max(min(p1, n), mid0)
+    simple = (
+        left <= n
+        and right <= n
+        and (left == 0 or start == 0)
+        and mid0 >= start
+        and (right == 0 or 2 * n - p1 >= start)
+    )
+    if simple:
+        pieces: list[torch.Tensor] = []
+        if left > 0:
+            pieces.append(torch.flip(x[:, :left], [1]))
+        pieces.append(x[:, mid0 - start : mid1 - start])
+        if right > 0:
+            pieces.append(torch.flip(x[:, 2 * n - p1 - start : n - start], [1]))
+        if len(pieces) == 1:
+            return pieces[0]
+        return torch.cat(pieces, dim=1)
+    pos = torch.arange(p0, p1, device=x.device)
+    r = torch.remainder(pos, 2 * n)
+    src = torch.where(r >= n, 2 * n - 1 - r, r) - start
+    return x.index_select(1, src)
+
+
+class Wav2Win(nn.Module):
+    """Kaldi's frame extraction and per-frame processing, without any transform.
+
+    Dither, remove each frame's DC offset, pre-emphasise, apply the window
+    and zero-pad to ``pad_length`` samples (default: the frame length).
+
+    >>> x = torch.randn(1, 16000, dtype=torch.float32)
+    >>> x.shape
+    torch.Size([1, 16000])
+    >>> t = Wav2Win()
+    >>> t(x).shape
+    torch.Size([1, 100, 400])
+    >>> frames, log_energy = Wav2Win(return_log_energy=True)(x)
+    >>> frames.shape, log_energy.shape
+    (torch.Size([1, 100, 400]), torch.Size([1, 100]))
+
+    Input ``(batch, num_samples)``; output ``(batch, num_frames, pad_length)``,
+    or, when ``return_log_energy=True``, the tuple ``(frames, log_energy)``
+    with ``log_energy`` of shape ``(batch, num_frames)``.
+
+    :param sampling_rate: Hz.
+    :param frame_length: seconds per frame (Kaldi ``--frame-length``, in s).
+    :param frame_shift: seconds between frame starts.
+    :param pad_length: zero-pad each frame to this many samples (>= frame length).
+    :param remove_dc_offset: subtract each frame's mean.
+    :param preemph_coeff: pre-emphasis coefficient (0 disables).
+    :param window_type: ``povey``, ``hanning``, ``hamming``, ``rectangular``,
+        ``blackman`` or ``sine``.
+    :param dither: standard deviation of Gaussian noise added to each sample.
+    :param snip_edges: only frames that fit in the signal (True) or Kaldi's
+        centred frames with reflection at the ends (False).
+    :param energy_floor: floor of the log energy (as ``log(energy_floor)``); 0 disables.
+    :param raw_energy: log energy before (True) or after (False) pre-emphasis and window.
+    :param return_log_energy: also return the log energy of each frame.
+    :param kaldi_log_floor: floor energies at FLT_EPSILON before the log as
+        Kaldi does, instead of lhotse's ``log(E + 1e-15)`` (see the module notes).
+    """
+
+    def __init__(
+        self,
+        sampling_rate: int = 16000,
+        frame_length: float = 0.025,
+        frame_shift: float = 0.01,
+        pad_length: Optional[int] = None,
+        remove_dc_offset: bool = True,
+        preemph_coeff: float = 0.97,
+        window_type: str = "povey",
+        dither: float = 0.0,
+        snip_edges: bool = False,
+        energy_floor: float = 1e-10,
+        raw_energy: bool = True,
+        return_log_energy: bool = False,
+        kaldi_log_floor: bool = False,
+    ) -> None:
+        super().__init__()
+        length = compute_num_samples(frame_length, sampling_rate)
+        shift = compute_num_samples(frame_shift, sampling_rate)
+        if length < 1 or shift < 1:
+            raise ValueError(
+                f"frame_length={frame_length} s and frame_shift={frame_shift} s must each "
+                f"span at least one sample at sampling_rate={sampling_rate} "
+                f"(got {length} and {shift})"
+            )
+        padded = length if pad_length is None else int(pad_length)
+        if padded < length:
+            raise ValueError(
+                f"pad_length={pad_length} is shorter than the frame ({length} samples)"
+            )
+        self.sampling_rate = sampling_rate
+        self.frame_length = frame_length
+        self.frame_shift = frame_shift
+        self.pad_length = padded
+        self.remove_dc_offset = remove_dc_offset
+        self.preemph_coeff = float(preemph_coeff)
+        self.window_type = window_type
+        self.dither = float(dither)
+        self.snip_edges = snip_edges
+        self.energy_floor = float(energy_floor)
+        self.raw_energy = raw_energy
+        self.return_log_energy = return_log_energy
+        self.kaldi_log_floor = kaldi_log_floor
+        self._length = length
+        self._shift = shift
+        # Frame m starts at m * shift - _offset (Kaldi's FirstSampleOfFrame).
+        self._offset = 0 if snip_edges else length // 2 - shift // 2
+        window = frame_window(length, window_type)
+        self._window_first = float(window[0])
+        self.register_buffer("_window", window.to(torch.get_default_dtype()))
+
+    def extra_repr(self) -> str:
+        return (
+            f"sampling_rate={self.sampling_rate}, frame_length={self.frame_length}, "
+            f"frame_shift={self.frame_shift}, pad_length={self.pad_length}, "
+            f"remove_dc_offset={self.remove_dc_offset}, preemph_coeff={self.preemph_coeff}, "
+            f"window_type={self.window_type!r}, dither={self.dither}, "
+            f"snip_edges={self.snip_edges}, energy_floor={self.energy_floor}, "
+            f"raw_energy={self.raw_energy}, return_log_energy={self.return_log_energy}, "
+            f"kaldi_log_floor={self.kaldi_log_floor}"
+        )
+
+    # ------------------------------------------------------------------ frames
+    @torch.jit.export
+    def num_frames(self, lengths: torch.Tensor) -> torch.Tensor:
+        """Kaldi's frame count for each sample count in ``lengths`` (int64 tensor)."""
+        lengths = lengths.long()
+        if self.snip_edges:
+            full = torch.div(lengths - self._length, self._shift, rounding_mode="floor") + 1
+            return torch.where(lengths >= self._length, full, torch.zeros_like(full))
+        return torch.div(lengths + self._shift // 2, self._shift, rounding_mode="floor")
+
+    def _process(
+        self, seg: torch.Tensor, num_frames: int, need_energy: bool
+    ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """Processed frames of a segment whose frame m starts at sample m * shift.
+
+        Returns frames (batch, num_frames, pad_length), zero-padded after the
+        window, and the log energy (batch, num_frames) when ``need_energy``.
+        """
+        length, padded = self._length, self.pad_length
+        batch = seg.size(0)
+        if num_frames <= 0:
+            empty_e: Optional[torch.Tensor] = None
+            if need_energy:
+                empty_e = seg.new_zeros((batch, 0))
+            return seg.new_zeros((batch, 0, padded)), empty_e
+        window = self._window.to(seg.dtype)
+        c = self.preemph_coeff
+        raw = seg.unfold(1, length, self._shift)[:, :num_frames]  # (B, T, L) view
+        energy: Optional[torch.Tensor] = None
+        offset: Optional[torch.Tensor] = None  # per-frame constant to subtract
+        mean: Optional[torch.Tensor] = None
+        if self.remove_dc_offset:
+            if need_energy and self.raw_energy:
+                var, mean_ = torch.var_mean(raw, dim=-1, correction=0, keepdim=True)
+                energy = var.squeeze(-1) * length  # sum of squares after DC removal
+            else:
+                mean_ = raw.mean(dim=-1, keepdim=True)  # (B, T, 1)
+            mean = mean_
+            # Pre-emphasis P maps a constant m to (1 - c) m, so P(f - m) = P f - (1 - c) m.
+            offset = mean_ * (1.0 - c) if c != 0.0 else mean_
+        elif need_energy and self.raw_energy:
+            energy = raw.square().sum(-1)
+        if c != 0.0:
+            # Pre-emphasise the whole segment once: e[j] = s[j] - c * s[j-1].
+            emph = torch.cat([seg[:, :1], torch.sub(seg[:, 1:], seg[:, :-1], alpha=c)], dim=1)
+            frames = emph.unfold(1, length, self._shift)[:, :num_frames]  # (B, T, L) view
+        else:
+            frames = raw
+        fast = not (torch.is_grad_enabled() and seg.requires_grad)
+        if fast:
+            # Write straight into the zero-padded FFT buffer (no autograd here).
+            out = seg.new_empty((batch, num_frames, padded))
+            if padded > length:
+                out[:, :, length:].zero_()
+            body = out[:, :, :length]
+            if offset is not None:
+                torch.sub(frames, offset, out=body)
+                body.mul_(window)
+            else:
+                torch.mul(frames, window, out=body)
+        else:
+            body = (frames - offset) * window if offset is not None else frames * window
+            out = body
+            if padded > length:
+                out = nn.functional.pad(body, [0, padded - length])
+        if c != 0.0:
+            # Kaldi's first sample is (1 - c) * (f[0] - m); the segment-level
+            # difference used the previous sample instead.
+            first = raw[:, :, 0]
+            if mean is not None:
+                first = first - mean.squeeze(-1)
+            out[:, :, 0] = first * ((1.0 - c) * self._window_first)
+        log_e: Optional[torch.Tensor] = None
+        if need_energy:
+            if not self.raw_energy:
+                energy = out.square().sum(-1)
+            assert energy is not None
+            log_e = _log_energy(energy, self.energy_floor, self.kaldi_log_floor)
+        return out, log_e
+
+    def _dither(self, x: torch.Tensor) -> torch.Tensor:
+        if self.dither != 0.0:
+            return x + self.dither * torch.randn_like(x)
+        return x
+
+    def _check_input(self, x: torch.Tensor) -> None:
+        if x.dim() != 2:
+            raise ValueError(
+                "Expected a waveform batch of shape (batch, num_samples), got shape "
+                + str(list(x.shape))
+            )
+
+    def _frames(
+        self, x: torch.Tensor, need_energy: bool
+    ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """Frames of each full row of ``x``: (B, T, length) and log energy (B, T)."""
+        n = x.size(1)
+        num = kaldi_num_frames(n, self._length, self._shift, self.snip_edges)
+        if num <= 0:
+            return self._process(x, 0, need_energy)
+        p0 = -self._offset
+        p1 = p0 + (num - 1) * self._shift + self._length
+        seg = _reflect_segment(x, 0, n, p0, p1)
+        return self._process(seg, num, need_energy)
+
+    def _frames_packed(
+        self, x: torch.Tensor, lengths: torch.Tensor, need_energy: bool
+    ) -> tuple[torch.Tensor, Optional[torch.Tensor], torch.Tensor, torch.Tensor]:
+        """Frames of the valid part of every row, packed into one sequence.
+
+        Returns frames (1, G, length), log energy (1, G) or None, the index
+        (B, T) of each output frame in the packed sequence and the (B, T)
+        mask of frames that exist.
+        """
+        batch, n = x.size(0), x.size(1)
+        if lengths.dim() != 1 or lengths.size(0) != batch:
+            raise ValueError(
+                "lengths must be a 1-D tensor with one entry per row; got shape "
+                + str(list(lengths.shape))
+                + " for a batch of "
+                + str(batch)
+            )
+        out_frames = kaldi_num_frames(n, self._length, self._shift, self.snip_edges)
+        lens: list[int] = lengths.tolist()
+        shift = self._shift
+        pieces: list[torch.Tensor] = []
+        bases: list[int] = []
+        counts: list[int] = []
+        pos = 0
+        for b in range(batch):
+            nb = int(lens[b])
+            if nb < 0 or nb > n:
+                raise ValueError(
+                    "lengths[" + str(b) + "]=" + str(nb) + " is outside [0, " + str(n) + "]"
+                )
+            tb = kaldi_num_frames(nb, self._length, shift, self.snip_edges)
+            bases.append(pos // shift)
+            counts.append(tb)
+            if tb <= 0:
+                continue
+            span = (tb - 1) * shift + self._length
+            pieces.append(
+                _reflect_segment(x[b : b + 1, :nb], 0, nb, -self._offset, span - self._offset)
+            )
+            padded = -(-span // shift) * shift
+            if padded > span:
+                pieces.append(x.new_zeros((1, padded - span)))
+            pos += padded
+        dev = x.device
+        steps = torch.arange(out_frames, device=dev)
+        mask = steps.unsqueeze(0) < torch.tensor(counts, device=dev).unsqueeze(1)
+        if len(pieces) == 0:
+            frames, log_e = self._process(x[:1], 0, need_energy)
+            return (
+                frames,
+                log_e,
+                torch.zeros((batch, out_frames), dtype=torch.long, device=dev),
+                mask,
+            )
+        flat = torch.cat(pieces, dim=1)
+        total = (flat.size(1) - self._length) // shift + 1
+        frames, log_e = self._process(flat, total, need_energy)
+        index = torch.tensor(bases, device=dev).unsqueeze(1) + steps.unsqueeze(0)
+        index = index.clamp(0, total - 1)
+        return frames, log_e, index, mask
+
+    @staticmethod
+    def _unpack(packed: torch.Tensor, index: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """(1, G, ...) packed rows -> (B, T, ...) with zeros where ``mask`` is False."""
+        out = packed[0][index]
+        shape: list[int] = list(mask.shape) + [1] * (out.dim() - 2)
+        return out.masked_fill(~mask.view(shape), 0)
+
+    def forward(
+        self, x: torch.Tensor, lengths: Optional[torch.Tensor] = None
+    ) -> Union[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """Frames of ``x`` (batch, num_samples); see the class docstring.
+
+        ``lengths`` (optional, int tensor of shape (batch,)) gives each row's
+        true number of samples in a zero-padded batch.
+        """
+        self._check_input(x)
+        x = self._dither(x)
+        need_energy = self.return_log_energy
+        if lengths is None:
+            frames, log_e = self._frames(x, need_energy)
+        else:
+            packed, packed_e, index, mask = self._frames_packed(x, lengths, need_energy)
+            frames = self._unpack(packed, index, mask)
+            log_e = None if packed_e is None else self._unpack(packed_e, index, mask)
+        if self.return_log_energy and log_e is not None:
+            return frames, log_e
+        return frames
+
+    # --------------------------------------------------------------- streaming
+    def _stream(
+        self,
+        x: torch.Tensor,
+        context: Optional[tuple[torch.Tensor, int, int]],
+        flush: bool,
+        need_energy: bool,
+    ) -> tuple[torch.Tensor, Optional[torch.Tensor], tuple[torch.Tensor, int, int]]:
+        self._check_input(x)
+        x = self._dither(x)
+        if context is None:
+            buf = x
+            seen = x.size(1)
+            emitted = 0
+        else:
+            prev, prev_seen, emitted = context
+            buf = torch.cat([prev.to(x.dtype), x], dim=1) if prev.size(1) > 0 else x
+            seen = prev_seen + x.size(1)
+        start = seen - buf.size(1)  # absolute index of buf[:, 0]
+        length, shift, offset = self._length, self._shift, self._offset
+        if flush:
+            total = kaldi_num_frames(seen, length, shift, self.snip_edges)
+        elif seen + offset - length >= 0:
+            total = (seen + offset - length) // shift + 1
+        else:
+            total = 0
+        total = max(total, emitted)
+        count = total - emitted
+        if count > 0:
+            p0 = emitted * shift - offset
+            p1 = p0 + (count - 1) * shift + length
+            seg = _reflect_segment(buf, start, seen, p0, p1)
+            frames, log_e = self._process(seg, count, need_energy)
+        else:
+            frames, log_e = self._process(buf[:, :0], 0, need_energy)
+        if flush:
+            return frames, log_e, (buf[:, :0], 0, 0)
+        keep_from = max(0, min(total * shift - offset, seen - length))
+        tail = buf[:, max(0, keep_from - start) :]
+        return frames, log_e, (tail, seen, total)
+
+    @torch.jit.export
+    def online_inference(
+        self,
+        x: torch.Tensor,
+        context: Optional[tuple[torch.Tensor, int, int]] = None,
+        flush: bool = False,
+    ) -> tuple[tuple[torch.Tensor, Optional[torch.Tensor]], tuple[torch.Tensor, int, int]]:
+        """Streaming version of :meth:`forward`: returns ``((frames, log_energy), context)``.
+
+        Pass the returned ``context`` with the next chunk, and ``flush=True``
+        with the last chunk (which may be empty).  ``log_energy`` is None
+        unless ``return_log_energy=True``.
+
+        >>> t = Wav2Win()
+        >>> x = torch.randn(1, 1000)
+        >>> (a, _), ctx = t.online_inference(x[:, :700])
+        >>> (b, _), ctx = t.online_inference(x[:, 700:], ctx, flush=True)
+        >>> torch.allclose(torch.cat([a, b], 1), t(x))
+        True
+        """
+        frames, log_e, ctx = self._stream(x, context, flush, self.return_log_energy)
+        return (frames, log_e), ctx
+
+
+class Wav2FFT(nn.Module):
+    """Kaldi frames followed by their FFT: a complex spectrum per frame.
+
+    >>> x = torch.randn(1, 16000, dtype=torch.float32)
+    >>> x.shape
+    torch.Size([1, 16000])
+    >>> t = Wav2FFT()
+    >>> t(x).shape
+    torch.Size([1, 100, 257])
+    >>> t(x).dtype
+    torch.complex64
+
+    Input ``(batch, num_samples)``; output ``(batch, num_frames,
+    num_fft_bins)`` complex.  With ``use_energy=True`` (the default, as in
+    lhotse) bin 0 holds the frame's log energy instead of the DC term.
+    ``round_to_power_of_two`` pads frames to the next power of two before the
+    FFT (Kaldi's default).  The other options are :class:`Wav2Win`'s.
+    """
+
+    def __init__(
+        self,
+        sampling_rate: int = 16000,
+        frame_length: float = 0.025,
+        frame_shift: float = 0.01,
+        round_to_power_of_two: bool = True,
+        remove_dc_offset: bool = True,
+        preemph_coeff: float = 0.97,
+        window_type: str = "povey",
+        dither: float = 0.0,
+        snip_edges: bool = False,
+        energy_floor: float = 1e-10,
+        raw_energy: bool = True,
+        use_energy: bool = True,
+        kaldi_log_floor: bool = False,
+    ) -> None:
+        super().__init__()
+        length = compute_num_samples(frame_length, sampling_rate)
+        self.fft_length = next_power_of_2(length) if round_to_power_of_two else length
+        self.round_to_power_of_two = round_to_power_of_two
+        self.use_energy = use_energy
+        self.kaldi_log_floor = kaldi_log_floor
+        self.wav2win = Wav2Win(
+            sampling_rate=sampling_rate,
+            frame_length=frame_length,
+            frame_shift=frame_shift,
+            pad_length=self.fft_length,
+            remove_dc_offset=remove_dc_offset,
+            preemph_coeff=preemph_coeff,
+            window_type=window_type,
+            dither=dither,
+            snip_edges=snip_edges,
+            energy_floor=energy_floor,
+            raw_energy=raw_energy,
+            return_log_energy=use_energy,
+            kaldi_log_floor=kaldi_log_floor,
+        )
+
+    @property
+    def sampling_rate(self) -> int:
+        return self.wav2win.sampling_rate
+
+    @property
+    def frame_length(self) -> float:
+        return self.wav2win.frame_length
+
+    @property
+    def frame_shift(self) -> float:
+        return self.wav2win.frame_shift
+
+    @property
+    def remove_dc_offset(self) -> bool:
+        return self.wav2win.remove_dc_offset
+
+    @property
+    def preemph_coeff(self) -> float:
+        return self.wav2win.preemph_coeff
+
+    @property
+    def window_type(self) -> str:
+        return self.wav2win.window_type
+
+    @property
+    def dither(self) -> float:
+        return self.wav2win.dither
+
+    @property
+    def snip_edges(self) -> bool:
+        return self.wav2win.snip_edges
+
+    @torch.jit.export
+    def num_frames(self, lengths: torch.Tensor) -> torch.Tensor:
+        """Kaldi's frame count for each sample count in ``lengths``."""
+        return self.wav2win.num_frames(lengths)
+
+    def _fft(self, frames: torch.Tensor) -> torch.Tensor:
+        return torch.fft.rfft(frames, dim=-1)  # frames are padded: (B, T, fft/2 + 1)
+
+    def _power(self, spec: torch.Tensor, use_fft_mag: bool) -> torch.Tensor:
+        if torch.is_grad_enabled() and spec.requires_grad:
+            power = spec.real.square() + spec.imag.square()  # (B, T, fft/2 + 1)
+        else:
+            parts = torch.view_as_real(spec).square_()  # in place: spec is ours
+            power = parts[..., 0] + parts[..., 1]
+        if use_fft_mag:
+            return power.sqrt()
+        return power
+
+    def _features(self, frames: torch.Tensor, log_e: Optional[torch.Tensor]) -> torch.Tensor:
+        spec = self._fft(frames)  # (B, T, fft/2 + 1) complex
+        if self.use_energy and log_e is not None:
+            spec[:, :, 0] = log_e.to(spec.dtype)
+        return spec
+
+    def forward(self, x: torch.Tensor, lengths: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Features of ``x`` (batch, num_samples); ``lengths`` as in :meth:`Wav2Win.forward`."""
+        win = self.wav2win
+        win._check_input(x)
+        x = win._dither(x)
+        if lengths is None:
+            frames, log_e = win._frames(x, self.use_energy)
+            return self._features(frames, log_e)
+        frames, log_e, index, mask = win._frames_packed(x, lengths, self.use_energy)
+        return win._unpack(self._features(frames, log_e), index, mask)
+
+    @torch.jit.export
+    def online_inference(
+        self,
+        x: torch.Tensor,
+        context: Optional[tuple[torch.Tensor, int, int]] = None,
+        flush: bool = False,
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, int, int]]:
+        """Streaming version of :meth:`forward`: returns ``(features, context)``.
+
+        Pass the returned ``context`` with the next chunk and ``flush=True``
+        with the last one (see the module notes).
+        """
+        frames, log_e, ctx = self.wav2win._stream(x, context, flush, self.use_energy)
+        return self._features(frames, log_e), ctx
+
+
+class Wav2Spec(Wav2FFT):
+    """Power spectrum (or magnitude, ``use_fft_mag=True``) of Kaldi frames.
+
+    >>> x = torch.randn(1, 16000, dtype=torch.float32)
+    >>> x.shape
+    torch.Size([1, 16000])
+    >>> t = Wav2Spec()
+    >>> t(x).shape
+    torch.Size([1, 100, 257])
+
+    Output ``(batch, num_frames, num_fft_bins)``; with ``use_energy=True``
+    bin 0 holds the log energy.
+    """
+
+    def __init__(
+        self,
+        sampling_rate: int = 16000,
+        frame_length: float = 0.025,
+        frame_shift: float = 0.01,
+        round_to_power_of_two: bool = True,
+        remove_dc_offset: bool = True,
+        preemph_coeff: float = 0.97,
+        window_type: str = "povey",
+        dither: float = 0.0,
+        snip_edges: bool = False,
+        energy_floor: float = 1e-10,
+        raw_energy: bool = True,
+        use_energy: bool = True,
+        use_fft_mag: bool = False,
+        kaldi_log_floor: bool = False,
+    ) -> None:
+        super().__init__(
+            sampling_rate=sampling_rate,
+            frame_length=frame_length,
+            frame_shift=frame_shift,
+            round_to_power_of_two=round_to_power_of_two,
+            remove_dc_offset=remove_dc_offset,
+            preemph_coeff=preemph_coeff,
+            window_type=window_type,
+            dither=dither,
+            snip_edges=snip_edges,
+            energy_floor=energy_floor,
+            raw_energy=raw_energy,
+            use_energy=use_energy,
+            kaldi_log_floor=kaldi_log_floor,
+        )
+        self.use_fft_mag = use_fft_mag
+
+    def _features(self, frames: torch.Tensor, log_e: Optional[torch.Tensor]) -> torch.Tensor:
+        power = self._power(self._fft(frames), self.use_fft_mag)  # (B, T, fft/2 + 1)
+        if self.use_energy and log_e is not None:
+            power[:, :, 0] = log_e
+        return power
+
+
+class Wav2LogSpec(Wav2FFT):
+    """Log power spectrum (or log magnitude, ``use_fft_mag=True``) of Kaldi frames.
+
+    With ``use_energy=True`` and ``kaldi_log_floor=True`` this is Kaldi's
+    ``compute-spectrogram-feats``.
+
+    >>> x = torch.randn(1, 16000, dtype=torch.float32)
+    >>> x.shape
+    torch.Size([1, 16000])
+    >>> t = Wav2LogSpec()
+    >>> t(x).shape
+    torch.Size([1, 100, 257])
+    """
+
+    def __init__(
+        self,
+        sampling_rate: int = 16000,
+        frame_length: float = 0.025,
+        frame_shift: float = 0.01,
+        round_to_power_of_two: bool = True,
+        remove_dc_offset: bool = True,
+        preemph_coeff: float = 0.97,
+        window_type: str = "povey",
+        dither: float = 0.0,
+        snip_edges: bool = False,
+        energy_floor: float = 1e-10,
+        raw_energy: bool = True,
+        use_energy: bool = True,
+        use_fft_mag: bool = False,
+        kaldi_log_floor: bool = False,
+    ) -> None:
+        super().__init__(
+            sampling_rate=sampling_rate,
+            frame_length=frame_length,
+            frame_shift=frame_shift,
+            round_to_power_of_two=round_to_power_of_two,
+            remove_dc_offset=remove_dc_offset,
+            preemph_coeff=preemph_coeff,
+            window_type=window_type,
+            dither=dither,
+            snip_edges=snip_edges,
+            energy_floor=energy_floor,
+            raw_energy=raw_energy,
+            use_energy=use_energy,
+            kaldi_log_floor=kaldi_log_floor,
+        )
+        self.use_fft_mag = use_fft_mag
+
+    def _features(self, frames: torch.Tensor, log_e: Optional[torch.Tensor]) -> torch.Tensor:
+        power = self._power(self._fft(frames), self.use_fft_mag)  # (B, T, fft/2 + 1)
+        if self.kaldi_log_floor:
+            log_power = power.clamp_min(1.1920928955078125e-07).log()  # FLT_EPSILON
+        else:
+            log_power = (power + 1e-15).log()  # lhotse's additive epsilon
+        if self.use_energy and log_e is not None:
+            log_power[:, :, 0] = log_e
+        return log_power
+
+
+def _mel_banks(
+    num_filters: int,
+    fft_length: int,
+    sampling_rate: int,
+    low_freq: float,
+    high_freq: float,
+    norm_filters: bool,
+    torchaudio_compatible_mel_scale: bool,
+) -> torch.Tensor:
+    if torchaudio_compatible_mel_scale:
+        return kaldi_mel_banks(num_filters, fft_length, sampling_rate, low_freq, high_freq)
+    return linear_grid_mel_banks(
+        num_filters, fft_length, sampling_rate, low_freq, high_freq, norm_filters
+    )
+
+
+class Wav2LogFilterBank(Wav2FFT):
+    """Kaldi's log-mel filter bank ("fbank") of each frame.
+
+    >>> x = torch.randn(1, 16000, dtype=torch.float32)
+    >>> x.shape
+    torch.Size([1, 16000])
+    >>> t = Wav2LogFilterBank()
+    >>> t(x).shape
+    torch.Size([1, 100, 80])
+
+    Output ``(batch, num_frames, num_filters)``, or ``num_filters + 1``
+    columns with the log energy first when ``use_energy=True`` (as Kaldi).
+    ``low_freq``/``high_freq`` bound the mel bank in Hz (``high_freq <= 0``
+    is an offset from Nyquist).  ``use_fft_mag`` uses magnitudes instead of
+    power.  ``torchaudio_compatible_mel_scale=True`` (default) is Kaldi's mel
+    bank; ``False`` is lhotse's alternative bank, which ``norm_filters``
+    scales to unit-sum filters.
+    """
+
+    def __init__(
+        self,
+        sampling_rate: int = 16000,
+        frame_length: float = 0.025,
+        frame_shift: float = 0.01,
+        round_to_power_of_two: bool = True,
+        remove_dc_offset: bool = True,
+        preemph_coeff: float = 0.97,
+        window_type: str = "povey",
+        dither: float = 0.0,
+        snip_edges: bool = False,
+        energy_floor: float = 1e-10,
+        raw_energy: bool = True,
+        use_energy: bool = False,
+        use_fft_mag: bool = False,
+        low_freq: float = 20.0,
+        high_freq: float = -400.0,
+        num_filters: int = 80,
+        norm_filters: bool = False,
+        torchaudio_compatible_mel_scale: bool = True,
+        kaldi_log_floor: bool = False,
+    ) -> None:
+        super().__init__(
+            sampling_rate=sampling_rate,
+            frame_length=frame_length,
+            frame_shift=frame_shift,
+            round_to_power_of_two=round_to_power_of_two,
+            remove_dc_offset=remove_dc_offset,
+            preemph_coeff=preemph_coeff,
+            window_type=window_type,
+            dither=dither,
+            snip_edges=snip_edges,
+            energy_floor=energy_floor,
+            raw_energy=raw_energy,
+            use_energy=use_energy,
+            kaldi_log_floor=kaldi_log_floor,
+        )
+        self.use_fft_mag = use_fft_mag
+        self.low_freq = low_freq
+        self.high_freq = high_freq
+        self.num_filters = num_filters
+        self.norm_filters = norm_filters
+        self.torchaudio_compatible_mel_scale = torchaudio_compatible_mel_scale
+        banks = _mel_banks(
+            num_filters,
+            self.fft_length,
+            sampling_rate,
+            low_freq,
+            high_freq,
+            norm_filters,
+            torchaudio_compatible_mel_scale,
+        )
+        self._blocks = band_blocks(banks)
+        self.register_buffer("_fb", banks.to(torch.get_default_dtype()))
+        self.register_buffer("_eps", torch.tensor(FLT_EPSILON))
+
+    def _log_mel(self, frames: torch.Tensor) -> torch.Tensor:
+        power = self._power(self._fft(frames), self.use_fft_mag)  # (B, T, fft/2 + 1)
+        fb = self._fb.to(power.dtype)
+        # Block-sparse product: each block's columns, padded to a multiple of
+        # 8 (much faster in BLAS), times the only rows they touch.
+        parts: list[torch.Tensor] = []
+        for block in self._blocks:
+            r0, r1, c0, c1 = block
+            width = (c1 - c0 + 7) // 8 * 8
+            weights = fb.new_zeros((r1 - r0, width))
+            weights[:, : c1 - c0] = fb[r0:r1, c0:c1]
+            parts.append(torch.matmul(power[:, :, r0:r1], weights)[:, :, : c1 - c0])
+        mel = parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)  # (B, T, num_filters)
+        return mel.clamp_min(1.1920928955078125e-07).log()  # FLT_EPSILON
+
+    def _features(self, frames: torch.Tensor, log_e: Optional[torch.Tensor]) -> torch.Tensor:
+        log_mel = self._log_mel(frames)  # (B, T, num_filters)
+        if self.use_energy and log_e is not None:
+            return torch.cat([log_e.unsqueeze(-1), log_mel], dim=-1)  # (B, T, 1 + num_filters)
+        return log_mel
+
+
+class Wav2MFCC(Wav2LogFilterBank):
+    """Kaldi's MFCC: the DCT of the log-mel filter bank, liftered.
+
+    >>> x = torch.randn(1, 16000, dtype=torch.float32)
+    >>> x.shape
+    torch.Size([1, 16000])
+    >>> t = Wav2MFCC()
+    >>> t(x).shape
+    torch.Size([1, 100, 13])
+
+    Output ``(batch, num_frames, num_ceps)``.  ``cepstral_lifter`` is Kaldi's
+    ``Q`` (0 disables); ``use_energy=True`` replaces ``c0`` by the log
+    energy.  Other options as :class:`Wav2LogFilterBank`.
+    """
+
+    def __init__(
+        self,
+        sampling_rate: int = 16000,
+        frame_length: float = 0.025,
+        frame_shift: float = 0.01,
+        round_to_power_of_two: bool = True,
+        remove_dc_offset: bool = True,
+        preemph_coeff: float = 0.97,
+        window_type: str = "povey",
+        dither: float = 0.0,
+        snip_edges: bool = False,
+        energy_floor: float = 1e-10,
+        raw_energy: bool = True,
+        use_energy: bool = False,
+        use_fft_mag: bool = False,
+        low_freq: float = 20.0,
+        high_freq: float = -400.0,
+        num_filters: int = 23,
+        norm_filters: bool = False,
+        num_ceps: int = 13,
+        cepstral_lifter: int = 22,
+        torchaudio_compatible_mel_scale: bool = True,
+        kaldi_log_floor: bool = False,
+    ) -> None:
+        super().__init__(
+            sampling_rate=sampling_rate,
+            frame_length=frame_length,
+            frame_shift=frame_shift,
+            round_to_power_of_two=round_to_power_of_two,
+            remove_dc_offset=remove_dc_offset,
+            preemph_coeff=preemph_coeff,
+            window_type=window_type,
+            dither=dither,
+            snip_edges=snip_edges,
+            energy_floor=energy_floor,
+            raw_energy=raw_energy,
+            use_energy=use_energy,
+            use_fft_mag=use_fft_mag,
+            low_freq=low_freq,
+            high_freq=high_freq,
+            num_filters=num_filters,
+            norm_filters=norm_filters,
+            torchaudio_compatible_mel_scale=torchaudio_compatible_mel_scale,
+            kaldi_log_floor=kaldi_log_floor,
+        )
+        self.num_ceps = num_ceps
+        self.cepstral_lifter = cepstral_lifter
+        dct = dct_matrix(num_ceps, num_filters)
+        lifter = lifter_coefficients(num_ceps, cepstral_lifter)
+        dtype = torch.get_default_dtype()
+        self.register_buffer("_dct", dct.to(dtype))
+        self.register_buffer("_lifter", lifter.to(dtype))
+
+    @staticmethod
+    def make_lifter(N: int, Q: float) -> torch.Tensor:
+        """Kaldi's lifter ``1 + Q/2 * sin(pi * n / Q)`` for ``n < N`` (ones when ``Q == 0``).
+
+        >>> Wav2MFCC.make_lifter(3, 22)
+        tensor([1.0000, 2.5655, 4.0991])
+        """
+        return lifter_coefficients(int(N), Q).to(torch.get_default_dtype())
+
+    @staticmethod
+    def make_dct_matrix(num_ceps: int, num_filters: int) -> torch.Tensor:
+        """Kaldi's DCT as a ``(num_filters, num_ceps)`` matrix: ``log_mel @ dct``.
+
+        >>> Wav2MFCC.make_dct_matrix(13, 23).shape
+        torch.Size([23, 13])
+        """
+        return dct_matrix(int(num_ceps), int(num_filters)).to(torch.get_default_dtype())
+
+    def _features(self, frames: torch.Tensor, log_e: Optional[torch.Tensor]) -> torch.Tensor:
+        log_mel = self._log_mel(frames)  # (B, T, num_filters)
+        dct = (self._dct * self._lifter).to(log_mel.dtype)  # lifter folded into the DCT
+        mfcc = torch.matmul(log_mel, dct)  # (B, T, num_ceps)
+        if self.use_energy and log_e is not None:
+            mfcc[:, :, 0] = log_e
+        return mfcc
