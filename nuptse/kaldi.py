@@ -168,7 +168,7 @@ def get_duration(path: str, allow_commands: bool = False) -> Optional[Seconds]:
                 "trusted data, or provide reco2dur and use_reco2dur=True"
             )
         cmd = path.rstrip()[:-1]
-        proc = subprocess.run(cmd, shell=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.run(cmd, shell=True, capture_output=True)
         if proc.returncode != 0 or not proc.stdout:
             logger.warning(
                 "command %r failed (status %d): %s",
@@ -182,7 +182,7 @@ def get_duration(path: str, allow_commands: bool = False) -> Optional[Seconds]:
         except Exception as e:  # noqa: BLE001 - any decoding failure means "unreadable"
             logger.warning("command %r did not produce readable audio: %s", cmd, e)
             return None
-        return floor_duration_to_milliseconds(samples_to_seconds(data.shape[0], rate))
+        return floor_duration_to_milliseconds(_kaldi_wave_duration(data.shape[0], rate))
     try:
         from nuptse.audio import info
 
@@ -191,6 +191,18 @@ def get_duration(path: str, allow_commands: bool = False) -> Optional[Seconds]:
     except Exception as e:  # noqa: BLE001
         logger.warning("cannot read audio %s: %s", path, e)
         return None
+
+
+def _kaldi_wave_duration(num_samples: int, sampling_rate: int) -> float:
+    """A wave's duration as Kaldi computes it: in single precision (BaseFloat).
+
+    Kaldi tools (and readers built on them) report ``num_samples / rate`` as
+    a float32, e.g. 15.404999732971191 for 246480 samples at 16 kHz, which
+    the millisecond floor then turns into 15.404.
+    """
+    import numpy as np
+
+    return float(np.float32(num_samples) / np.float32(sampling_rate))
 
 
 # --- Kaldi matrices ----------------------------------------------------------------------
@@ -441,7 +453,9 @@ def make_wavscp_channel_string_map(
             raise ValueError(
                 f"a multi-channel command source cannot be exported to Kaldi: {source.source!r}"
             )
-        return {0: f"{source.source} |"}
+        cmd = str(source.source)
+        # Keep the command byte-exact: its own trailing blanks already separate the pipe.
+        return {0: f"{cmd}|" if cmd != cmd.rstrip() else f"{cmd} |"}
     if source.type != "file":
         raise ValueError(
             f"a {source.type!r} audio source cannot be exported to a Kaldi wav.scp "
