@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Optional, Union
@@ -73,12 +74,13 @@ def export_cuts_to_shar(
     output_dir: Any,
     fields: dict[str, str],
     shard_size: Optional[int] = 1000,
-    num_jobs: int = 1,
     shard_offset: int = 0,
-    include_cuts: bool = True,
     warn_unused_fields: bool = True,
+    include_cuts: bool = True,
+    num_jobs: int = 1,
     fault_tolerant: bool = False,
     verbose: bool = False,
+    *,
     copy_encoded_audio: bool = True,
 ) -> dict[str, list[str]]:
     """Write ``cuts`` and their ``fields`` as Shar shards; return ``{field: [paths]}``.
@@ -143,17 +145,28 @@ def export_cuts_to_shar(
 
 
 def read_cuts_from_shar(
-    in_dir: Optional[Any] = None,
     fields: Optional[Union[dict[str, Sequence[Any]], Sequence[str]]] = None,
-    shuffle_shards: bool = False,
-    seed: Union[int, str] = 42,
-    stateful_shuffle: bool = True,
+    in_dir: Optional[Any] = None,
     split_for_dataloading: bool = False,
+    shuffle_shards: bool = False,
+    stateful_shuffle: bool = True,
+    seed: Union[int, str] = 42,
     cut_map_fns: Optional[Sequence[Optional[Callable]]] = None,
     slice_length: Optional[int] = None,
+    *,
     allow_pipe: bool = False,
 ):
-    """A lazy CutSet over Shar shards (see :class:`~nuptse.shar.LazySharIterator`)."""
+    """A lazy CutSet over Shar shards (see :class:`~nuptse.shar.LazySharIterator`).
+
+    The argument order is lhotse's (``fields`` first); a directory passed as
+    ``fields`` or a dict passed as ``in_dir`` is taken for what it is.  With
+    ``in_dir``, ``fields`` may list the fields to read (default: all of them).
+    ``pipe:`` shard sources run shell commands and need ``allow_pipe=True``.
+    """
+    if in_dir is None and isinstance(fields, (str, os.PathLike)):
+        in_dir, fields = fields, None
+    elif fields is None and isinstance(in_dir, dict):
+        in_dir, fields = None, in_dir
     from nuptse.cut import CutSet
     from nuptse.shar.readers.lazy import LazySharIterator
 
