@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 #: Seconds by which a supervision or a cut may overrun its recording (about 2 ms).
 DEFAULT_TOLERANCE = 2e-3
+#: Seconds by which an audio file's length may differ from the manifest's num_samples.
+HEADER_TOLERANCE = 0.025
 #: Frame counts may differ by this much from what the duration implies.
 FRAME_TOLERANCE = 1
 
@@ -173,6 +175,28 @@ def _check_recording(r: Any, report: ValidationReport, read_data: bool, tol: flo
             if not os.path.isfile(str(s.source)):
                 report.add(kind, r.id, f"audio file not found: {s.source}")
                 return
+    if read_data and not r.transforms:
+        from nuptse.audio import info
+
+        # Lossy decoders disagree by a few ms, so allow at least 25 ms here.
+        limit = compute_num_samples(max(tol, HEADER_TOLERANCE), r.sampling_rate)
+        for s in r.sources:
+            if s.type != "file":
+                continue
+            try:
+                meta = info(str(s.source))
+            except Exception as e:  # noqa: BLE001
+                report.add(kind, r.id, f"audio cannot be read: {type(e).__name__}: {e}")
+                return
+            frames = getattr(meta, "frames", None)
+            if frames is not None and meta.samplerate == r.sampling_rate:
+                if abs(frames - r.num_samples) > limit:
+                    report.add(
+                        kind,
+                        r.id,
+                        f"{s.source} has {frames} samples but the manifest says {r.num_samples}",
+                    )
+                    return
     if read_data:
         try:
             audio = r.load_audio()
@@ -491,12 +515,12 @@ def fix_manifests(
         report.removed_supervisions.extend(bad)
         bad_set = set(bad)
         supervisions = supervisions.filter(lambda s: s.id not in bad_set)
-    recordings, supervisions = remove_missing_recordings_and_supervisions(
-        recordings, supervisions, report
-    )
     if getattr(recordings, "is_lazy", False):
         recordings = recordings.to_eager()
     supervisions = trim_supervisions_to_recordings(recordings, supervisions, report)
+    recordings, supervisions = remove_missing_recordings_and_supervisions(
+        recordings, supervisions, report
+    )
     if report.changed:
         logger.warning("fix_manifests: %s", report.summary())
     if return_report:
