@@ -129,6 +129,12 @@ def _encoded_original(cut: Any, fmt: str, channels: list[int]) -> Optional[bytes
 
 
 def _load_custom(cut: Any, key: str):
+    value = cut.custom[key]
+    if _kind(value) == "recording":
+        # A custom audio field: the cut's span of it (lhotse's load_custom does the same).
+        selector = cut.custom.get(f"{key}_channel_selector")
+        kwargs = {} if selector is None else {"channels": selector}
+        return value.load_audio(offset=cut.start, duration=cut.duration, **kwargs)
     if hasattr(type(cut), "load_custom"):
         return cut.load_custom(key)
     return getattr(cut, f"load_{key}")()
@@ -258,7 +264,7 @@ class SharWriter:
             warnings.warn(
                 f"cuts have a {field!r} field that is not among the Shar fields "
                 f"{sorted(self.fields)}; it is not saved",
-                stacklevel=3,
+                stacklevel=4,
             )
 
     # --- preparing one cut --------------------------------------------------------
