@@ -22,13 +22,17 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A plain-text table with columns aligned."""
     cells = [[str(h) for h in header]] + [[_fmt(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    numeric = [
+        bool(rows) and all(isinstance(r[i], (int, float)) for r in rows) for i in range(len(header))
+    ]
     lines = []
-    for n, r in enumerate(cells):
+    for r in cells:
         lines.append(
             "  ".join(
-                c.rjust(w) if n and i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))
-            )
+                c.rjust(w) if numeric[i] else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))
+            ).rstrip()
         )
+        n = len(lines) - 1
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)

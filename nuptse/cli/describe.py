@@ -15,15 +15,25 @@ def _stats(manifest) -> tuple[list[tuple[str, object]], list[float], dict[str, f
     durations: list[float] = []
     speakers: dict[str, float] = {}
     n_sups = 0
+    speech = 0.0
     for item in manifest:
         durations.append(float(item.duration))
         sups = getattr(item, "supervisions", None)
+        is_cut = sups is not None
         if sups is None and kind == "SupervisionSet":
             sups = [item]
+        spans = []
         for s in sups or []:
             n_sups += 1
+            start, end = float(s.start), float(s.start + s.duration)
+            if is_cut:  # supervisions may stick out of a cut: count only the inside
+                start, end = max(0.0, start), min(float(item.duration), end)
+            if end <= start:
+                continue
+            spans.append((start, end))
             spk = s.speaker if s.speaker is not None else "<unknown>"
-            speakers[spk] = speakers.get(spk, 0.0) + float(s.duration)
+            speakers[spk] = speakers.get(spk, 0.0) + (end - start)
+        speech += _union_length(spans)
     rows: list[tuple[str, object]] = [("type", kind), ("items", len(durations))]
     if durations:
         d = np.asarray(durations)
@@ -36,9 +46,23 @@ def _stats(manifest) -> tuple[list[tuple[str, object]], list[float], dict[str, f
     if n_sups:
         rows += [("supervisions", n_sups), ("speakers", len(speakers))]
         if kind == "CutSet" and durations:
-            speech = sum(speakers.values())
             rows.append(("speech share", f"{100 * speech / max(sum(durations), 1e-9):.1f}%"))
     return rows, durations, speakers
+
+
+def _union_length(spans: list[tuple[float, float]]) -> float:
+    """Total length covered by possibly overlapping intervals."""
+    total, cur_start, cur_end = 0.0, None, None
+    for start, end in sorted(spans):
+        if cur_end is None or start > cur_end:
+            if cur_end is not None:
+                total += cur_end - cur_start
+            cur_start, cur_end = start, end
+        else:
+            cur_end = max(cur_end, end)
+    if cur_end is not None:
+        total += cur_end - cur_start
+    return total
 
 
 def plot_histograms(durations: list[float], speakers: dict[str, float], path: str) -> None:
