@@ -25,6 +25,9 @@ from __future__ import annotations
 import io
 import logging
 import os
+import stat
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -101,11 +104,13 @@ def _rewind(src: PathOrFile) -> None:
 
 def _check_exists(src: PathOrFile) -> None:
     if isinstance(src, (str, Path)):
-        if not os.path.exists(src):
-            raise AudioFileNotFoundError(f"Audio file not found: '{src}'")
-        if os.path.isdir(src):
+        try:
+            st = os.stat(src)
+        except FileNotFoundError:
+            raise AudioFileNotFoundError(f"Audio file not found: '{src}'") from None
+        if stat.S_ISDIR(st.st_mode):
             raise CorruptAudioError(f"Expected an audio file but '{src}' is a directory")
-        if os.path.getsize(src) == 0:
+        if st.st_size == 0:
             raise CorruptAudioError(f"Audio file '{src}' is empty (0 bytes)")
     else:
         if len(_head(src, 1)) == 0:
@@ -145,13 +150,83 @@ class SoundfileBackend:
     def read(self, src: PathOrFile, start, num, in_seconds: bool = False) -> tuple[np.ndarray, int]:
         import soundfile as sf
 
-        with sf.SoundFile(_sf_arg(src)) as f:
+        if isinstance(src, (str, Path)):
+            key, f = _handles.acquire(str(src))
+        else:
+            key, f = None, sf.SoundFile(src)
+        ok = False
+        try:
             if in_seconds:
                 start, num = _to_samples(start, num, f.samplerate)
-            if start > 0:
-                f.seek(start)
+            f.seek(start)
             data = f.read(frames=-1 if num is None else num, dtype="float32", always_2d=True)
+            ok = True
             return np.ascontiguousarray(data.T), f.samplerate
+        finally:
+            if ok and key is not None:
+                _handles.release(key, f)
+            else:
+                f.close()
+
+
+class _HandleCache(threading.local):
+    """Per-thread LRU of open ``soundfile.SoundFile`` handles for local paths.
+
+    Reading many short spans of one long file (cuts of a long recording) then
+    skips re-opening and re-parsing the header for every read.  A handle is
+    keyed by path, inode, size and mtime, so a replaced file is re-opened; a
+    forked child (DataLoader worker) starts with an empty cache instead of
+    sharing its parent's file offsets.  A handle in use is out of the cache,
+    so nested reads of the same file get their own.
+    """
+
+    max_size = 16
+
+    def __init__(self):
+        self.pid = os.getpid()
+        self.items: OrderedDict = OrderedDict()
+
+    def acquire(self, path: str):
+        import soundfile as sf
+
+        if self.pid != os.getpid():
+            self.items = OrderedDict()
+            self.pid = os.getpid()
+        st = os.stat(path)
+        key = (path, st.st_ino, st.st_size, st.st_mtime_ns)
+        f = self.items.pop(key, None)
+        if f is None or f.closed:
+            f = sf.SoundFile(path)
+        return key, f
+
+    def release(self, key, f) -> None:
+        if self.max_size <= 0:
+            f.close()
+            return
+        self.items[key] = f
+        while len(self.items) > self.max_size:
+            self.items.popitem(last=False)[1].close()
+
+    def clear(self) -> None:
+        for f in self.items.values():
+            f.close()
+        self.items.clear()
+
+
+_handles = _HandleCache()
+
+
+def set_audio_handle_cache_size(size: int) -> None:
+    """How many decoded files each thread keeps open (0 disables the cache)."""
+    if size < 0:
+        raise ValueError(f"The handle cache size must be >= 0, got {size}")
+    _HandleCache.max_size = int(size)
+    _handles.clear()
+
+
+def clear_audio_handle_cache() -> None:
+    """Close this thread's cached file handles."""
+    _handles.clear()
 
 
 def _check_wav_complete(src: PathOrFile, f) -> None:
@@ -564,6 +639,8 @@ __all__ = [
     "read_audio",
     "read_audio_samples",
     "save_audio",
+    "set_audio_handle_cache_size",
+    "clear_audio_handle_cache",
     "list_audio_backends",
     "get_audio_backend_names",
     "available_audio_backends",
