@@ -4,9 +4,11 @@
 every matrix with one writer.  With ``num_jobs > 1`` the decoding and
 extraction run in long-lived worker threads: torch and the audio decoders
 release the GIL while they compute, so threads scale without the start-up
-cost of worker processes (each of which would import torch again).  The
-writer and the manifest are only touched by the calling thread, in input
-order.  A recording whose audio cannot be loaded is logged with its id and
+cost of worker processes (each of which would import torch again).  Each job
+runs torch with one intra-op thread (parallelism comes from ``num_jobs``:
+per-utterance feature extraction gains little from intra-op threads, and
+they slow everything down badly when the CPUs are shared).  The writer and
+the manifest are only touched by the calling thread, in input order.  A recording whose audio cannot be loaded is logged with its id and
 the reason, skipped, and listed in :attr:`FeatureSetBuilder.failed`; the rest
 of the work is kept.
 """
@@ -155,8 +157,9 @@ class FeatureSetBuilder:
     def _results(self, recordings: Iterable[Any], num_jobs: int) -> Iterator[tuple[Any, Any]]:
         """``(recording, per-channel features or FailedRecording)`` in input order."""
         if num_jobs == 1:
-            for recording in recordings:
-                yield recording, self._extract(recording)
+            with _torch_threads(1):
+                for recording in recordings:
+                    yield recording, self._extract(recording)
             return
         with _torch_threads(1), ThreadPoolExecutor(num_jobs) as pool:
             pending: deque[tuple[Any, Future]] = deque()

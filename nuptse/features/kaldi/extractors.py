@@ -11,11 +11,17 @@ Feature-domain mixing (for mixed cuts): log-mel filter banks and log spectra
 are added as energies, ``log(max(1e-10, e^a + g e^b))``, and power spectra
 directly, ``a + g b``.  The energy used for SNR gains is the sum of the
 frame energies (``sum e^a`` or ``sum a``), floored at 1e-10 so it is never 0.
-Because the cross terms of the two signals' spectra are dropped, such a mix
-approximates the features of the mixed audio: on speech mixed at 0-10 dB SNR
-the log-mel values agree within about 0.1-0.2 on average, with the largest
-errors in frames where both signals are equally strong.  MFCCs cannot be
-mixed (the DCT does not commute with the log of a sum).
+
+How close this is to extracting features from the mixed audio (tested on the
+fixture speech at 0, 10 and 20 dB): with the same gain (an amplitude gain
+``k`` on the waveform is an energy gain ``k**2`` here), the total energy agrees
+within 3 %, log-mel values within 0.3 on average (0.1 at 20 dB) and log
+power spectra within 0.5; the rest is the dropped cross terms of the two
+spectra.  Note that an SNR is measured on the features' energies, i.e. after
+pre-emphasis, windowing and (for fbank) the mel band: for voices of
+different spectral tilt this differs from the waveforms' mean-square SNR
+(by 4.3 dB for the two fixture voices), as it does in lhotse.  MFCCs cannot
+be mixed (the DCT does not commute with the log of a sum).
 """
 
 from __future__ import annotations
