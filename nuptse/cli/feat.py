@@ -109,7 +109,7 @@ def extract(
                 builder = FeatureSetBuilder(feature_extractor=extractor, storage=storage)
                 target = out / "features.jsonl.gz"
                 feats = builder.process_and_store_recordings(
-                    recordings=manifest, output_path=target, num_jobs=num_jobs
+                    recordings=manifest, output_manifest=target, num_jobs=num_jobs
                 )
             n = len(feats)
         else:
