@@ -151,12 +151,12 @@ def main() -> None:
             a = ours.load_audio(offset=offsets[0], duration=2.0)
             b = theirs.load_audio(offset=offsets[0], duration=2.0)
             assert a.shape == b.shape, (a.shape, b.shape)
-            ta = best_of(
-                lambda: [ours.load_audio(offset=o, duration=2.0) for o in offsets], args.repeat
-            )
-            tb = best_of(
-                lambda: [theirs.load_audio(offset=o, duration=2.0) for o in offsets], args.repeat
-            )
+
+            def reads(rec, offsets=offsets):
+                return [rec.load_audio(offset=o, duration=2.0) for o in offsets]
+
+            ta = best_of(lambda rec=ours: reads(rec), args.repeat)
+            tb = best_of(lambda rec=theirs: reads(rec), args.repeat)
             report(
                 f"{args.reads} random 2 s reads, 10 min {kind.split('_')[1].upper()}",
                 ta,

@@ -8,6 +8,7 @@ from nuptse.audio.backend import (
     AudioInfo,
     audio_backend,
     available_audio_backends,
+    clear_audio_handle_cache,
     get_audio_backend_names,
     get_current_audio_backend,
     get_default_audio_backend,
@@ -16,6 +17,7 @@ from nuptse.audio.backend import (
     read_audio,
     read_audio_samples,
     save_audio,
+    set_audio_handle_cache_size,
     set_current_audio_backend,
 )
 from nuptse.audio.errors import (
@@ -80,6 +82,8 @@ __all__ = [
     "get_default_audio_backend",
     "list_audio_backends",
     "set_current_audio_backend",
+    "set_audio_handle_cache_size",
+    "clear_audio_handle_cache",
     "info",
     "read_audio",
     "read_audio_samples",

@@ -167,3 +167,40 @@ def test_video_file_audio_track_copy_with_spaces(fixtures_dir, tmp_path):
     shutil.copy(fixtures_dir / "big_buck_bunny_small.mp4", p)
     audio, sr = read_audio(p, offset=1.0, duration=0.5)
     assert (sr, audio.shape) == (48000, (6, 24000))
+
+
+def _read_in_child(path, queue):
+    audio, _ = read_audio_samples(path, 4000, 1000)
+    queue.put(audio.tobytes())
+
+
+def test_handle_cache_sees_replaced_files_and_forks(fixtures_dir, tmp_path):
+    import multiprocessing as mp
+
+    from nuptse.audio.backend import clear_audio_handle_cache, set_audio_handle_cache_size
+
+    p = tmp_path / "x.wav"
+    shutil.copy(fixtures_dir / "stereo.wav", p)
+    first, _ = read_audio_samples(p, 100, 50)
+    full, _ = read_audio(fixtures_dir / "stereo.wav")
+    np.testing.assert_array_equal(first, full[:, 100:150])
+    # Parent and a forked child interleave reads on the cached handle.
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    child = ctx.Process(target=_read_in_child, args=(str(p), q))
+    child.start()
+    again, _ = read_audio_samples(p, 7000, 500)
+    got = np.frombuffer(q.get(timeout=30), dtype=np.float32).reshape(2, 1000)
+    child.join(30)
+    np.testing.assert_array_equal(again, full[:, 7000:7500])
+    np.testing.assert_array_equal(got, full[:, 4000:5000])
+    # A replaced file is re-opened.
+    shutil.copy(fixtures_dir / "mono_c0.wav", p)
+    new, sr = read_audio_samples(p, 0, 10)
+    assert new.shape == (1, 10)
+    set_audio_handle_cache_size(0)
+    try:
+        np.testing.assert_array_equal(read_audio_samples(p, 0, 10)[0], new)
+    finally:
+        set_audio_handle_cache_size(16)
+        clear_audio_handle_cache()
