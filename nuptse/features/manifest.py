@@ -66,15 +66,18 @@ class Features:
 
     @property
     def id(self) -> str:
-        """A key naming the stored array (lhotse's Features have no id field).
+        """A key for this item (lhotse's Features have no id field).
 
-        It is derived from the storage location, which is unique for every
-        stored matrix; :class:`FeatureSet` indexes its items by it.
+        It names the storage location and the span it describes, so only
+        exact duplicates share it; :class:`FeatureSet` indexes items by it.
         """
         key = self.storage_key
         if isinstance(key, (bytes, bytearray, memoryview)):
             key = "sha1:" + hashlib.sha1(bytes(key)).hexdigest()
-        return f"{self.storage_type}:{self.storage_path}:{key}"
+        return (
+            f"{self.recording_id}:{self.channels}:{self.start}:{self.duration}"
+            f"@{self.storage_type}:{self.storage_path}:{key}"
+        )
 
     def with_id(self, new_id: str) -> Features:
         """Features carry no id of their own; returns ``self`` unchanged."""
