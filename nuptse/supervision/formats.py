@@ -213,7 +213,7 @@ def write_ctm(segments: Iterable[SupervisionSegment], path: Pathlike, type: str 
     segment).  Items with an empty symbol (silences) are left out, since CTM
     cannot represent them; a symbol containing whitespace raises ValueError.
     Times use 2 decimals (as lhotse writes them) unless more are needed to
-    keep the value exact.
+    keep the value exact; scores are written in their shortest exact form.
     """
     written = 0
     with atomic_output(path, "w") as f:
@@ -239,7 +239,7 @@ def write_ctm(segments: Iterable[SupervisionSegment], path: Pathlike, type: str 
                     symbol,
                 ]
                 if item.score is not None:
-                    fields.append(format_time(item.score))
+                    fields.append(repr(float(item.score)))
                 f.write(" ".join(fields) + "\n")
                 written += 1
     return written
