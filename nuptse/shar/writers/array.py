@@ -42,7 +42,7 @@ class ArrayTarWriter:
     placeholder.  lilcom suits log-domain features (error <= 2**(tick_power-1)).
 
     >>> import tempfile, os, numpy as np
-    >>> from nuptse.array import Array
+    >>> from nuptse.cut import Array
     >>> d = tempfile.mkdtemp()
     >>> a = Array(storage_type="memory_npy", storage_path="", storage_key=b"", shape=[2])
     >>> with ArrayTarWriter(os.path.join(d, "x.%06d.tar"), shard_size=5) as w:
