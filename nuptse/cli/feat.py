@@ -87,8 +87,12 @@ def extract(
     storage_path = out / "feats"
     client = None
     if executor == "dask":
+        import logging
+
         from dask.distributed import Client
 
+        if not click.get_current_context().find_root().params.get("verbose"):
+            logging.getLogger("distributed").setLevel(logging.ERROR)
         client = Client(scheduler) if scheduler else Client(processes=False)
     try:
         if kind == "CutSet":
@@ -97,7 +101,8 @@ def extract(
                 storage_path=storage_path,
                 num_jobs=num_jobs,
                 storage_type=writer_cls,
-                executor=client,
+                # A concurrent.futures view of the client, so callers may use as_completed().
+                executor=client.get_executor() if client is not None else None,
             )
             target = out / "cuts.jsonl.gz"
             cuts.to_file(target)

@@ -234,6 +234,15 @@ def test_feat_extract_cuts_then_copy_and_shar(run, small_cuts, tmp_path):
         assert abs(a.load_features() - b.load_features()).max() < 0.02
 
 
+def test_feat_extract_with_dask(run, small_cuts, tmp_path):
+    pytest.importorskip("dask.distributed")
+    res = run("feat", "extract", small_cuts, tmp_path / "d", "--executor", "dask", "-j", 2)
+    from nuptse.cut import CutSet
+
+    cuts = CutSet.from_file(tmp_path / "d" / "cuts.jsonl.gz")
+    assert len(cuts) == 3 and all(c.has_features for c in cuts), res.output
+
+
 def test_feat_extract_recordings(run, small_cuts, tmp_path):
     run("feat", "write-default-config", tmp_path / "fbank.yml")
     res = run(
