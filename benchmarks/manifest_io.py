@@ -36,14 +36,14 @@ def rss():
 before = rss()
 t = time.perf_counter()
 if step == "eager":
-    s = SupervisionSet.from_file(path)
+    s = SupervisionSet.from_file(path).to_eager()  # lhotse's from_file opens .jsonl lazily
     n = len(s)
 elif step == "lazy":
     n = 0
     for _ in SupervisionSet.from_jsonl_lazy(path):
         n += 1
 elif step == "write":
-    s = SupervisionSet.from_file(path)
+    s = SupervisionSet.from_file(path).to_eager()
     t = time.perf_counter()
     s.to_file(out)
     n = len(s)

@@ -190,37 +190,41 @@ def iter_jsonl(path: Pathlike) -> Iterator[dict]:
     """
     gz = str(path).endswith(".gz")
     n = 0
+    loads = orjson.loads
     try:
         with open_best(path, "rb") as f:
-            pending = b""
-            for line in f:
-                n += 1
-                if not line.endswith(b"\n"):
-                    pending = line
+            rest = b""
+            while True:
+                block = f.read(1 << 22)
+                if not block:
                     break
-                if line.isspace():
-                    continue
-                try:
-                    yield orjson.loads(line)
-                except orjson.JSONDecodeError as e:
-                    raise ManifestParseError(path, n, f"invalid JSON: {e}") from None
-            if pending.strip():
+                lines = (rest + block).split(b"\n")
+                rest = lines.pop()
+                for line in lines:
+                    n += 1
+                    try:
+                        yield loads(line)
+                    except orjson.JSONDecodeError as e:
+                        if line.strip():
+                            raise ManifestParseError(path, n, f"invalid JSON: {e}") from None
+            if rest.strip():
                 # The last line has no newline: fine if it is valid JSON (a file
                 # written by hand), a truncation otherwise.
+                n += 1
                 try:
-                    obj = orjson.loads(pending)
+                    obj = loads(rest)
                 except orjson.JSONDecodeError:
                     raise TruncatedManifestError(
                         path, n - 1, "the last line is incomplete"
                     ) from None
                 yield obj
     except (EOFError, zlib.error) as e:
-        raise TruncatedManifestError(path, max(n - 1, 0), f"gzip stream: {e}") from None
+        raise TruncatedManifestError(path, n, f"gzip stream: {e}") from None
     except OSError as e:
         if gz and "not a gzipped file" in str(e).lower():
             raise ManifestParseError(path, None, "not a gzip file despite its .gz name") from None
         if gz and ("gzip" in str(e).lower() or "compressed" in str(e).lower()):
-            raise TruncatedManifestError(path, max(n - 1, 0), f"gzip stream: {e}") from None
+            raise TruncatedManifestError(path, n, f"gzip stream: {e}") from None
         raise
 
 
