@@ -18,8 +18,8 @@ _EXPORTS = {
     "Features": "nuptse.features.manifest",
     "FeatureSet": "nuptse.features.manifest",
     "FeatureSetBuilder": "nuptse.features.builder",
-    "compute_global_stats": "nuptse.features.builder",
-    "store_feature_array": "nuptse.features.builder",
+    "compute_global_stats": "nuptse.features.manifest",
+    "store_feature_array": "nuptse.features.manifest",
     "StatsAccumulator": "nuptse.features.stats",
     "FeatureMixer": "nuptse.features.mixer",
     # Kaldi-compatible extractors

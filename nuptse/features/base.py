@@ -2,18 +2,13 @@
 
 * :mod:`nuptse.features.extractor`: :class:`FeatureExtractor`, the registry
   and :class:`TorchaudioFeatureExtractor`;
-* :mod:`nuptse.features.manifest`: :class:`Features` and :class:`FeatureSet`;
-* :mod:`nuptse.features.builder`: :class:`FeatureSetBuilder`,
+* :mod:`nuptse.features.manifest`: :class:`Features`, :class:`FeatureSet`,
   :func:`store_feature_array` and :func:`compute_global_stats`;
+* :mod:`nuptse.features.builder`: :class:`FeatureSetBuilder`;
 * :mod:`nuptse.features.stats`: :class:`StatsAccumulator`.
 """
 
-from nuptse.features.builder import (
-    FailedRecording,
-    FeatureSetBuilder,
-    compute_global_stats,
-    store_feature_array,
-)
+from nuptse.features.builder import FailedRecording, FeatureSetBuilder
 from nuptse.features.extractor import (
     FEATURE_EXTRACTORS,
     AugmentFn,
@@ -24,7 +19,12 @@ from nuptse.features.extractor import (
     get_extractor_type,
     register_extractor,
 )
-from nuptse.features.manifest import Features, FeatureSet
+from nuptse.features.manifest import (
+    Features,
+    FeatureSet,
+    compute_global_stats,
+    store_feature_array,
+)
 from nuptse.features.stats import StatsAccumulator
 
 __all__ = [

@@ -16,65 +16,25 @@ of the work is kept.
 from __future__ import annotations
 
 import logging
-import pickle
-import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any, Optional
 
 import numpy as np
 
 from nuptse.features.extractor import AugmentFn, FeatureExtractor, _as_numpy
-from nuptse.features.manifest import Features, FeatureSet
+from nuptse.features.manifest import (  # noqa: F401 (re-exported)
+    Features,
+    FeatureSet,
+    compute_global_stats,
+    store_feature_array,
+)
 from nuptse.serialization import Pathlike
 
 logger = logging.getLogger(__name__)
-
-
-def store_feature_array(feats: np.ndarray, storage: Any) -> Any:
-    """Store ``feats`` with the writer ``storage`` under a fresh uuid; return its key.
-
-    The key is what the manifest's ``storage_key`` must hold to read it back
-    (for some backends it is not the uuid itself, e.g. a byte offset).
-    """
-    return storage.write(str(uuid.uuid4()), feats)
-
-
-def compute_global_stats(
-    feature_manifests: Iterable[Features], storage_path: Optional[Pathlike] = None
-) -> dict[str, np.ndarray]:
-    """Per-dimension means and standard deviations over every frame of the manifests.
-
-    One pass with a numerically stable pairwise update of the running sums
-    (Chan, Golub & LeVeque), accumulated in float64.  With ``storage_path``
-    the resulting dict ``{"norm_means": ..., "norm_stds": ...}`` is also
-    pickled there.
-    """
-    from nuptse.features.stats import StatsAccumulator
-
-    manifests = iter(feature_manifests)
-    first = next(manifests, None)
-    if first is None:
-        raise ValueError("cannot compute global feature stats of an empty set of features")
-    stats = StatsAccumulator(feature_dim=first.num_features)
-    for features in chain([first], manifests):
-        arr = features.load()
-        if arr.ndim != 2 or arr.shape[1] != first.num_features:
-            raise ValueError(
-                f"features of recording {features.recording_id!r} (storage "
-                f"{features.storage_path!r}) have shape {arr.shape}; expected "
-                f"(frames, {first.num_features}) like the first item"
-            )
-        stats.update(arr.astype(np.float64, copy=False))
-    result = stats.get()
-    if storage_path is not None:
-        with open(storage_path, "wb") as f:
-            pickle.dump(result, f)
-    return result
 
 
 @dataclass

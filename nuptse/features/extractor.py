@@ -18,10 +18,11 @@ import importlib.util
 import logging
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Optional, Union
+from typing import Any, ClassVar, Optional, Union
 
 import numpy as np
 
+from nuptse.features.manifest import Features, store_feature_array
 from nuptse.serialization import Pathlike, load_yaml, save_to_yaml
 from nuptse.timing import (
     Seconds,
@@ -29,9 +30,6 @@ from nuptse.timing import (
     round_time,
     samples_to_seconds,
 )
-
-if TYPE_CHECKING:
-    from nuptse.features.manifest import Features
 
 logger = logging.getLogger(__name__)
 
@@ -210,9 +208,6 @@ class FeatureExtractor(metaclass=ABCMeta):
         The returned :class:`Features` names no recording: this is meant for
         audio that is not one recording's, such as a mixed cut.
         """
-        from nuptse.features.builder import store_feature_array
-        from nuptse.features.manifest import Features
-
         if augment_fn is not None:
             samples = augment_fn(samples, sampling_rate)
         num_samples = samples.shape[-1]
@@ -261,8 +256,6 @@ class FeatureExtractor(metaclass=ABCMeta):
         augment_fn: Optional[AugmentFn],
     ) -> Features:
         """The part of :meth:`extract_from_recording_and_store` after loading."""
-        from nuptse.features.builder import store_feature_array
-
         if augment_fn is not None:
             samples = augment_fn(samples, recording.sampling_rate)
         feats = _as_numpy(self.extract(samples=samples, sampling_rate=recording.sampling_rate))
@@ -281,8 +274,6 @@ class FeatureExtractor(metaclass=ABCMeta):
         duration: Optional[Seconds],
         channels: Optional[Union[int, list[int]]],
     ) -> Features:
-        from nuptse.features.manifest import Features
-
         if duration is None:
             duration = round_time(recording.duration - offset)
         _check_features(self, feats, duration, recording.sampling_rate, recording.id)

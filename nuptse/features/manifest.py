@@ -15,9 +15,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import pickle
 import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
+from itertools import chain
 from pathlib import Path
 from typing import Any, Optional, Union
 
@@ -382,6 +384,49 @@ class FeatureSet(ManifestSet[Features]):
 
         With ``storage_path`` the dict is also pickled there.
         """
-        from nuptse.features.builder import compute_global_stats
-
         return compute_global_stats(feature_manifests=self, storage_path=storage_path)
+
+
+# --- storage helpers --------------------------------------------------------------------
+
+
+def store_feature_array(feats: np.ndarray, storage: Any) -> Any:
+    """Store ``feats`` with the writer ``storage`` under a fresh uuid; return its key.
+
+    The key is what the manifest's ``storage_key`` must hold to read it back
+    (for some backends it is not the uuid itself, e.g. a byte offset).
+    """
+    return storage.write(str(uuid.uuid4()), feats)
+
+
+def compute_global_stats(
+    feature_manifests: Iterable[Features], storage_path: Optional[Pathlike] = None
+) -> dict[str, np.ndarray]:
+    """Per-dimension means and standard deviations over every frame of the manifests.
+
+    One pass with a numerically stable pairwise update of the running sums
+    (Chan, Golub & LeVeque), accumulated in float64.  With ``storage_path``
+    the resulting dict ``{"norm_means": ..., "norm_stds": ...}`` is also
+    pickled there.
+    """
+    from nuptse.features.stats import StatsAccumulator
+
+    manifests = iter(feature_manifests)
+    first = next(manifests, None)
+    if first is None:
+        raise ValueError("cannot compute global feature stats of an empty set of features")
+    stats = StatsAccumulator(feature_dim=first.num_features)
+    for features in chain([first], manifests):
+        arr = features.load()
+        if arr.ndim != 2 or arr.shape[1] != first.num_features:
+            raise ValueError(
+                f"features of recording {features.recording_id!r} (storage "
+                f"{features.storage_path!r}) have shape {arr.shape}; expected "
+                f"(frames, {first.num_features}) like the first item"
+            )
+        stats.update(arr.astype(np.float64, copy=False))
+    result = stats.get()
+    if storage_path is not None:
+        with open(storage_path, "wb") as f:
+            pickle.dump(result, f)
+    return result
