@@ -40,6 +40,27 @@ def _scan_one(
         return None, str(path), f"{type(e).__name__}: {e}"
 
 
+class _CloudFn:
+    """Ships a callable (e.g. a lambda ``recording_id``) to worker processes
+    with cloudpickle, which plain pickle cannot do."""
+
+    def __init__(self, fn: Callable):
+        self.fn = fn
+
+    def __call__(self, *args):
+        return self.fn(*args)
+
+    def __getstate__(self):
+        import cloudpickle
+
+        return cloudpickle.dumps(self.fn)
+
+    def __setstate__(self, state):
+        import pickle
+
+        self.fn = pickle.loads(state)
+
+
 class _Call:
     """A picklable ``lambda r: getattr(r, name)(**kwargs)`` for lazy maps."""
 
@@ -112,6 +133,12 @@ class RecordingSet(ManifestSet[Recording]):
             if executor not in ("thread", "process"):
                 raise ValueError(f"executor must be 'thread' or 'process', got {executor!r}")
             pool_cls = ThreadPoolExecutor if executor == "thread" else ProcessPoolExecutor
+            if executor == "process" and recording_id is not None:
+                worker = partial(
+                    _scan_one,
+                    recording_id=_CloudFn(recording_id),
+                    force_opus_sampling_rate=force_opus_sampling_rate,
+                )
             with pool_cls(num_jobs) as ex:
                 chunks = max(1, len(paths) // (num_jobs * 8)) if executor == "process" else 1
                 results = list(

@@ -51,6 +51,14 @@ def test_from_dir_pattern_exclude_and_ids(audio_dir):
     assert len(rs) == 8 and not rs.skipped_files
     rs = RecordingSet.from_dir(audio_dir / "b", "*.flac", recording_id=lambda p: "x" + p.stem)
     assert "x9001-500-0000" in rs
+    rs2 = RecordingSet.from_dir(
+        audio_dir / "b",
+        "*.flac",
+        num_jobs=2,
+        executor="process",
+        recording_id=lambda p: "x" + p.stem,
+    )
+    assert list(rs2.ids) == list(rs.ids)
     (audio_dir / "a" / "9001-500-0000.flac").write_bytes(
         (audio_dir / "b/c/9001-500-0000.flac").read_bytes()
     )
