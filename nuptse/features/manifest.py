@@ -274,9 +274,9 @@ class FeatureSet(ManifestSet[Features]):
         )
 
     @property
-    def features(self):
-        """The items (lhotse's name for :attr:`data`)."""
-        return self.data
+    def features(self) -> list[Features]:
+        """The items as a list (lhotse's FeatureSet keeps them in a list of this name)."""
+        return list(self)
 
     @staticmethod
     def from_features(features: Iterable[Features]) -> FeatureSet:

@@ -232,7 +232,7 @@ def test_positional_and_id_access(multi):
     assert multi[multi[3].id] == multi[3]
     with pytest.raises(IndexError):
         multi[10]
-    assert multi.features is multi.data
+    assert multi.features == list(multi) and multi.features[0] == multi[0]
 
 
 def test_split_subset_split_lazy(multi, tmp_path):
