@@ -16,6 +16,7 @@ speaker's gender added from ``SPEAKERS.TXT`` when that file is present.
 from __future__ import annotations
 
 import logging
+import os
 import struct
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -120,7 +121,7 @@ def parse_alignments(ali_path: Pathlike) -> dict[str, list]:
     return alignments
 
 
-def _flac_stream_info(path: Path) -> Optional[tuple[int, int, int]]:
+def _flac_stream_info(path: Pathlike) -> Optional[tuple[int, int, int]]:
     """``(sampling_rate, channels, num_samples)`` from a FLAC STREAMINFO header.
 
     Returns None when the file is not a plain FLAC stream or does not state
@@ -141,34 +142,26 @@ def _flac_stream_info(path: Path) -> Optional[tuple[int, int, int]]:
     return rate, channels, total
 
 
-def _make_recording(audio_path: Path, recording_id: str):
+def _make_recording(audio_path: str, recording_id: str):
+    """The Recording of one utterance file, or None if the file does not exist."""
     from nuptse.audio import AudioSource, Recording
 
-    info = _flac_stream_info(audio_path) if audio_path.suffix == ".flac" else None
+    try:
+        info = _flac_stream_info(audio_path) if audio_path.endswith(".flac") else None
+    except FileNotFoundError:
+        return None
     if info is None:
+        if not os.path.isfile(audio_path):
+            return None
         return Recording.from_file(audio_path, recording_id=recording_id)
     rate, channels, total = info
-    kwargs = {}
-    if _recording_has_channel_ids(Recording):
-        kwargs["channel_ids"] = list(range(channels))
     return Recording(
         id=recording_id,
-        sources=[AudioSource(type="file", channels=list(range(channels)), source=str(audio_path))],
+        sources=[AudioSource(type="file", channels=list(range(channels)), source=audio_path)],
         sampling_rate=rate,
         num_samples=total,
         duration=samples_to_seconds(total, rate),
-        **kwargs,
     )
-
-
-def _recording_has_channel_ids(cls) -> bool:
-    import dataclasses
-
-    if dataclasses.is_dataclass(cls):
-        return any(f.name == "channel_ids" for f in dataclasses.fields(cls))
-    import inspect
-
-    return "channel_ids" in inspect.signature(cls).parameters
 
 
 def _prepare_chapter(
@@ -181,6 +174,7 @@ def _prepare_chapter(
     from nuptse.supervision import SupervisionSegment
 
     alignments = parse_alignments(ali_path) if ali_path.is_file() else {}
+    part_dir = str(part_path)
     out = []
     with open(trans_path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, start=1):
@@ -197,13 +191,13 @@ def _prepare_chapter(
                     f"{trans_path}, line {lineno}: utterance id {utt_id!r} is not "
                     "<speaker>-<chapter>-<index>"
                 )
-            audio_path = part_path / id_parts[0] / id_parts[1] / f"{utt_id}.flac"
-            if not audio_path.is_file():
+            audio_path = os.path.join(part_dir, id_parts[0], id_parts[1], f"{utt_id}.flac")
+            recording = _make_recording(audio_path, utt_id)
+            if recording is None:
                 logger.warning(
                     "%s, line %d: no audio file %s; skipped", trans_path, lineno, audio_path
                 )
                 continue
-            recording = _make_recording(audio_path, utt_id)
             speaker = id_parts[0]
             segment = SupervisionSegment(
                 id=utt_id,
