@@ -376,7 +376,7 @@ class PyAVBackend:
         pos = None
         for frame in container.decode(stream):
             if pos is None:
-                pos = 0 if frame.pts is None else round(frame.pts * tb * rate)
+                pos = 0 if frame.pts is None else compute_num_samples(float(frame.pts * tb), rate)
                 if pos > start:  # seek overshot: decode from the beginning instead
                     container.seek(0, stream=stream, backward=True)
                     yield from self._decode_from_start(container, stream)
@@ -514,9 +514,9 @@ def info(
     """
     result = _run("read the header of", path, lambda b: b.info(path))
     if force_opus_sampling_rate is not None and result.samplerate != force_opus_sampling_rate:
-        from nuptse.timing import samples_to_seconds
+        from nuptse.timing import resampled_num_samples, samples_to_seconds
 
-        frames = -(-result.frames * force_opus_sampling_rate // result.samplerate)
+        frames = resampled_num_samples(result.frames, result.samplerate, force_opus_sampling_rate)
         result = AudioInfo(
             result.channels,
             frames,

@@ -228,3 +228,13 @@ def test_lhotse_reads_ours_and_we_read_lhotse(fixtures_dir, tmp_path):
                 lhotse.Recording.from_dict(Recording.from_dict(d).to_dict()).num_samples
                 == d["num_samples"]
             )
+
+
+def test_force_opus_sampling_rate(fixtures_dir):
+    signal = pytest.importorskip("scipy.signal")
+    rec = Recording.from_file(fixtures_dir / "stereo.opus", force_opus_sampling_rate=16000)
+    assert (rec.sampling_rate, rec.num_samples) == (16000, 16086)
+    audio = rec.load_audio()
+    assert audio.shape == (2, 16086)
+    native = _sf(fixtures_dir / "stereo.opus")
+    np.testing.assert_allclose(audio, signal.resample_poly(native, 2, 1, axis=-1), atol=1e-5)
