@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from .errors import CorruptedFeaturesError, missing_file
@@ -143,8 +142,3 @@ def write_file_atomic(path: str, fill: Callable[[Any], None]) -> None:
         except OSError:
             pass
         raise
-
-
-def relative_key(storage_path: str, output_path: str) -> str:
-    """The ``storage_key`` of a file: its path below ``storage_path``, with ``/``."""
-    return Path(os.path.relpath(output_path, storage_path)).as_posix()

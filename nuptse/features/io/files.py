@@ -22,7 +22,6 @@ from ._paths import (
     open_read,
     path_str,
     read_bytes,
-    relative_key,
     write_file_atomic,
 )
 from .base import FeaturesReader, FeaturesWriter, register_reader, register_writer, warn_unused
@@ -51,9 +50,10 @@ class _FileLayout:
             raise FeaturesStorageError(
                 "storage key must be a relative name without '..'", self.root, key
             )
-        out = os.path.join(self.root, key[:3], key)
+        sub = key[:3]
+        out = os.path.join(self.root, sub, key)
         makedirs(os.path.dirname(out))
-        return out, relative_key(self.root, out)
+        return out, f"{sub}/{key}"
 
 
 @register_writer

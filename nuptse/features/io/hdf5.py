@@ -171,6 +171,8 @@ class NumpyHdf5Reader(FeaturesReader):
         check_offsets(left_offset_frames, right_offset_frames, path, key)
         dset = _dataset(open_cached(path, key), path, key)
         try:
+            if left_offset_frames == 0 and right_offset_frames is None:
+                return dset[()]  # h5py's whole-dataset read skips slice selection
             return dset[left_offset_frames:right_offset_frames]
         except Exception as e:
             raise CorruptedFeaturesError(f"cannot read dataset: {e}", path, key) from e

@@ -19,7 +19,13 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ._lilcom import DEFAULT_TICK_POWER, as_float32_copy, compress_checked, decompress_checked
+from ._lilcom import (
+    DEFAULT_TICK_POWER,
+    as_float32_copy,
+    check_storable,
+    compress_checked,
+    decompress_checked,
+)
 from ._paths import is_url, path_str, read_bytes, with_suffix_added
 from .base import FeaturesReader, FeaturesWriter, register_reader, register_writer, warn_unused
 from .errors import CorruptedFeaturesError, FeaturesStorageError, check_offsets
@@ -108,6 +114,7 @@ class LilcomChunkyWriter(FeaturesWriter):
         if n == 0:
             return []
         buf = as_float32_copy(arr, self.storage_path_, key)
+        check_storable(buf, self.tick_power, self.storage_path_, key)
         step = self.CHUNK_SIZE
         return [
             compress_checked(
