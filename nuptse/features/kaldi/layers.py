@@ -146,6 +146,32 @@ def _reflect_segment(x: torch.Tensor, start: int, n: int, p0: int, p1: int) -> t
     return x.index_select(1, src)
 
 
+def _matmul(a: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """``a @ w`` whose rows do not depend on how many rows there are.
+
+    BLAS switches kernels for very few rows, which changes the rounding; a
+    frame must give the same bits alone, in a batch or in a stream, so small
+    products are padded to 16 rows.
+    """
+    rows = a.numel() // max(1, a.size(-1))
+    if rows >= 16:
+        return torch.matmul(a, w)
+    flat = a.reshape(rows, a.size(-1))
+    flat = torch.cat([flat, flat.new_zeros((16 - rows, a.size(-1)))], dim=0)
+    out = torch.matmul(flat, w)[:rows]
+    shape: list[int] = list(a.shape[:-1]) + [w.size(-1)]
+    return out.reshape(shape)
+
+
+def _replace_first(feats: torch.Tensor, first: torch.Tensor) -> torch.Tensor:
+    """``feats`` (B, T, D) with column 0 replaced by ``first`` (B, T)."""
+    if torch.is_grad_enabled() and feats.requires_grad:
+        # Out of place: the op that made ``feats`` may need it for backward.
+        return torch.cat([first.unsqueeze(-1).to(feats.dtype), feats[:, :, 1:]], dim=-1)
+    feats[:, :, 0] = first
+    return feats
+
+
 class Wav2Win(nn.Module):
     """Kaldi's frame extraction and per-frame processing, without any transform.
 
@@ -233,7 +259,7 @@ class Wav2Win(nn.Module):
         self._offset = 0 if snip_edges else length // 2 - shift // 2
         window = frame_window(length, window_type)
         self._window_first = float(window[0])
-        self.register_buffer("_window", window.to(torch.get_default_dtype()))
+        self.register_buffer("_window", window)  # float64; cast to the input dtype on use
 
     def extra_repr(self) -> str:
         return (
@@ -600,6 +626,9 @@ class Wav2FFT(nn.Module):
         return self.wav2win.num_frames(lengths)
 
     def _fft(self, frames: torch.Tensor) -> torch.Tensor:
+        if frames.numel() == 0:  # some FFT backends reject empty input
+            probe = torch.fft.rfft(frames.new_zeros((1, frames.size(-1))), dim=-1)
+            return probe.new_zeros((frames.size(0), frames.size(1), probe.size(-1)))
         return torch.fft.rfft(frames, dim=-1)  # frames are padded: (B, T, fft/2 + 1)
 
     def _power(self, spec: torch.Tensor, use_fft_mag: bool) -> torch.Tensor:
@@ -696,7 +725,7 @@ class Wav2Spec(Wav2FFT):
     def _features(self, frames: torch.Tensor, log_e: Optional[torch.Tensor]) -> torch.Tensor:
         power = self._power(self._fft(frames), self.use_fft_mag)  # (B, T, fft/2 + 1)
         if self.use_energy and log_e is not None:
-            power[:, :, 0] = log_e
+            return _replace_first(power, log_e)
         return power
 
 
@@ -755,7 +784,7 @@ class Wav2LogSpec(Wav2FFT):
         else:
             log_power = (power + 1e-15).log()  # lhotse's additive epsilon
         if self.use_energy and log_e is not None:
-            log_power[:, :, 0] = log_e
+            return _replace_first(log_power, log_e)
         return log_power
 
 
@@ -847,21 +876,21 @@ class Wav2LogFilterBank(Wav2FFT):
             torchaudio_compatible_mel_scale,
         )
         self._blocks = band_blocks(banks)
-        self.register_buffer("_fb", banks.to(torch.get_default_dtype()))
+        self.register_buffer("_fb", banks)  # float64; cast on use
         self.register_buffer("_eps", torch.tensor(FLT_EPSILON))
 
     def _log_mel(self, frames: torch.Tensor) -> torch.Tensor:
         power = self._power(self._fft(frames), self.use_fft_mag)  # (B, T, fft/2 + 1)
-        fb = self._fb.to(power.dtype)
+        fb = self._fb
         # Block-sparse product: each block's columns, padded to a multiple of
         # 8 (much faster in BLAS), times the only rows they touch.
         parts: list[torch.Tensor] = []
         for block in self._blocks:
             r0, r1, c0, c1 = block
             width = (c1 - c0 + 7) // 8 * 8
-            weights = fb.new_zeros((r1 - r0, width))
+            weights = power.new_zeros((r1 - r0, width))
             weights[:, : c1 - c0] = fb[r0:r1, c0:c1]
-            parts.append(torch.matmul(power[:, :, r0:r1], weights)[:, :, : c1 - c0])
+            parts.append(_matmul(power[:, :, r0:r1], weights)[:, :, : c1 - c0])
         mel = parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)  # (B, T, num_filters)
         return mel.clamp_min(1.1920928955078125e-07).log()  # FLT_EPSILON
 
@@ -936,9 +965,8 @@ class Wav2MFCC(Wav2LogFilterBank):
         self.cepstral_lifter = cepstral_lifter
         dct = dct_matrix(num_ceps, num_filters)
         lifter = lifter_coefficients(num_ceps, cepstral_lifter)
-        dtype = torch.get_default_dtype()
-        self.register_buffer("_dct", dct.to(dtype))
-        self.register_buffer("_lifter", lifter.to(dtype))
+        self.register_buffer("_dct", dct)  # float64; cast on use
+        self.register_buffer("_lifter", lifter)
 
     @staticmethod
     def make_lifter(N: int, Q: float) -> torch.Tensor:
@@ -961,7 +989,7 @@ class Wav2MFCC(Wav2LogFilterBank):
     def _features(self, frames: torch.Tensor, log_e: Optional[torch.Tensor]) -> torch.Tensor:
         log_mel = self._log_mel(frames)  # (B, T, num_filters)
         dct = (self._dct * self._lifter).to(log_mel.dtype)  # lifter folded into the DCT
-        mfcc = torch.matmul(log_mel, dct)  # (B, T, num_ceps)
+        mfcc = _matmul(log_mel, dct)  # (B, T, num_ceps)
         if self.use_energy and log_e is not None:
-            mfcc[:, :, 0] = log_e
+            return _replace_first(mfcc, log_e)
         return mfcc
