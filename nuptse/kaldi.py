@@ -491,8 +491,14 @@ def export_to_kaldi(
     output_dir: Pathlike,
     map_underscores_to: Optional[str] = None,
     prefix_spk_id: bool = False,
+    features: Optional[Any] = None,
 ) -> None:
     """Write recordings and supervisions as a Kaldi data directory.
+
+    With ``features`` (a FeatureSet), also writes ``feats.scp`` and
+    ``frame_shift``: features already stored in Kaldi arks under the
+    supervision's id are referenced as they are; the others are cut to each
+    supervision's span and written to ``feats.ark``.
 
     Writes ``wav.scp``, ``segments``, ``text``, ``utt2spk``, ``spk2utt``,
     ``utt2dur``, ``reco2dur`` and, when every supervision has them,
@@ -538,6 +544,8 @@ def export_to_kaldi(
             utt2dur[key] = s.duration
             utt2lang[key] = s.language
             utt2gender[key] = s.gender
+    if features is not None:
+        _export_features(features, sups, sup_id, mono, output_dir)
     save_kaldi_text_mapping(wav, output_dir / "wav.scp")
     save_kaldi_text_mapping(reco2dur, output_dir / "reco2dur")
     save_kaldi_text_mapping(segments, output_dir / "segments")
@@ -558,3 +566,39 @@ def export_to_kaldi(
         consistent = all(spk2gender[utt2spk[u]] == g for u, g in utt2gender.items())
         if consistent:
             save_kaldi_text_mapping(spk2gender, output_dir / "spk2gender")
+
+
+def _export_features(features: Any, sups: list, sup_id, mono: bool, output_dir: Path) -> None:
+    import kaldiio
+
+    by_key = {f.storage_key: f for f in features if f.storage_type == "kaldiio"}
+    feats_scp: dict[str, str] = {}
+    to_write: dict[str, Any] = {}
+    frame_shifts = set()
+    for s in sups:
+        for ch in _channels(s.channel):
+            key = sup_id(s) if mono else f"{sup_id(s)}-{ch}"
+            ref = by_key.get(s.id)
+            if (
+                ref is not None
+                and ref.recording_id == s.recording_id
+                and abs(ref.start - s.start) < 1e-3
+                and abs(ref.duration - s.duration) < ref.frame_shift
+            ):
+                feats_scp[key] = ref.storage_path
+                frame_shifts.add(ref.frame_shift)
+                continue
+            found = features.find(
+                recording_id=s.recording_id, channel_id=ch, start=s.start, duration=s.duration
+            )
+            frame_shifts.add(found.frame_shift)
+            to_write[key] = found.load(start=s.start, duration=s.duration)
+    if to_write:
+        ark = (output_dir / "feats.ark").resolve()
+        scp = output_dir / ".feats_written.scp"
+        kaldiio.save_ark(str(ark), {k: to_write[k] for k in sorted(to_write)}, scp=str(scp))
+        feats_scp.update(load_kaldi_text_mapping(scp))
+        scp.unlink()
+    save_kaldi_text_mapping(feats_scp, output_dir / "feats.scp")
+    if len(frame_shifts) == 1:
+        (output_dir / "frame_shift").write_text(f"{frame_shifts.pop()}\n")

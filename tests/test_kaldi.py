@@ -255,3 +255,41 @@ def test_segment_end_minus_one(fixtures_dir, tmp_path):
     (d / "segments").write_text("\n".join(lines) + "\n")
     _, sups, _ = load_kaldi_data_dir(d, sampling_rate=16000)
     assert sups["lbi-1272-135031-0000"].duration == pytest.approx(10.885 - 1.5)
+
+
+def test_export_features_round_trip(fixtures_dir, tmp_path, monkeypatch):
+    kaldiio = pytest.importorskip("kaldiio")
+    monkeypatch.chdir(fixtures_dir / "mini_librispeech2")
+    recs, sups, feats = load_kaldi_data_dir(".", sampling_rate=16000, frame_shift=0.01)
+    export_to_kaldi(recs, sups, tmp_path / "ref", features=feats)
+    assert load_kaldi_text_mapping(tmp_path / "ref" / "feats.scp") == load_kaldi_text_mapping(
+        "feats.scp"
+    )
+    assert (tmp_path / "ref" / "frame_shift").read_text().strip() == "0.01"
+
+
+def test_export_computed_features(fixtures_dir, tmp_path, monkeypatch):
+    kaldiio = pytest.importorskip("kaldiio")
+    from nuptse.audio import RecordingSet
+    from nuptse.features import FeatureSet
+    from nuptse.supervision import SupervisionSet
+
+    monkeypatch.chdir(fixtures_dir)
+    feats = FeatureSet.from_file("lhotse_written/features_numpy_files.jsonl.gz")
+    ids = {f.recording_id for f in feats}
+    recs = RecordingSet.from_file("lhotse_written/recordings.jsonl.gz").filter(
+        lambda r: r.id in ids
+    )
+    sups = SupervisionSet.from_file("lhotse_written/supervisions.jsonl.gz").filter(
+        lambda s: s.recording_id in ids
+    )
+    out = tmp_path / "data"
+    export_to_kaldi(recs, sups, out, features=feats)
+    scp = load_kaldi_text_mapping(out / "feats.scp")
+    assert sorted(scp) == sorted(ids)
+    for f in feats:
+        np.testing.assert_array_equal(kaldiio.load_mat(scp[f.recording_id]), f.load())
+    _, sups2, feats2 = load_kaldi_data_dir(out, sampling_rate=16000, frame_shift=0.01)
+    assert [f.num_frames for f in feats2] == [f.num_frames for f in feats]
+    for f in feats2:
+        np.testing.assert_array_equal(f.load(), kaldiio.load_mat(scp[f.storage_key]))
