@@ -278,6 +278,9 @@ class Recording:
                     f"{duration} s ends {start + expected - self.num_samples} samples past the end"
                 )
 
+        if expected == 0:
+            return np.zeros((len(self._output_channels(wanted)), 0), dtype=np.float32)
+
         # Reading everything and trimming is cheaper than a seek for almost-full reads.
         read_offset: float = offset
         read_duration: Optional[float] = duration
@@ -309,6 +312,11 @@ class Recording:
                     f"{src.channels} but decodes to {data.shape[0]} channel(s)"
                 )
             per_source.append(data[rows])
+        if not per_source:
+            raise ChannelNotFoundError(
+                f"Recording '{self.id}': channels {wanted} are created by its transforms, not "
+                f"stored in its sources ({self._describe_sources()}); load all channels instead"
+            )
         audio = self._stack(per_source, allowed)
 
         rate = source_rate
@@ -317,6 +325,11 @@ class Recording:
             if isinstance(t, Resample):
                 rate = t.target_sampling_rate
         return self._fix_length(audio, expected, allowed, offset, duration)
+
+    def _output_channels(self, wanted: list[int]) -> list[int]:
+        if any(isinstance(t, ReverbWithImpulseResponse) for t in self.transforms or []):
+            return list(self.channel_ids) if len(wanted) == len(self.channel_ids) else wanted
+        return [c for s in self.sources for c in s.channels if c in wanted]
 
     def _rates_before_each_transform(self) -> list[int]:
         rate = self._source_sampling_rate()
