@@ -258,7 +258,7 @@ def test_segment_end_minus_one(fixtures_dir, tmp_path):
 
 
 def test_export_features_round_trip(fixtures_dir, tmp_path, monkeypatch):
-    kaldiio = pytest.importorskip("kaldiio")
+    pytest.importorskip("kaldiio")
     monkeypatch.chdir(fixtures_dir / "mini_librispeech2")
     recs, sups, feats = load_kaldi_data_dir(".", sampling_rate=16000, frame_shift=0.01)
     export_to_kaldi(recs, sups, tmp_path / "ref", features=feats)
