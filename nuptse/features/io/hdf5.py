@@ -203,6 +203,8 @@ class LilcomHdf5Writer(_Hdf5Writer):
 
 @register_reader
 class LilcomHdf5Reader(FeaturesReader):
+    """Reads ``lilcom_hdf5`` files (the whole array is decoded, then sliced)."""
+
     name = "lilcom_hdf5"
 
     def __init__(self, storage_path: Any, *args, **kwargs) -> None:

@@ -61,6 +61,8 @@ class MemoryLilcomWriter(FeaturesWriter):
 
 @register_reader
 class MemoryLilcomReader(FeaturesReader):
+    """Decodes the lilcom bytes given as the key."""
+
     name = "memory_lilcom"
 
     def __init__(self, *args, **kwargs) -> None:
@@ -121,6 +123,8 @@ class _ArrayUnpickler(pickle.Unpickler):
 
 @register_reader
 class MemoryRawReader(FeaturesReader):
+    """Unpickles the ndarray given as the key, refusing any other pickled object."""
+
     name = "memory_raw"
 
     def __init__(self, *args, **kwargs) -> None:
