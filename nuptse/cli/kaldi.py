@@ -92,8 +92,20 @@ def import_(
 @click.option(
     "-p", "--prefix-spk-id", is_flag=True, help="Prefix utterance ids with the speaker id."
 )
+@click.option(
+    "-f",
+    "--features-manifest",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Also write feats.scp (and feats.ark) from this FeatureSet.",
+)
 def export(
-    recordings_manifest, supervisions_manifest, output_dir, map_underscores_to, prefix_spk_id
+    recordings_manifest,
+    supervisions_manifest,
+    output_dir,
+    map_underscores_to,
+    prefix_spk_id,
+    features_manifest,
 ):
     """Export recordings and supervisions to a Kaldi data directory."""
     from nuptse.audio import RecordingSet
@@ -102,8 +114,18 @@ def export(
 
     recs = RecordingSet.from_file(recordings_manifest)
     sups = SupervisionSet.from_file(supervisions_manifest)
+    feats = None
+    if features_manifest:
+        from nuptse.features import FeatureSet
+
+        feats = FeatureSet.from_file(features_manifest)
     export_to_kaldi(
-        recs, sups, output_dir, map_underscores_to=map_underscores_to, prefix_spk_id=prefix_spk_id
+        recs,
+        sups,
+        output_dir,
+        map_underscores_to=map_underscores_to,
+        prefix_spk_id=prefix_spk_id,
+        features=feats,
     )
     files = sorted(p.name for p in Path(output_dir).iterdir())
     summary(

@@ -126,6 +126,17 @@ def test_kaldi_import_features(run, fixtures_dir, tmp_path, monkeypatch):
     assert "features" in res.output
     with gzip.open(tmp_path / "m" / "features.jsonl.gz", "rt") as f:
         assert sum(1 for _ in f) == 3
+    m = tmp_path / "m"
+    run(
+        "kaldi",
+        "export",
+        m / "recordings.jsonl.gz",
+        m / "supervisions.jsonl.gz",
+        tmp_path / "k",
+        "-f",
+        m / "features.jsonl.gz",
+    )
+    assert (tmp_path / "k" / "feats.scp").read_text() == open("feats.scp").read()
 
 
 def test_kaldi_import_refuses_commands_without_flag(run, fixtures_dir, tmp_path):
