@@ -1,0 +1,517 @@
+"""Feature extraction over cut sets: sequential, sharded on any executor, or batched.
+
+Sharded runs (``num_jobs > 1`` or an ``executor``) split the cuts into
+deterministic shards.  Each shard writes its own feature archive
+``feats-<i>-<digest>`` and then, atomically, its manifest
+``cuts-<i>-<digest>.jsonl.gz``; the digest names the shard's cut ids and the
+extractor, so re-running the same call after an interruption finds the
+finished shards' manifests and only computes the missing ones.
+
+With ``on_error="skip"`` a cut whose audio cannot be loaded or processed is
+left out, logged with the reason, and listed in a report file next to the
+output manifest (``<manifest stem>.errors.jsonl``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import traceback
+from collections.abc import Iterable
+from concurrent.futures import Executor, as_completed
+from pathlib import Path
+
+from nuptse.cut.base import Cut, CutError
+from nuptse.serialization import Pathlike, iter_jsonl, save_to_jsonl
+
+logger = logging.getLogger(__name__)
+
+ON_ERROR = ("raise", "skip")
+
+
+# --- one cut ----------------------------------------------------------------------------
+
+
+def compute_and_store_cut(cut: Cut, extractor, storage, augment_fn=None, mix_eagerly=True) -> Cut:
+    """Extract features of ``cut``'s audio, write them with ``storage``, return the new cut."""
+    import dataclasses
+
+    from nuptse.cut.mixed import MixedCut
+    from nuptse.cut.mono import MonoCut
+    from nuptse.cut.padding import PaddingCut
+
+    if isinstance(cut, PaddingCut):
+        return cut
+    if isinstance(cut, MixedCut):
+        if not mix_eagerly:
+            tracks = [
+                t._with(cut=compute_and_store_cut(t.cut, extractor, storage, augment_fn))
+                for t in cut.tracks
+            ]
+            return MixedCut(id=cut.id, tracks=tracks, transforms=cut.transforms)
+        feats = extractor.extract_from_samples_and_store(
+            samples=cut.load_audio(),
+            storage=storage,
+            sampling_rate=cut.sampling_rate,
+            offset=0.0,
+            channel=0,
+            augment_fn=augment_fn,
+        )
+        return MonoCut(
+            id=cut.id,
+            start=0.0,
+            duration=cut.duration,
+            channel=0,
+            supervisions=cut.supervisions,
+            features=feats,
+            recording=None,
+            custom=cut.custom,
+        )
+    samples = cut.load_audio()
+    if samples.shape[0] == 1:
+        samples = samples[0]
+    feats = extractor.extract_from_samples_and_store(
+        samples=samples,
+        storage=storage,
+        sampling_rate=cut.sampling_rate,
+        offset=cut.start,
+        channel=cut.channel,
+        augment_fn=augment_fn,
+    )
+    feats = dataclasses.replace(feats, recording_id=cut.recording_id)
+    return cut._copy(features=feats)
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def _writer_cls(storage_type):
+    from nuptse.features.io import get_writer
+
+    if storage_type is None:
+        return get_writer("lilcom_chunky")
+    if isinstance(storage_type, str):
+        return get_writer(storage_type)
+    return storage_type
+
+
+def report_path(manifest_path: Pathlike) -> Path:
+    """Where the skipped-cuts report of ``manifest_path`` goes: ``<stem>.errors.jsonl``."""
+    p = Path(manifest_path)
+    name = p.name
+    for ext in (".gz", ".jsonl", ".json", ".yaml"):
+        if name.endswith(ext):
+            name = name[: -len(ext)]
+    return p.with_name(name + ".errors.jsonl")
+
+
+def _write_report(path: Path, errors: list[dict]) -> None:
+    if errors:
+        save_to_jsonl(errors, path)
+        logger.warning("%d cut(s) were skipped; see %s", len(errors), path)
+    elif path.exists():
+        path.unlink()
+
+
+def _process(
+    cuts: Iterable[Cut], extractor, storage, augment_fn, mix_eagerly, on_error, progress=None
+):
+    """Yield (new cut or None, error dict or None) for every input cut."""
+    for cut in cuts:
+        try:
+            out = compute_and_store_cut(cut, extractor, storage, augment_fn, mix_eagerly)
+        except Exception as e:
+            if on_error == "raise":
+                raise
+            reason = f"{type(e).__name__}: {e}"
+            logger.warning("skipping cut %r: %s", cut.id, reason)
+            yield None, {"id": cut.id, "error": reason, "traceback": traceback.format_exc()}
+        else:
+            yield out, None
+        if progress is not None:
+            progress.update(1)
+
+
+def _check_on_error(on_error: str) -> None:
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
+
+
+# --- shards ---------------------------------------------------------------------------
+
+
+def _digest(cut_ids: list[str], extractor, storage_type) -> str:
+    h = hashlib.sha1()
+    for cid in cut_ids:
+        h.update(cid.encode())
+        h.update(b"\0")
+    h.update(repr(sorted(extractor.to_dict().items(), key=str)).encode())
+    h.update(getattr(storage_type, "name", str(storage_type)).encode())
+    return h.hexdigest()[:10]
+
+
+def _compute_shard(
+    cut_dicts: list[dict],
+    extractor,
+    storage_type,
+    storage_path: str,
+    manifest_path: str,
+    augment_fn,
+    mix_eagerly: bool,
+    on_error: str,
+) -> tuple[str, int, list[dict]]:
+    """Worker: compute one shard, write its archive, errors and manifest (last, atomically)."""
+    from nuptse.cut.base import cut_from_dict
+
+    cuts = [cut_from_dict(d) for d in cut_dicts]
+    out: list[dict] = []
+    errors: list[dict] = []
+    with storage_type(storage_path) as storage:
+        for new, err in _process(cuts, extractor, storage, augment_fn, mix_eagerly, on_error):
+            if err is not None:
+                errors.append(err)
+            else:
+                out.append(new.to_dict())
+    err_path = report_path(manifest_path)
+    _write_report(err_path, errors)
+    save_to_jsonl(out, manifest_path)
+    return manifest_path, len(out), errors
+
+
+def compute_and_store_features(
+    cuts,
+    extractor,
+    storage_path: Pathlike,
+    num_jobs: int | None = None,
+    augment_fn=None,
+    storage_type=None,
+    executor: Executor | None = None,
+    mix_eagerly: bool = True,
+    progress_bar: bool = True,
+    on_error: str = "raise",
+    manifest_path: Pathlike | None = None,
+    num_shards: int | None = None,
+):
+    """Extract and store the features of every cut; return the cuts that reference them.
+
+    * ``num_jobs`` in (None, 1) and no ``executor``: one process, one archive
+      at ``storage_path``.
+    * otherwise ``storage_path`` is a directory of shards run on ``executor``
+      (any :class:`concurrent.futures.Executor`, e.g. a Dask client's
+      ``get_executor()``) or on a process pool of ``num_jobs`` workers;
+      finished shards are reused when the same call is repeated.
+    * ``on_error="skip"`` leaves out cuts that fail and lists them in
+      ``<manifest>.errors.jsonl``.
+    """
+    from nuptse.cut.set import CutSet
+
+    _check_on_error(on_error)
+    writer_cls = _writer_cls(storage_type)
+    if (num_jobs is None or num_jobs <= 1) and executor is None:
+        return _compute_sequential(
+            cuts,
+            extractor,
+            storage_path,
+            augment_fn,
+            writer_cls,
+            mix_eagerly,
+            progress_bar,
+            on_error,
+            manifest_path,
+        )
+    out_dir = Path(storage_path)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest_path = Path(manifest_path) if manifest_path is not None else out_dir / "cuts.jsonl.gz"
+    all_cuts = list(cuts)
+    if not all_cuts:
+        save_to_jsonl([], manifest_path)
+        return CutSet()
+    workers = num_jobs or 1
+    n_shards = num_shards or min(len(all_cuts), max(workers, 1) * 4)
+    n_shards = max(1, min(n_shards, len(all_cuts)))
+    bounds = [round(i * len(all_cuts) / n_shards) for i in range(n_shards + 1)]
+    shards = []
+    for i in range(n_shards):
+        part = all_cuts[bounds[i] : bounds[i + 1]]
+        digest = _digest([c.id for c in part], extractor, writer_cls)
+        shards.append(
+            (
+                part,
+                str(out_dir / f"feats-{i:05d}-{digest}"),
+                str(out_dir / f"cuts-{i:05d}-{digest}.jsonl.gz"),
+            )
+        )
+    todo = [s for s in shards if not os.path.exists(s[2])]
+    if len(todo) < len(shards):
+        logger.info("reusing %d finished shard(s) in %s", len(shards) - len(todo), out_dir)
+    own_pool = None
+    if todo:
+        if executor is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # "spawn": forking a process whose torch/OpenMP threads are running can hang.
+            own_pool = executor = ProcessPoolExecutor(
+                workers, mp_context=multiprocessing.get_context("spawn")
+            )
+        try:
+            futures = {
+                executor.submit(
+                    _compute_shard,
+                    [c.to_dict() for c in part],
+                    extractor,
+                    writer_cls,
+                    feats_path,
+                    man_path,
+                    augment_fn,
+                    mix_eagerly,
+                    on_error,
+                ): man_path
+                for part, feats_path, man_path in todo
+            }
+            progress = _progress(progress_bar, len(futures), "Shards")
+            first_error = None
+            for fut in as_completed(futures):
+                try:
+                    fut.result()
+                except BaseException as e:  # keep the other shards running to completion
+                    if first_error is None:
+                        first_error = e
+                        for other in futures:
+                            other.cancel()
+                if progress is not None:
+                    progress.update(1)
+            if progress is not None:
+                progress.close()
+            if first_error is not None:
+                raise first_error
+        finally:
+            if own_pool is not None:
+                own_pool.shutdown()
+    # Combine the shard manifests and error reports, in shard order.
+    errors: list[dict] = []
+    combined: list[dict] = []
+    for _, _, man_path in shards:
+        combined.extend(iter_jsonl(man_path))
+        rp = report_path(man_path)
+        if rp.exists():
+            errors.extend(iter_jsonl(rp))
+    save_to_jsonl(combined, manifest_path)
+    _write_report(report_path(manifest_path), errors)
+    if getattr(cuts, "is_lazy", False):
+        return CutSet.from_jsonl_lazy(manifest_path)
+    return CutSet.from_dicts(combined)
+
+
+def _progress(enabled: bool, total: int | None, desc: str):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, leave=False)
+
+
+def _compute_sequential(
+    cuts,
+    extractor,
+    storage_path,
+    augment_fn,
+    writer_cls,
+    mix_eagerly,
+    progress_bar,
+    on_error,
+    manifest_path,
+):
+    from nuptse.cut.set import CutSet
+
+    total = None if getattr(cuts, "is_lazy", False) else len(cuts)
+    progress = _progress(progress_bar, total, "Extracting features")
+    errors: list[dict] = []
+    with writer_cls(storage_path) as storage:
+        if manifest_path is not None:
+            with CutSet.open_writer(manifest_path) as writer:
+                for new, err in _process(
+                    cuts, extractor, storage, augment_fn, mix_eagerly, on_error, progress
+                ):
+                    if err is not None:
+                        errors.append(err)
+                    else:
+                        writer.write(new)
+            result = CutSet.from_jsonl_lazy(manifest_path)
+        else:
+            kept = []
+            for new, err in _process(
+                cuts, extractor, storage, augment_fn, mix_eagerly, on_error, progress
+            ):
+                if err is not None:
+                    errors.append(err)
+                else:
+                    kept.append(new)
+            result = CutSet(kept)
+    if progress is not None:
+        progress.close()
+    base = manifest_path if manifest_path is not None else str(storage_path) + ".jsonl"
+    _write_report(report_path(base), errors)
+    return result
+
+
+# --- batched --------------------------------------------------------------------------
+
+
+def compute_and_store_features_batch(
+    cuts,
+    extractor,
+    storage_path: Pathlike,
+    manifest_path: Pathlike | None = None,
+    batch_duration: float = 600.0,
+    num_workers: int = 4,
+    augment_fn=None,
+    storage_type=None,
+    overwrite: bool = False,
+    on_error: str = "raise",
+    progress_bar: bool = True,
+):
+    """Extract features in batches of about ``batch_duration`` seconds of audio.
+
+    ``num_workers`` threads read and decode audio ahead of the extractor
+    (decoders release the GIL); the extractor's ``extract_batch`` sees each
+    batch at once.  One archive is written at ``storage_path``.
+    """
+    import dataclasses
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nuptse.cut.set import CutSet
+    from nuptse.features import Features
+
+    _check_on_error(on_error)
+    writer_cls = _writer_cls(storage_type)
+    errors: list[dict] = []
+    kept: list[Cut] = []
+    progress = _progress(progress_bar, None, "Extracting features (batches)")
+
+    def load(cut: Cut):
+        try:
+            audio = cut.load_audio()
+            if augment_fn is not None:
+                audio = augment_fn(audio, cut.sampling_rate)
+            return cut, audio, None
+        except Exception as e:
+            if on_error == "raise":
+                raise
+            reason = f"{type(e).__name__}: {e}"
+            logger.warning("skipping cut %r: %s", cut.id, reason)
+            return cut, None, {"id": cut.id, "error": reason}
+
+    def flush(batch, storage):
+        if not batch:
+            return
+        by_rate: dict[int, list] = {}
+        for item in batch:
+            by_rate.setdefault(item[0].sampling_rate, []).append(item)
+        for sr, items in by_rate.items():
+            signals = [a[0] if a.shape[0] == 1 else a for _, a in items]
+            results = extractor.extract_batch(signals, sampling_rate=sr)
+            for (cut, _), feats in zip(items, results):
+                key = storage.write(_key(cut), feats)
+                f = Features(
+                    type=extractor.name,
+                    num_frames=feats.shape[0],
+                    num_features=feats.shape[1],
+                    frame_shift=extractor.frame_shift,
+                    sampling_rate=sr,
+                    start=cut.start,
+                    duration=cut.duration,
+                    storage_type=storage.name,
+                    storage_path=str(storage.storage_path),
+                    storage_key=key,
+                    recording_id=cut.recording_id,
+                    channels=cut.channel,
+                )
+                kept.append(
+                    dataclasses.replace(cut, features=f) if hasattr(cut, "recording") else cut
+                )
+                if progress is not None:
+                    progress.update(1)
+
+    with writer_cls(storage_path) as storage, ThreadPoolExecutor(max(1, num_workers)) as pool:
+        batch: list = []
+        dur = 0.0
+        for cut, audio, err in _prefetch(pool, load, cuts, max(2, 2 * num_workers)):
+            if err is not None:
+                errors.append(err)
+                continue
+            batch.append((cut, audio))
+            dur += cut.duration
+            if dur >= batch_duration:
+                flush(batch, storage)
+                batch, dur = [], 0.0
+        flush(batch, storage)
+    if progress is not None:
+        progress.close()
+    result = CutSet(kept)
+    base = manifest_path if manifest_path is not None else str(storage_path) + ".jsonl"
+    _write_report(report_path(base), errors)
+    if manifest_path is not None:
+        result.to_file(manifest_path)
+        return (
+            CutSet.from_jsonl_lazy(manifest_path)
+            if str(manifest_path).endswith((".jsonl", ".jsonl.gz"))
+            else result
+        )
+    return result
+
+
+def _key(cut: Cut) -> str:
+    import uuid
+
+    return str(uuid.uuid4())
+
+
+def _prefetch(pool, fn, items, depth: int):
+    """``map(fn, items)`` on ``pool`` in order, keeping at most ``depth`` calls in flight."""
+    from collections import deque
+
+    pending: deque = deque()
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= depth:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+# --- statistics -----------------------------------------------------------------------
+
+
+def compute_global_feature_stats(
+    cuts, storage_path: Pathlike | None = None, max_cuts: int | None = None, extractor=None
+) -> dict:
+    """Per-dimension ``norm_means``/``norm_stds`` over the features of (up to ``max_cuts``) cuts.
+
+    With ``extractor`` the features are computed on the fly instead of loaded.
+    The dict is pickled to ``storage_path`` when given.
+    """
+    import pickle
+
+    import numpy as np
+
+    from nuptse.features.stats import StatsAccumulator
+
+    acc = None
+    for i, cut in enumerate(cuts):
+        if max_cuts is not None and i >= max_cuts:
+            break
+        feats = cut.compute_features(extractor) if extractor is not None else cut.load_features()
+        if feats is None:
+            raise CutError(f"cut {cut.id!r} has no features to compute statistics of")
+        if acc is None:
+            acc = StatsAccumulator(feature_dim=feats.shape[-1])
+        acc.update(np.asarray(feats, dtype=np.float64))
+    if acc is None:
+        raise CutError("cannot compute global feature statistics of an empty CutSet")
+    result = acc.get()
+    if storage_path is not None:
+        with open(storage_path, "wb") as f:
+            pickle.dump(result, f)
+    return result
