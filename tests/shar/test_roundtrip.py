@@ -241,3 +241,24 @@ def test_unused_fields_warn(lhotse_cuts, tmp_path):
         warnings.simplefilter("always")
         export_cuts_to_shar(lhotse_cuts.subset(first=1), tmp_path, fields={"features": "lilcom"})
     assert any("'recording'" in str(x.message) for x in w)
+
+
+def test_include_cuts_false_extends_a_directory_with_a_new_field(lhotse_cuts, tmp_path):
+    cuts = lhotse_cuts.subset(first=3)
+    export_cuts_to_shar(
+        cuts, tmp_path, fields={"recording": "flac"}, shard_size=2, warn_unused_fields=False
+    )
+    paths = export_cuts_to_shar(
+        cuts,
+        tmp_path,
+        fields={"features": "numpy"},
+        shard_size=2,
+        include_cuts=False,
+        warn_unused_fields=False,
+    )
+    assert sorted(paths) == ["features"]
+    back = list(CutSet.from_shar(in_dir=tmp_path))
+    assert len(CutSet.from_shar(in_dir=tmp_path)) == 3
+    for ours, ref in zip(back, cuts):
+        np.testing.assert_array_equal(ours.load_audio(), ref.load_audio())
+        np.testing.assert_array_equal(ours.load_features(), ref.load_features())

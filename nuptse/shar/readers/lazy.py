@@ -396,8 +396,13 @@ class LazySharIterator(LazyNode):
 
     def __len__(self) -> int:
         if self._len is None:
+            from nuptse.serialization import count_jsonl_lines
+
             self._len = sum(
-                sum(1 for _ in iter_jsonl_source(p, self.allow_pipe)) for p in self.streams["cuts"]
+                sum(1 for _ in iter_jsonl_source(p, self.allow_pipe))
+                if is_pipe(p)
+                else count_jsonl_lines(str(p))
+                for p in self.streams["cuts"]
             )
         return self._len
 

@@ -27,6 +27,7 @@ from nuptse.shar.errors import (
 )
 
 BLOCK = 512
+_ZERO_BLOCK = bytes(BLOCK)
 _GZIP_MAGIC = b"\x1f\x8b"
 _REGULAR = (b"0", b"\0", b"7")
 _NO_DATA_EXTS = (".nodata", ".nometa")
@@ -53,7 +54,7 @@ def _parse_octal(field: bytes, shard: Any, what: str, name: str) -> int:
 
 
 def _checksum_ok(header: bytes, stored: int) -> bool:
-    unsigned = sum(header[:148]) + 8 * 32 + sum(header[156:])
+    unsigned = sum(header) - sum(header[148:156]) + 8 * 32
     if unsigned == stored:
         return True
     signed = sum((b - 256 if b > 127 else b) for b in header[:148] + header[156:]) + 256
@@ -66,9 +67,9 @@ def check_member_name(name: str, shard: Any) -> str:
         raise UnsafeMemberError("a tar member has an empty name", shard, name)
     if "\\" in name or "\0" in name:
         raise UnsafeMemberError("a tar member name contains '\\' or NUL", shard, name)
-    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+    if name[0] == "/" or (len(name) > 1 and name[1] == ":"):
         raise UnsafeMemberError("a tar member has an absolute name", shard, name)
-    if ".." in PurePosixPath(name).parts:
+    if ".." in name and ".." in name.split("/"):
         raise UnsafeMemberError("a tar member name contains a '..' component", shard, name)
     return name
 
@@ -194,7 +195,7 @@ def iter_tar_members(f, shard: Any = None) -> Iterator[TarMember]:
                     shard,
                     last,
                 )
-            if header.count(0) == BLOCK:
+            if header == _ZERO_BLOCK:
                 return  # end-of-archive marker
             raw_name = header[:100].split(b"\0", 1)[0]
             prefix = header[345:500].split(b"\0", 1)[0] if header[257:262] == b"ustar" else b""
