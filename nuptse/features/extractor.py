@@ -239,30 +239,20 @@ class FeatureExtractor(metaclass=ABCMeta):
         channels: Optional[Union[int, list[int]]] = None,
         augment_fn: Optional[AugmentFn] = None,
     ) -> Features:
-        """Load ``recording``'s audio, augment, extract and store; describe the result."""
-        samples = recording.load_audio(offset=offset, duration=duration, channels=channels)
-        return self._store_recording_features(
-            recording, samples, storage, offset, duration, channels, augment_fn
-        )
+        """Load ``recording``'s audio, augment, extract and store; describe the result.
 
-    def _store_recording_features(
-        self,
-        recording: Any,
-        samples: np.ndarray,
-        storage: Any,
-        offset: Seconds,
-        duration: Optional[Seconds],
-        channels: Optional[Union[int, list[int]]],
-        augment_fn: Optional[AugmentFn],
-    ) -> Features:
-        """The part of :meth:`extract_from_recording_and_store` after loading."""
+        The manifest's ``duration`` is ``duration`` or the rest of the
+        recording after ``offset``; ``channels`` default to all of the
+        recording's channels.
+        """
+        samples = recording.load_audio(offset=offset, duration=duration, channels=channels)
         if augment_fn is not None:
             samples = augment_fn(samples, recording.sampling_rate)
         feats = _as_numpy(self.extract(samples=samples, sampling_rate=recording.sampling_rate))
+        key = store_feature_array(feats, storage=storage)
         return self._describe_recording_features(
-            recording, feats, store_feature_array(feats, storage=storage), storage,
-            offset, duration, channels,
-        )  # fmt: skip
+            recording, feats, key, storage, offset, duration, channels
+        )
 
     def _describe_recording_features(
         self,
