@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -526,7 +525,3 @@ def fix_manifests(
     if return_report:
         return recordings, supervisions, report
     return recordings, supervisions
-
-
-def _ids(items: Iterable[Any]) -> list[str]:
-    return [i.id for i in items]
