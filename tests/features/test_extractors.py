@@ -187,16 +187,26 @@ def test_extract_batch_list_equals_extract(signals, cls):
         np.testing.assert_allclose(feats, ex.extract(x, 16000), atol=1e-4)
 
 
-def test_extract_batch_padded_with_lengths(signals):
-    ex = Fbank()
+@pytest.mark.parametrize("cls", [Fbank, Mfcc, Spectrogram])
+@pytest.mark.parametrize("as_torch", [True, False])
+def test_extract_batch_padded_with_lengths(signals, cls, as_torch):
+    ex = cls()
     lengths = [len(x) for x in signals]
-    padded = torch.zeros(3, max(lengths))
+    padded = np.zeros((3, max(lengths)), dtype=np.float32)
     for i, x in enumerate(signals):
-        padded[i, : len(x)] = torch.from_numpy(x)
-    batch = ex.extract_batch(padded, 16000, lengths=torch.tensor(lengths))
-    assert isinstance(batch, list) and all(isinstance(b, torch.Tensor) for b in batch)
+        padded[i, : len(x)] = x
+    if as_torch:
+        batch = ex.extract_batch(torch.from_numpy(padded), 16000, lengths=torch.tensor(lengths))
+        assert all(isinstance(b, torch.Tensor) for b in batch)
+        batch = [b.numpy() for b in batch]
+    else:
+        batch = ex.extract_batch(padded, 16000, lengths=np.array(lengths))
+        assert all(isinstance(b, np.ndarray) for b in batch)
+    assert isinstance(batch, list) and len(batch) == 3
     for x, feats in zip(signals, batch):
-        np.testing.assert_allclose(feats.numpy(), ex.extract(x, 16000), atol=1e-4)
+        expected = ex.extract(x, 16000)
+        assert feats.shape == expected.shape
+        np.testing.assert_allclose(feats, expected, atol=1e-4, rtol=1e-5)
 
 
 def test_extract_batch_equal_lengths_is_stacked(signals):
