@@ -246,6 +246,7 @@ def load_kaldi_data_dir(
     num_jobs: int = 1,
     feature_type: str = "kaldi-fbank",
     allow_commands: bool = False,
+    progress: bool = False,
 ) -> tuple[Any, Optional[Any], Optional[Any]]:
     """Import a Kaldi data directory as ``(RecordingSet, SupervisionSet, FeatureSet)``.
 
@@ -291,9 +292,14 @@ def load_kaldi_data_dir(
                     "allow_commands=True for trusted data, or use_reco2dur=True with a reco2dur file"
                 )
         with ThreadPoolExecutor(max(1, num_jobs)) as ex:
-            values = list(
-                ex.map(lambda v: get_duration(v, allow_commands=allow_commands), wav_scp.values())
+            results = ex.map(
+                lambda v: get_duration(v, allow_commands=allow_commands), wav_scp.values()
             )
+            if progress:
+                from tqdm.auto import tqdm
+
+                results = tqdm(results, total=len(wav_scp), desc="Reading durations", leave=False)
+            values = list(results)
         durations = dict(zip(wav_scp.keys(), values))
         bad = [k for k, v in durations.items() if v is None]
         for k in bad:

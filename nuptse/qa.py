@@ -98,12 +98,14 @@ def validate(
     read_data: bool = False,
     raise_on_error: bool = True,
     tolerance: float = DEFAULT_TOLERANCE,
+    progress: bool = False,
 ) -> ValidationReport:
     """Check a manifest or item; collect every problem.
 
     ``read_data=True`` also decodes every recording's audio and every feature
     matrix and compares their shapes with the manifest.  Without it, the
-    existence of local audio files is still checked.
+    existence of local audio files is still checked.  ``progress`` shows a
+    tqdm bar over the items of a set.
     """
     name = type(obj).__name__
     report = ValidationReport(manifest_type=name)
@@ -116,7 +118,12 @@ def validate(
     if name.endswith("Set"):
         seen: set[str] = set()
         kind = _item_kind(name)
-        for item in obj:
+        items = obj
+        if progress:
+            from tqdm.auto import tqdm
+
+            items = tqdm(obj, desc=f"Validating {name}", unit="item", leave=False)
+        for item in items:
             report.num_checked += 1
             if item.id in seen:
                 report.add(kind, item.id, "duplicate id")

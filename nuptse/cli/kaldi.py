@@ -69,6 +69,7 @@ def import_(
         num_jobs=num_jobs,
         feature_type=feature_type,
         allow_commands=allow_commands,
+        progress=True,
     )
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)

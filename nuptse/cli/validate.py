@@ -38,7 +38,7 @@ def validate(manifests, read_data, max_problems):
     for path in manifests:
         m = load_any(path)
         loaded.append(m)
-        report = run_validate(m, read_data=read_data, raise_on_error=False)
+        report = run_validate(m, read_data=read_data, raise_on_error=False, progress=True)
         total += len(report.problems)
         status = "OK" if report.ok else "PROBLEMS"
         click.echo(f"[{status}] {path}")
