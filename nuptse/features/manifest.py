@@ -185,6 +185,9 @@ class Features:
         """A copy whose ``storage_path`` is placed under ``path``."""
         if self.is_in_memory or self.storage_path is None:
             return self
+        prefix = str(path)
+        if "://" in prefix:  # a URL: pathlib would collapse its "//"
+            return replace(self, storage_path=f"{prefix.rstrip('/')}/{self.storage_path}")
         return replace(self, storage_path=str(Path(path) / self.storage_path))
 
     def copy_feats(self, writer: Any) -> Features:

@@ -181,6 +181,7 @@ def test_move_to_memory(tmp_path, lilcom):
 def test_with_path_prefix():
     f = _feats(storage_path="feats/x")
     assert f.with_path_prefix("/data").storage_path == "/data/feats/x"
+    assert f.with_path_prefix("s3://bucket/dir/").storage_path == "s3://bucket/dir/feats/x"
     assert (
         _feats(storage_type="memory_raw", storage_path="").with_path_prefix("/d").storage_path == ""
     )
