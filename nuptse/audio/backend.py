@@ -151,7 +151,10 @@ class SoundfileBackend:
         import soundfile as sf
 
         if isinstance(src, (str, Path)):
-            key, f = _handles.acquire(str(src))
+            path = str(src)
+            st = os.stat(path)
+            key = (path, st.st_ino, st.st_size, st.st_mtime_ns)
+            key, f = _handles.acquire(path, key)
         else:
             key, f = None, sf.SoundFile(src)
         ok = False
@@ -186,14 +189,12 @@ class _HandleCache(threading.local):
         self.pid = os.getpid()
         self.items: OrderedDict = OrderedDict()
 
-    def acquire(self, path: str):
+    def acquire(self, path: str, key):
         import soundfile as sf
 
         if self.pid != os.getpid():
             self.items = OrderedDict()
             self.pid = os.getpid()
-        st = os.stat(path)
-        key = (path, st.st_ino, st.st_size, st.st_mtime_ns)
         f = self.items.pop(key, None)
         if f is None or f.closed:
             f = sf.SoundFile(path)
