@@ -117,3 +117,14 @@ def test_paths_are_as_given(in_fixtures):
     assert recs["9001-500-0000"].sources[0].source == str(
         Path("mini_corpus/dev-clean-2/9001/500/9001-500-0000.flac")
     )
+
+
+def test_lhotse_reads_written_manifests(in_fixtures, tmp_path):
+    lhotse = pytest.importorskip("lhotse")
+    prepare_librispeech("mini_corpus", alignments_dir="mini_corpus/alignments", output_dir=tmp_path)
+    sups = lhotse.load_manifest(tmp_path / "librispeech_supervisions_dev-clean-2.jsonl.gz")
+    recs = lhotse.load_manifest(tmp_path / "librispeech_recordings_dev-clean-2.jsonl.gz")
+    ref_sups = lhotse.load_manifest("lhotse_written/supervisions.jsonl.gz")
+    ref_recs = lhotse.load_manifest("lhotse_written/recordings.jsonl.gz")
+    assert list(sups) == [s for s in ref_sups if not s.id.startswith("dialogue")]
+    assert list(recs) == [r for r in ref_recs if r.id != "dialogue"]
