@@ -492,3 +492,18 @@ def test_dither_changes_output_only_when_enabled():
     assert torch.equal(Wav2LogFilterBank()(x), Wav2LogFilterBank()(x))
     noisy = Wav2LogFilterBank(dither=1e-3)
     assert not torch.equal(noisy(x), noisy(x))
+
+
+@pytest.mark.parametrize("cls", [Wav2LogFilterBank, Wav2MFCC, Wav2FFT])
+def test_long_batch_equals_single(fixtures_dir, cls):
+    speech = torch.from_numpy(load(fixtures_dir, FILES[0]))
+    lengths = [len(speech), 100003, 160000 - 7]
+    batch = torch.zeros(3, len(speech))
+    for i, n in enumerate(lengths):
+        batch[i, :n] = speech[-n:]
+    layer = cls()
+    with torch.no_grad():
+        out = layer(batch, torch.tensor(lengths))
+        for i, n in enumerate(lengths):
+            alone = layer(batch[i : i + 1, :n])
+            assert torch.equal(out[i : i + 1, : alone.size(1)], alone)

@@ -364,27 +364,32 @@ class Wav2Win(nn.Module):
                 + str(list(x.shape))
             )
 
-    def _frames(
-        self, x: torch.Tensor, need_energy: bool
-    ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
-        """Frames of each full row of ``x``: (B, T, length) and log energy (B, T)."""
+    def _full_segment(self, x: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """Reflected signal of each full row (frame m starts at m * shift) and its frame count."""
         n = x.size(1)
         num = kaldi_num_frames(n, self._length, self._shift, self.snip_edges)
         if num <= 0:
-            return self._process(x, 0, need_energy)
+            return x[:, :0], 0
         p0 = -self._offset
         p1 = p0 + (num - 1) * self._shift + self._length
-        seg = _reflect_segment(x, 0, n, p0, p1)
+        return _reflect_segment(x, 0, n, p0, p1), num
+
+    def _frames(
+        self, x: torch.Tensor, need_energy: bool
+    ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """Frames of each full row of ``x``: (B, T, pad_length) and log energy (B, T)."""
+        seg, num = self._full_segment(x)
         return self._process(seg, num, need_energy)
 
-    def _frames_packed(
-        self, x: torch.Tensor, lengths: torch.Tensor, need_energy: bool
-    ) -> tuple[torch.Tensor, Optional[torch.Tensor], torch.Tensor, torch.Tensor]:
-        """Frames of the valid part of every row, packed into one sequence.
+    def _packed_segment(
+        self, x: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, int, torch.Tensor, torch.Tensor]:
+        """The valid part of every row, reflected at its own ends, packed into one signal.
 
-        Returns frames (1, G, length), log energy (1, G) or None, the index
-        (B, T) of each output frame in the packed sequence and the (B, T)
-        mask of frames that exist.
+        Returns the packed signal (1, S) whose frame g starts at g * shift,
+        its frame count G, the index (B, T) of each output frame among the G
+        packed frames, and the (B, T) mask of the frames that exist (the
+        packed signal has a few unused frames between rows).
         """
         batch, n = x.size(0), x.size(1)
         if lengths.dim() != 1 or lengths.size(0) != batch:
@@ -424,19 +429,13 @@ class Wav2Win(nn.Module):
         steps = torch.arange(out_frames, device=dev)
         mask = steps.unsqueeze(0) < torch.tensor(counts, device=dev).unsqueeze(1)
         if len(pieces) == 0:
-            frames, log_e = self._process(x[:1], 0, need_energy)
-            return (
-                frames,
-                log_e,
-                torch.zeros((batch, out_frames), dtype=torch.long, device=dev),
-                mask,
-            )
+            empty_index = torch.zeros((batch, out_frames), dtype=torch.long, device=dev)
+            return x[:1, :0], 0, empty_index, mask
         flat = torch.cat(pieces, dim=1)
         total = (flat.size(1) - self._length) // shift + 1
-        frames, log_e = self._process(flat, total, need_energy)
         index = torch.tensor(bases, device=dev).unsqueeze(1) + steps.unsqueeze(0)
         index = index.clamp(0, total - 1)
-        return frames, log_e, index, mask
+        return flat, total, index, mask
 
     @staticmethod
     def _unpack(packed: torch.Tensor, index: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -459,7 +458,8 @@ class Wav2Win(nn.Module):
         if lengths is None:
             frames, log_e = self._frames(x, need_energy)
         else:
-            packed, packed_e, index, mask = self._frames_packed(x, lengths, need_energy)
+            flat, total, index, mask = self._packed_segment(x, lengths)
+            packed, packed_e = self._process(flat, total, need_energy)
             frames = self._unpack(packed, index, mask)
             log_e = None if packed_e is None else self._unpack(packed_e, index, mask)
         if self.return_log_energy and log_e is not None:
@@ -570,6 +570,8 @@ class Wav2FFT(nn.Module):
         length = compute_num_samples(frame_length, sampling_rate)
         self.fft_length = next_power_of_2(length) if round_to_power_of_two else length
         self.round_to_power_of_two = round_to_power_of_two
+        # Frames per block in forward: about 1 MiB of float32 frames.
+        self._block_frames = max(16, (1 << 18) // self.fft_length)
         self.use_energy = use_energy
         self.kaldi_log_floor = kaldi_log_floor
         self.wav2win = Wav2Win(
@@ -653,10 +655,30 @@ class Wav2FFT(nn.Module):
         win._check_input(x)
         x = win._dither(x)
         if lengths is None:
-            frames, log_e = win._frames(x, self.use_energy)
+            seg, num = win._full_segment(x)
+            return self._run(seg, num)
+        flat, total, index, mask = win._packed_segment(x, lengths)
+        return win._unpack(self._run(flat, total), index, mask)
+
+    def _run(self, seg: torch.Tensor, num_frames: int) -> torch.Tensor:
+        """Features of the ``num_frames`` frames of ``seg``, a block of frames at a time.
+
+        Blocks keep the frames and spectra in cache; frames do not depend on
+        the blocking.
+        """
+        win = self.wav2win
+        block = self._block_frames
+        if num_frames <= block:
+            frames, log_e = win._process(seg, num_frames, self.use_energy)
             return self._features(frames, log_e)
-        frames, log_e, index, mask = win._frames_packed(x, lengths, self.use_energy)
-        return win._unpack(self._features(frames, log_e), index, mask)
+        outs: list[torch.Tensor] = []
+        shift = win._shift
+        for f0 in range(0, num_frames, block):
+            f1 = min(num_frames, f0 + block)
+            part = seg[:, f0 * shift : (f1 - 1) * shift + win._length]
+            frames, log_e = win._process(part, f1 - f0, self.use_energy)
+            outs.append(self._features(frames, log_e))
+        return torch.cat(outs, dim=1)
 
     @torch.jit.export
     def online_inference(

@@ -1,0 +1,200 @@
+"""Speed of the Kaldi feature layers: nuptse vs lhotse 1.33 vs kaldi-native-fbank.
+
+Builds 20+ minutes of 16 kHz speech (utterances of 4-16 s made by tiling the
+fixture recordings), then times log-mel fbank (80 bins) and MFCC (13 ceps)
+with the default options and dither 0:
+
+* per utterance (one ``(1, N)`` call each) and batched (padded batches of 16
+  with ``lengths`` for nuptse; lhotse has no ``lengths`` and computes the
+  padding too), with 1 and 2 torch threads;
+* a compute floor measured in the same run: ``torch.fft.rfft`` of the
+  already framed, windowed and padded signal plus the mel matmul, nothing
+  else (per utterance, and per batch on all its frames at once);
+* kaldi-native-fbank (single-threaded C++, per utterance) for reference.
+
+Every configuration runs a few interleaved rounds; the best round counts.
+Times are reported as x real time (seconds of audio per second of compute)
+and as ratios.  ``--quick`` uses about 2 minutes of audio and 2 rounds.
+
+    python benchmarks/kaldi_layers.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+
+from nuptse.features.kaldi import layers as ours
+
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
+SOURCES = [
+    "libri/libri-1088-134315-0000.wav",
+    "mix_cut_test/audio/storage/2412-153948-0000.flac",
+    "mix_cut_test/audio/storage/2412-153948-0001.flac",
+    "ami/ES2011a.Headset-0-40s-46s.wav",
+]
+SR = 16000
+
+
+def make_utterances(total_seconds: float, seed: int = 0) -> list[np.ndarray]:
+    speech = np.concatenate([sf.read(str(FIXTURES / p), dtype="float32")[0] for p in SOURCES])
+    rng = np.random.default_rng(seed)
+    utts, total, pos = [], 0.0, 0
+    while total < total_seconds:
+        n = int(rng.uniform(4.0, 16.0) * SR)
+        idx = (pos + np.arange(n)) % len(speech)
+        utts.append(speech[idx].copy())
+        pos += n // 3
+        total += n / SR
+    return utts
+
+
+def best_of(fn, rounds: int) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def knf_runner(kind: str, utts):
+    try:
+        import kaldi_native_fbank as knf
+    except ImportError:
+        return None
+    if kind == "fbank":
+        opts = knf.FbankOptions()
+        opts.mel_opts.num_bins = 80
+    else:
+        opts = knf.MfccOptions()
+        opts.mel_opts.num_bins = 23
+        opts.use_energy = False
+    opts.frame_opts.dither = 0.0
+    opts.frame_opts.snip_edges = False
+    opts.mel_opts.high_freq = -400.0
+    cls = knf.OnlineFbank if kind == "fbank" else knf.OnlineMfcc
+    lists = [u.tolist() for u in utts]
+
+    def run():
+        for u in lists:
+            comp = cls(opts)
+            comp.accept_waveform(SR, u)
+            comp.input_finished()
+            for i in range(comp.num_frames_ready):
+                comp.get_frame(i)
+
+    return run
+
+
+def floor_inputs(layer, utts):
+    """Pre-framed padded frames and power spectra: the floor's inputs."""
+    frames, powers = [], []
+    with torch.inference_mode():
+        for u in utts:
+            f, _ = layer.wav2win._frames(torch.from_numpy(u)[None], False)
+            frames.append(f.contiguous())
+            spec = torch.fft.rfft(f)
+            powers.append((spec.real.square() + spec.imag.square()).contiguous())
+    return frames, powers
+
+
+def batches_of(utts, size: int):
+    out = []
+    for i in range(0, len(utts), size):
+        group = utts[i : i + size]
+        lengths = torch.tensor([len(u) for u in group])
+        x = torch.zeros(len(group), int(lengths.max()))
+        for j, u in enumerate(group):
+            x[j, : len(u)] = torch.from_numpy(u)
+        out.append((x, lengths))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="about 2 minutes of audio")
+    parser.add_argument("--batch-size", type=int, default=16)
+    args = parser.parse_args()
+
+    import lhotse.features.kaldi.layers as theirs
+
+    seconds = 120.0 if args.quick else 1230.0
+    rounds = 2 if args.quick else 3
+    utts = make_utterances(seconds)
+    audio = sum(len(u) for u in utts) / SR
+    tensors = [torch.from_numpy(u)[None] for u in utts]
+    batches = batches_of(utts, args.batch_size)
+    print(
+        f"{len(utts)} utterances, {audio / 60:.1f} min of audio, "
+        f"batches of {args.batch_size}, best of {rounds} rounds"
+    )
+    print(
+        f"{'feature':7} {'threads':>7} {'mode':>9} {'nuptse xRT':>11} {'lhotse xRT':>11} "
+        f"{'floor xRT':>10} {'knf xRT':>8} {'vs lhotse':>10} {'vs floor':>9} {'vs knf':>7}"
+    )
+
+    for kind in ("fbank", "mfcc"):
+        mine = ours.Wav2LogFilterBank() if kind == "fbank" else ours.Wav2MFCC()
+        other = theirs.Wav2LogFilterBank() if kind == "fbank" else theirs.Wav2MFCC()
+        frames, powers = floor_inputs(mine, utts)
+        fb = mine._fb.float()
+        batch_frames = [
+            torch.cat([frames[k] for k in range(i, min(i + args.batch_size, len(utts)))], 1)
+            for i in range(0, len(utts), args.batch_size)
+        ]
+        batch_powers = [
+            torch.cat([powers[k] for k in range(i, min(i + args.batch_size, len(utts)))], 1)
+            for i in range(0, len(utts), args.batch_size)
+        ]
+        knf_run = knf_runner(kind, utts)
+        knf_time = best_of(knf_run, 1) if knf_run is not None else float("nan")
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            with torch.inference_mode():
+
+                def per_utt(layer):
+                    return lambda: [layer(t) for t in tensors]
+
+                def floor_utt():
+                    a = best_of(lambda: [torch.fft.rfft(f) for f in frames], 1)
+                    b = best_of(lambda: [torch.matmul(p, fb) for p in powers], 1)
+                    return a + b
+
+                def floor_batch():
+                    a = best_of(lambda: [torch.fft.rfft(f) for f in batch_frames], 1)
+                    b = best_of(lambda: [torch.matmul(p, fb) for p in batch_powers], 1)
+                    return a + b
+
+                t_mine = t_other = t_floor = float("inf")
+                b_mine = b_other = b_floor = float("inf")
+                for _ in range(rounds):  # interleaved rounds
+                    t_mine = min(t_mine, best_of(per_utt(mine), 1))
+                    t_other = min(t_other, best_of(per_utt(other), 1))
+                    t_floor = min(t_floor, floor_utt())
+                    b_mine = min(b_mine, best_of(lambda: [mine(x, n) for x, n in batches], 1))
+                    b_other = min(b_other, best_of(lambda: [other(x) for x, _ in batches], 1))
+                    b_floor = min(b_floor, floor_batch())
+            for mode, tm, to, tf in (
+                ("per-utt", t_mine, t_other, t_floor),
+                ("batched", b_mine, b_other, b_floor),
+            ):
+                print(
+                    f"{kind:7} {threads:>7} {mode:>9} {audio / tm:>11.0f} {audio / to:>11.0f} "
+                    f"{audio / tf:>10.0f} {audio / knf_time:>8.0f} {to / tm:>9.2f}x "
+                    f"{tm / tf:>8.2f}x {knf_time / tm:>6.1f}x"
+                )
+    print(
+        "xRT = seconds of audio per second of compute; 'vs lhotse' = lhotse time / nuptse time "
+        "(higher is better); 'vs floor' = nuptse time / floor time (lower is better); "
+        "knf is single-threaded per utterance in every row."
+    )
+
+
+if __name__ == "__main__":
+    main()
