@@ -293,3 +293,12 @@ def test_export_computed_features(fixtures_dir, tmp_path, monkeypatch):
     assert [f.num_frames for f in feats2] == [f.num_frames for f in feats]
     for f in feats2:
         np.testing.assert_array_equal(f.load(), kaldiio.load_mat(scp[f.storage_key]))
+
+
+def test_same_as_lhotse_with_reco2dur(fixtures_dir):
+    lhotse_kaldi = pytest.importorskip("lhotse.kaldi")
+    for name in ("mini_librispeech", "mini_librispeech2"):
+        ours = load_kaldi_data_dir(fixtures_dir / name, sampling_rate=16000)
+        theirs = lhotse_kaldi.load_kaldi_data_dir(fixtures_dir / name, sampling_rate=16000)
+        for a, b in zip(ours[:2], theirs[:2]):
+            assert [x.to_dict() for x in a] == [x.to_dict() for x in b]
