@@ -155,6 +155,7 @@ def read_cuts_from_shar(
     slice_length: Optional[int] = None,
     *,
     allow_pipe: bool = False,
+    decode_workers: int = 0,
 ):
     """A lazy CutSet over Shar shards (see :class:`~nuptse.shar.LazySharIterator`).
 
@@ -162,6 +163,7 @@ def read_cuts_from_shar(
     ``fields`` or a dict passed as ``in_dir`` is taken for what it is.  With
     ``in_dir``, ``fields`` may list the fields to read (default: all of them).
     ``pipe:`` shard sources run shell commands and need ``allow_pipe=True``.
+    ``decode_workers=N`` decodes FLAC audio of upcoming cuts in N threads.
     """
     if in_dir is None and isinstance(fields, (str, os.PathLike)):
         in_dir, fields = fields, None
@@ -181,5 +183,6 @@ def read_cuts_from_shar(
             cut_map_fns=cut_map_fns,
             slice_length=slice_length,
             allow_pipe=allow_pipe,
+            decode_workers=decode_workers,
         )
     )

@@ -194,6 +194,8 @@ class LazySharIterator(LazyNode):
     (default: all).  ``shuffle_shards`` permutes the shard order with ``seed``
     (plus the epoch if ``stateful_shuffle``); ``split_for_dataloading`` gives
     each distributed rank and DataLoader worker its own shards.
+    ``decode_workers > 0`` decodes FLAC audio of the upcoming cuts in that many
+    background threads (see :mod:`nuptse.shar.readers.predecode`).
     """
 
     def __init__(
@@ -207,6 +209,7 @@ class LazySharIterator(LazyNode):
         cut_map_fns: Optional[Sequence[Optional[Callable]]] = None,
         slice_length: Optional[int] = None,
         allow_pipe: bool = False,
+        decode_workers: int = 0,
     ):
         if in_dir is None and not isinstance(fields, dict):
             raise SharLayoutError("pass in_dir=... or fields={'cuts': [...], ...}")
@@ -249,6 +252,9 @@ class LazySharIterator(LazyNode):
         self.seed = seed
         self.slice_length = slice_length
         self.allow_pipe = allow_pipe
+        if decode_workers < 0:
+            raise SharError(f"decode_workers must be >= 0, got {decode_workers}")
+        self.decode_workers = decode_workers
         self.epoch = 0
         self._len: Optional[int] = None
 
@@ -294,12 +300,49 @@ class LazySharIterator(LazyNode):
 
     def __iter__(self) -> Iterator[Any]:
         rng = random.Random(self._seed())
-        for shard, fn in self._plan(rng):
-            yield from self._iter_shard(shard, fn, rng)
+        if self.decode_workers and "recording" in self.fields:
+            yield from self._iter_decoding_ahead(rng)
+        else:
+            for shard, fn in self._plan(rng):
+                for d, fn_ in self._iter_shard(shard, fn, rng):
+                    yield _finish(d, fn_, shard["cuts"])
         self.epoch += 1
 
+    def _iter_decoding_ahead(self, rng: random.Random) -> Iterator[Any]:
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+
+        from nuptse.shar.readers.predecode import predecode_recording_dict
+
+        window = 4 * self.decode_workers
+        pending: deque = deque()
+        with ThreadPoolExecutor(self.decode_workers, thread_name_prefix="shar-decode") as pool:
+            try:
+                for shard, fn in self._plan(rng):
+                    for d, fn_ in self._iter_shard(shard, fn, rng):
+                        rec = d.get("recording")
+                        fut = None
+                        if isinstance(rec, dict) and rec["sources"][0]["type"] == "memory":
+                            fut = pool.submit(predecode_recording_dict, rec)
+                        pending.append((d, fn_, shard["cuts"], fut))
+                        if len(pending) >= window:
+                            yield self._finish_pending(pending.popleft())
+                while pending:
+                    yield self._finish_pending(pending.popleft())
+            finally:
+                for *_, fut in pending:
+                    if fut is not None:
+                        fut.cancel()
+
+    @staticmethod
+    def _finish_pending(item) -> Any:
+        d, fn, origin, fut = item
+        if fut is not None:
+            d["recording"] = fut.result()
+        return _finish(d, fn, origin)
+
     def _iter_shard(self, shard: dict, fn: Optional[Callable], rng: random.Random):
-        from nuptse.cut.base import cut_from_dict
+        """Yield ``(filled cut dict, map function)`` for the cuts of one shard."""
         from nuptse.shar.utils import fill_placeholder_dict
 
         cuts_path = shard["cuts"]
@@ -318,6 +361,7 @@ class LazySharIterator(LazyNode):
             else:
                 sources[field] = (path, False, _jsonl_entries(path, field, self.allow_pipe))
         origin = str(cuts_path)
+        tar_fields = [f for f, (_, is_tar, _) in sources.items() if is_tar]
         n = 0
         yielded = 0
         try:
@@ -366,19 +410,8 @@ class LazySharIterator(LazyNode):
                 custom["shard_origin"] = origin
                 custom["shar_epoch"] = self.epoch
                 d["custom"] = custom
-                try:
-                    cut = cut_from_dict(d)
-                except SharError:
-                    raise
-                except (KeyError, TypeError, ValueError) as e:
-                    raise CorruptShardError(
-                        f"cut {n} ({cut_id!r}) cannot be built: {type(e).__name__}: {e}",
-                        cuts_path,
-                    ) from e
-                _ensure_custom_objects(cut, sources)
-                if fn is not None:
-                    cut = fn(cut)
-                yield cut
+                d["__tar_fields__"] = tar_fields
+                yield d, fn
                 yielded += 1
             if limit is None:
                 for field, (path, _, it) in sources.items():
@@ -396,26 +429,53 @@ class LazySharIterator(LazyNode):
 
     def __len__(self) -> int:
         if self._len is None:
-            from nuptse.serialization import count_jsonl_lines
-
-            self._len = sum(
-                sum(1 for _ in iter_jsonl_source(p, self.allow_pipe))
-                if is_pipe(p)
-                else count_jsonl_lines(str(p))
-                for p in self.streams["cuts"]
-            )
+            self._len = sum(self._count(p) for p in self.streams["cuts"])
         return self._len
 
+    def _count(self, path: Any) -> int:
+        import zlib
 
-def _ensure_custom_objects(cut: Any, sources: dict) -> None:
+        from nuptse.serialization import count_jsonl_lines
+
+        if is_pipe(path):
+            # Counting would run the command an extra time; the length stays unknown.
+            raise TypeError(f"the length of 'pipe:' Shar sources is unknown ({path})")
+        try:
+            return count_jsonl_lines(str(path))
+        except FileNotFoundError as e:
+            raise SharLayoutError(f"cut manifest not found: {e}", path) from e
+        except (EOFError, zlib.error, OSError) as e:
+            raise TruncatedShardError(
+                f"the cut manifest cannot be read to the end: {e}", path
+            ) from e
+
+
+def _finish(d: dict, fn: Optional[Callable], cuts_path: Any) -> Any:
+    """Build the cut from its filled dict and apply the shard's map function."""
+    from nuptse.cut.base import cut_from_dict
+
+    tar_fields = d.pop("__tar_fields__", ())
+    try:
+        cut = cut_from_dict(d)
+    except SharError:
+        raise
+    except (KeyError, TypeError, ValueError) as e:
+        raise CorruptShardError(
+            f"cut {d.get('id')!r} cannot be built: {type(e).__name__}: {e}", cuts_path
+        ) from e
+    _ensure_custom_objects(cut, tar_fields)
+    return fn(cut) if fn is not None else cut
+
+
+def _ensure_custom_objects(cut: Any, tar_fields) -> None:
     """Turn custom tar-field dicts into manifest objects if the cut layer left them as dicts."""
     custom = cut.custom
     if not custom:
         return
     from nuptse.shar.utils import kind_of_dict, manifest_from_dict
 
-    for field, (_, is_tar, _) in sources.items():
-        if is_tar and field not in ("recording", "features"):
+    for field in tar_fields:
+        if field not in ("recording", "features"):
             value = custom.get(field)
             if isinstance(value, dict):
                 custom[field] = manifest_from_dict(kind_of_dict(value), value)
