@@ -161,7 +161,8 @@ class SoundfileBackend:
         try:
             if in_seconds:
                 start, num = _to_samples(start, num, f.samplerate)
-            f.seek(start)
+            if f.tell() != start:  # sequential reads on a cached handle skip the seek
+                f.seek(start)
             data = f.read(frames=-1 if num is None else num, dtype="float32", always_2d=True)
             ok = True
             return np.ascontiguousarray(data.T), f.samplerate
