@@ -7,6 +7,8 @@ The data is made in a temporary folder by tiling the 16 kHz speech in
   each; 2 minutes with ``--quick``), ``Recording.load_audio()`` per file;
 * random-offset reads: 2-second ``load_audio(offset=..., duration=2.0)`` at
   the same random offsets in a 10-minute FLAC and a 10-minute Ogg Opus file;
+* consecutive 2-second windows of the same files (how windowed cuts of a
+  long recording are read);
 * ``RecordingSet.from_dir(..., num_jobs=2)`` over 500 short FLAC files (120
   with ``--quick``); nuptse with threads (its default) and with processes.
 
@@ -162,6 +164,19 @@ def main() -> None:
                 ta,
                 tb,
                 f"{ta / args.reads * 1000:.2f} ms per read for nuptse",
+            )
+            windows = [2.0 * i for i in range(args.reads)]
+
+            def seq(rec, windows=windows):
+                return [rec.load_audio(offset=o, duration=2.0) for o in windows]
+
+            ta = best_of(lambda rec=ours: seq(rec), args.repeat)
+            tb = best_of(lambda rec=theirs: seq(rec), args.repeat)
+            report(
+                f"{args.reads} consecutive 2 s windows, {kind.split('_')[1].upper()}",
+                ta,
+                tb,
+                "as cut_into_windows reads them",
             )
 
         # --- from_dir -----------------------------------------------------------
