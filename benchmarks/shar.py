@@ -19,7 +19,11 @@ nuptse's export stores the source FLAC bytes unchanged when a cut spans a
 whole FLAC recording (the decoded samples are identical); ``export
 (re-encode)`` turns that off to show the cost of encoding.
 
-Usage: ``python benchmarks/shar.py [--tiles 15] [--num-jobs 1] [--repeat 3] [--quick]``
+``--decode-workers N`` adds nuptse reads that decode FLAC in N background
+threads (``from_shar(..., decode_workers=N)``); they help only with idle cores.
+
+Usage: ``python benchmarks/shar.py [--tiles 15] [--num-jobs 1] [--repeat 3]
+[--decode-workers 0] [--quick]``
 """
 
 from __future__ import annotations
@@ -71,7 +75,8 @@ for r in range(repeat):
     else:
         t = time.perf_counter()
         n = work = 0
-        for cut in CutSet.from_shar(in_dir=target):
+        kwargs = {"decode_workers": int(extra)} if extra else {}
+        for cut in CutSet.from_shar(in_dir=target, **kwargs):
             work += cut.load_audio().shape[1] + cut.load_features().shape[0]
             n += 1
         elapsed = time.perf_counter() - t
@@ -140,6 +145,12 @@ def main() -> None:
     ap.add_argument("--num-jobs", type=int, default=1, help="to_shar num_jobs (both libraries)")
     ap.add_argument("--repeat", type=int, default=3, help="best of N runs per step")
     ap.add_argument("--quick", action="store_true", help="3 tiles, 1 run per step")
+    ap.add_argument(
+        "--decode-workers",
+        type=int,
+        default=0,
+        help="also time nuptse's read with this many FLAC decode-ahead threads",
+    )
     args = ap.parse_args()
     if args.quick:
         args.tiles, args.repeat = 3, 1
@@ -170,6 +181,17 @@ def main() -> None:
             if rd["lhotse"]["work"] != rd["nuptse"]["work"]:
                 raise RuntimeError(f"the libraries read different amounts of data: {rd}")
             rows.append((f"read {src}-written", rd["nuptse"], rd["lhotse"]))
+            if args.decode_workers:
+                dw = run_step(
+                    "nuptse",
+                    "read",
+                    corpus,
+                    dirs[src],
+                    args.repeat,
+                    args.num_jobs,
+                    str(args.decode_workers),
+                )
+                rows.append((f"  decode_workers={args.decode_workers}", dw, rd["lhotse"]))
         print(f"{'step':26s} {'nuptse cuts/s':>14s} {'lhotse cuts/s':>14s} {'ratio':>7s}")
         for name, ours, theirs in rows:
             a, b = ours["n"] / ours["seconds"], theirs["n"] / theirs["seconds"]
