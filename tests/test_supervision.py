@@ -538,6 +538,27 @@ def test_find_negative_and_nan_and_negative_duration():
     ]
 
 
+def test_find_odd_values_match_a_scan():
+    segs = [
+        seg("nan_dur", "r", 1.0, math.nan),
+        seg("inf_dur", "r", 2.0, math.inf),
+        seg("long", "r", 0.0, 100.0),
+        seg("short", "r", 3.0, 0.5),
+        seg("huge", "r", 1e9, 1.0),
+    ]
+    sups = SupervisionSet.from_segments(segs)
+    for kw in [
+        {},
+        {"end_before": 10.0},
+        {"start_after": 0.5, "end_before": 4.0},
+        {"start_after": math.nan},
+        {"end_before": math.nan},
+        {"start_after": 1e9, "end_before": 1e9 + 1.0},
+        {"start_after": -math.inf, "end_before": math.inf},
+    ]:
+        assert list(sups.find("r", **kw)) == brute_force_find(segs, "r", **kw), kw
+
+
 def test_find_index_follows_changes_and_groups():
     sups = make_set(6)
     assert [s.id for s in sups.find("r0")] == ["s0", "s3"]
@@ -612,8 +633,11 @@ def segment_lists(draw):
     length=st.one_of(st.none(), st.floats(0, 15).map(lambda x: round(x, 3))),
     channel=st.sampled_from([None, 0, 1, 2, [0, 1]]),
     tolerance=st.sampled_from([0.0, 0.001, 0.01, 0.25]),
+    grouped=st.booleans(),
 )
-def test_find_equals_brute_force(segs, rid, start_after, length, channel, tolerance):
+def test_find_equals_brute_force(segs, rid, start_after, length, channel, tolerance, grouped):
+    if grouped:  # each recording's segments contiguous (the index's fast grouping path)
+        segs = sorted(segs, key=lambda s: s.recording_id)
     sups = SupervisionSet.from_segments(segs)
     end_before = None if length is None else start_after + length
     got = list(sups.find(rid, channel, start_after, end_before, tolerance=tolerance))

@@ -1,12 +1,18 @@
 """The search index behind :meth:`SupervisionSet.find`.
 
-Segments are grouped by recording once, on the first query (a stable numpy
-argsort of recording codes, so the cost is a few passes over the segments
-with no per-segment Python work beyond reading two attributes).  The first
-query of a recording then sorts that recording's starts and caches them;
-every query is two binary searches plus the matches (and, when an
-``end_before`` is given, the segments that start inside the window but end
-after it).
+Segments are grouped by recording once, on the first query.  The grouping
+does no per-segment Python work: one C-level pass reads the recording ids,
+one assigns each segment the position of its recording's first segment, and
+when a recording's segments are not contiguous (a shuffled set) a stable
+numpy argsort groups them.  The first query of a recording then sorts that
+recording's segments by start and caches them.
+
+A query is three binary searches over the recording's starts: where the
+window opens, where it closes, and below which start every segment is sure to
+end inside the window (start <= window end - longest duration).  Only the
+segments between the last two are checked one by one, so a query costs
+O(log n + k + t), with t the segments that start in the window's last
+"longest duration" (those that may stick out of it).
 
 The result is exactly what a linear scan with these conditions returns, in
 the set's own order:
@@ -18,10 +24,11 @@ the set's own order:
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
-from itertools import count
-from operator import attrgetter
+from itertools import islice
+from operator import attrgetter, gt, le
 
 from nuptse.supervision.segment import SupervisionSegment
 
@@ -31,31 +38,41 @@ from nuptse.supervision.segment import SupervisionSegment
 _START_SLACK = 1e-6
 
 _get_recording_id = attrgetter("recording_id")
+_get_start = attrgetter("start")
+_get_duration = attrgetter("duration")
 
 
 class _RecordingIndex:
     """The segments of one recording, sorted by start."""
 
-    __slots__ = ("starts", "ends", "segments", "positions", "slack")
+    __slots__ = ("starts", "segments", "positions", "reach_back", "longest")
 
     def __init__(self, segments: list[SupervisionSegment]):
         # ``segments`` are in the set's order; NaN starts can never match.
-        starts = [s.start for s in segments]
-        if any(x != x for x in starts):
+        starts = list(map(_get_start, segments))
+        total = sum(starts)
+        if total != total and any(x != x for x in starts):
             segments = [s for s, x in zip(segments, starts) if x == x]
             starts = [x for x in starts if x == x]
         #: The set-order rank of each sorted entry (None: already in start order).
         self.positions: list[int] | None = None
-        if any(a > b for a, b in zip(starts, starts[1:])):
+        if any(map(gt, starts, islice(starts, 1, None))):
             perm = sorted(range(len(starts)), key=starts.__getitem__)
             segments = [segments[i] for i in perm]
             starts = [starts[i] for i in perm]
             self.positions = perm
         self.starts = starts
         self.segments = segments
-        self.ends = [round(s.start + s.duration, 8) for s in segments]
-        shortest = min((s.duration for s in segments), default=0.0)
-        self.slack = _START_SLACK + (-shortest if shortest < 0 else 0.0)
+        durations = list(map(_get_duration, segments))
+        shortest = min(durations, default=0.0)
+        longest = max(durations, default=0.0)
+        total = sum(durations)
+        if total != total and any(d != d for d in durations):
+            shortest, longest = 0.0, math.inf
+        #: How far past the window's end a start may lie for its segment to end
+        #: inside it (only segments with negative durations do that).
+        self.reach_back = _START_SLACK + (-shortest if shortest < 0 else 0.0)
+        self.longest = longest
 
     def query(
         self,
@@ -65,21 +82,53 @@ class _RecordingIndex:
         tolerance: float,
     ) -> list[SupervisionSegment]:
         starts = self.starts
-        lo = bisect_left(starts, start_after - tolerance)
+        segments = self.segments
+        low = start_after - tolerance
+        if low != low:  # NaN: nothing compares true, as in a scan
+            return []
+        lo = bisect_left(starts, low)
         if end_before is None:
-            hi = len(starts)
-            picked = range(lo, hi)
+            hi = mid = len(starts)
+            tail: list[int] = []
         else:
             limit = end_before + tolerance
-            hi = bisect_right(starts, limit + self.slack, lo)
-            ends = self.ends
-            picked = [k for k in range(lo, hi) if ends[k] <= limit]
-        segments = self.segments
+            if limit != limit:
+                return []
+            hi = bisect_right(starts, limit + self.reach_back, lo)
+            margin = _START_SLACK + abs(limit) * 1e-15
+            # Below ``sure`` every segment ends by ``limit`` even after rounding.
+            sure = limit - self.longest - margin
+            mid = bisect_right(starts, sure, lo, hi) if sure == sure else lo
+            tail = []
+            if mid < hi:
+                # ``end`` rounds to 8 decimals (moving by <= 5e-9 plus float
+                # error): only ends within ``close`` of the limit need rounding.
+                close = 1e-8 + abs(limit) * 1e-15
+                below, above = limit - close, limit + close
+                for k in range(mid, hi):
+                    seg = segments[k]
+                    e = seg.start + seg.duration
+                    if e <= below or (e <= above and round(e, 8) <= limit):
+                        tail.append(k)
+        if channel is None and self.positions is None:
+            found = segments[lo:mid]
+            if tail:
+                found.extend([segments[k] for k in tail])
+            return found
+        picked = list(range(lo, mid))
+        picked.extend(tail)
         if channel is not None:
-            picked = [k for k in picked if _has_channels(segments[k].channel, channel)]
+            if type(channel) is int:
+                picked = [
+                    k
+                    for k in picked
+                    if (c := segments[k].channel) == channel
+                    or (type(c) is not int and _has_channels(c, channel))
+                ]
+            else:
+                picked = [k for k in picked if _has_channels(segments[k].channel, channel)]
         if self.positions is not None:
-            positions = self.positions
-            picked = sorted(picked, key=positions.__getitem__)
+            picked.sort(key=self.positions.__getitem__)
         return [segments[k] for k in picked]
 
 
@@ -98,54 +147,52 @@ class SupervisionIndex:
     """Per-recording interval lookup over a fixed list of segments."""
 
     def __init__(self, segments: list[SupervisionSegment]):
-        import numpy as np
-
         self.segments = segments
-        rids = list(map(_get_recording_id, segments))
-        codes_by_rid = dict(zip(dict.fromkeys(rids), count()))
-        self._codes = codes_by_rid
-        if segments:
-            codes = np.fromiter(map(codes_by_rid.__getitem__, rids), np.int64, len(rids))
-            # Stable: within a recording the set's order is kept.
-            self._order = np.argsort(codes, kind="stable")
-            bounds = np.zeros(len(codes_by_rid) + 1, dtype=np.int64)
-            np.cumsum(np.bincount(codes, minlength=len(codes_by_rid)), out=bounds[1:])
-            self._bounds = bounds.tolist()
+        n = len(segments)
+        # first[rid]: position of the recording's first segment;
+        # codes[i]: first[recording id of segment i].
+        first: dict[str, int] = {}
+        codes = list(map(first.setdefault, map(_get_recording_id, segments), range(n)))
+        #: Set positions of the segments grouped by recording (None: already grouped).
+        self._order = None
+        firsts = list(first.values())
+        if all(map(le, codes, islice(codes, 1, None))):
+            # every recording's segments are contiguous: groups are slices
+            ranges = zip(firsts, firsts[1:] + [n])
         else:
-            self._order = np.zeros(0, dtype=np.int64)
-            self._bounds = [0]
-        self._recordings: list[_RecordingIndex | None] = [None] * len(codes_by_rid)
+            import numpy as np
+
+            arr = np.fromiter(codes, dtype=np.int64, count=n)
+            self._order = np.argsort(arr, kind="stable")
+            sizes = np.bincount(arr, minlength=n)[firsts]
+            ends = np.cumsum(sizes).tolist()
+            ranges = zip([0] + ends[:-1], ends)
+        self._ranges: dict[str, tuple[int, int]] = dict(zip(first, ranges))
+        self._recordings: dict[str, _RecordingIndex] = {}
         self._groups: dict[str, list[SupervisionSegment]] | None = None
 
     def __len__(self) -> int:
         return len(self.segments)
 
     def recording_ids(self) -> Iterator[str]:
-        return iter(self._codes)
+        return iter(self._ranges)
 
     def groups(self) -> dict[str, list[SupervisionSegment]]:
         """Every recording's segments in the set's order (computed once)."""
         if self._groups is None:
-            self._groups = {rid: self.segments_of(rid) for rid in self._codes}
+            self._groups = {rid: self.segments_of(rid) for rid in self._ranges}
         return self._groups
 
     def segments_of(self, recording_id: str) -> list[SupervisionSegment]:
         """The segments of one recording, in the set's order."""
-        code = self._codes.get(recording_id)
-        if code is None:
+        bounds = self._ranges.get(recording_id)
+        if bounds is None:
             return []
-        positions = self._order[self._bounds[code] : self._bounds[code + 1]].tolist()
+        lo, hi = bounds
+        if self._order is None:
+            return self.segments[lo:hi]
         segments = self.segments
-        return [segments[i] for i in positions]
-
-    def _recording(self, recording_id: str) -> _RecordingIndex | None:
-        code = self._codes.get(recording_id)
-        if code is None:
-            return None
-        rec = self._recordings[code]
-        if rec is None:
-            rec = self._recordings[code] = _RecordingIndex(self.segments_of(recording_id))
-        return rec
+        return [segments[i] for i in self._order[lo:hi].tolist()]
 
     def find(
         self,
@@ -155,7 +202,9 @@ class SupervisionIndex:
         end_before: float | None = None,
         tolerance: float = 0.001,
     ) -> list[SupervisionSegment]:
-        rec = self._recording(recording_id)
+        rec = self._recordings.get(recording_id)
         if rec is None:
-            return []
+            if recording_id not in self._ranges:
+                return []
+            rec = self._recordings[recording_id] = _RecordingIndex(self.segments_of(recording_id))
         return rec.query(channel, start_after, end_before, tolerance)
