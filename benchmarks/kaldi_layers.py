@@ -12,7 +12,8 @@ with the default options and dither 0:
   else (per utterance, and per batch on all its frames at once);
 * kaldi-native-fbank (single-threaded C++, per utterance) for reference.
 
-Every configuration runs a few interleaved rounds; the best round counts.
+Each utterance (or batch) is timed a few times with the implementations
+interleaved, and its best time counts (robust on a busy machine).
 Times are reported as x real time (seconds of audio per second of compute)
 and as ratios.  ``--quick`` uses about 2 minutes of audio and 2 rounds.
 
@@ -61,6 +62,31 @@ def best_of(fn, rounds: int) -> float:
         fn()
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def interleaved(jobs: dict, items: list, rounds: int) -> dict:
+    """Total over ``items`` of each job's best time per item; jobs alternate per item.
+
+    Taking the minimum per item, with the jobs interleaved, keeps a busy
+    machine's noise out of the comparison.
+    """
+    totals = {name: 0.0 for name in jobs}
+    for item in items:
+        best = {name: float("inf") for name in jobs}
+        for _ in range(rounds):
+            for name, fn in jobs.items():
+                start = time.perf_counter()
+                fn(item)
+                best[name] = min(best[name], time.perf_counter() - start)
+        for name in jobs:
+            totals[name] += best[name]
+    return totals
+
+
+def floor(frames: torch.Tensor, power: torch.Tensor, fb: torch.Tensor) -> None:
+    """The compute floor: FFT of ready frames, and the mel product of a ready power spectrum."""
+    torch.fft.rfft(frames)
+    torch.matmul(power, fb)
 
 
 def knf_runner(kind: str, utts):
@@ -125,7 +151,7 @@ def main() -> None:
     import lhotse.features.kaldi.layers as theirs
 
     seconds = 120.0 if args.quick else 1230.0
-    rounds = 2 if args.quick else 3
+    rounds = 3 if args.quick else 5
     utts = make_utterances(seconds)
     audio = sum(len(u) for u in utts) / SR
     tensors = [torch.from_numpy(u)[None] for u in utts]
@@ -154,32 +180,32 @@ def main() -> None:
         ]
         knf_run = knf_runner(kind, utts)
         knf_time = best_of(knf_run, 1) if knf_run is not None else float("nan")
+        fb = fb.contiguous()
+        per_utt = [(t, f, p) for t, f, p in zip(tensors, frames, powers)]
+        batched = [(x, n, f, p) for (x, n), f, p in zip(batches, batch_frames, batch_powers)]
         for threads in (1, 2):
             torch.set_num_threads(threads)
             with torch.inference_mode():
-
-                def per_utt(layer):
-                    return lambda: [layer(t) for t in tensors]
-
-                def floor_utt():
-                    a = best_of(lambda: [torch.fft.rfft(f) for f in frames], 1)
-                    b = best_of(lambda: [torch.matmul(p, fb) for p in powers], 1)
-                    return a + b
-
-                def floor_batch():
-                    a = best_of(lambda: [torch.fft.rfft(f) for f in batch_frames], 1)
-                    b = best_of(lambda: [torch.matmul(p, fb) for p in batch_powers], 1)
-                    return a + b
-
-                t_mine = t_other = t_floor = float("inf")
-                b_mine = b_other = b_floor = float("inf")
-                for _ in range(rounds):  # interleaved rounds
-                    t_mine = min(t_mine, best_of(per_utt(mine), 1))
-                    t_other = min(t_other, best_of(per_utt(other), 1))
-                    t_floor = min(t_floor, floor_utt())
-                    b_mine = min(b_mine, best_of(lambda: [mine(x, n) for x, n in batches], 1))
-                    b_other = min(b_other, best_of(lambda: [other(x) for x, _ in batches], 1))
-                    b_floor = min(b_floor, floor_batch())
+                utt = interleaved(
+                    {
+                        "nuptse": lambda it, m=mine: m(it[0]),
+                        "lhotse": lambda it, o=other: o(it[0]),
+                        "floor": lambda it, w=fb: floor(it[1], it[2], w),
+                    },
+                    per_utt,
+                    rounds,
+                )
+                bat = interleaved(
+                    {
+                        "nuptse": lambda it, m=mine: m(it[0], it[1]),
+                        "lhotse": lambda it, o=other: o(it[0]),
+                        "floor": lambda it, w=fb: floor(it[2], it[3], w),
+                    },
+                    batched,
+                    rounds,
+                )
+            t_mine, t_other, t_floor = utt["nuptse"], utt["lhotse"], utt["floor"]
+            b_mine, b_other, b_floor = bat["nuptse"], bat["lhotse"], bat["floor"]
             for mode, tm, to, tf in (
                 ("per-utt", t_mine, t_other, t_floor),
                 ("batched", b_mine, b_other, b_floor),

@@ -300,6 +300,7 @@ class Wav2Win(nn.Module):
         window = self._window.to(seg.dtype)
         c = self.preemph_coeff
         raw = seg.unfold(1, length, self._shift)[:, :num_frames]  # (B, T, L) view
+        fast = not (torch.is_grad_enabled() and seg.requires_grad)  # no autograd: in place
         energy: Optional[torch.Tensor] = None
         offset: Optional[torch.Tensor] = None  # per-frame constant to subtract
         mean: Optional[torch.Tensor] = None
@@ -316,11 +317,15 @@ class Wav2Win(nn.Module):
             energy = raw.square().sum(-1)
         if c != 0.0:
             # Pre-emphasise the whole segment once: e[j] = s[j] - c * s[j-1].
-            emph = torch.cat([seg[:, :1], torch.sub(seg[:, 1:], seg[:, :-1], alpha=c)], dim=1)
+            if fast:
+                emph = torch.empty_like(seg)
+                emph[:, :1] = seg[:, :1]
+                torch.sub(seg[:, 1:], seg[:, :-1], alpha=c, out=emph[:, 1:])
+            else:
+                emph = torch.cat([seg[:, :1], torch.sub(seg[:, 1:], seg[:, :-1], alpha=c)], dim=1)
             frames = emph.unfold(1, length, self._shift)[:, :num_frames]  # (B, T, L) view
         else:
             frames = raw
-        fast = not (torch.is_grad_enabled() and seg.requires_grad)
         if fast:
             # Write straight into the zero-padded FFT buffer (no autograd here).
             out = seg.new_empty((batch, num_frames, padded))
@@ -655,29 +660,34 @@ class Wav2FFT(nn.Module):
         win._check_input(x)
         x = win._dither(x)
         if lengths is None:
-            seg, num = win._full_segment(x)
-            return self._run(seg, num)
+            num = kaldi_num_frames(x.size(1), win._length, win._shift, win.snip_edges)
+            return self._run(x, -win._offset, num)
         flat, total, index, mask = win._packed_segment(x, lengths)
-        return win._unpack(self._run(flat, total), index, mask)
+        return win._unpack(self._run(flat, 0, total), index, mask)
 
-    def _run(self, seg: torch.Tensor, num_frames: int) -> torch.Tensor:
-        """Features of the ``num_frames`` frames of ``seg``, a block of frames at a time.
+    def _run(self, signal: torch.Tensor, first: int, num_frames: int) -> torch.Tensor:
+        """Features of frames ``m < num_frames`` starting at ``first + m * shift`` of ``signal``.
 
-        Blocks keep the frames and spectra in cache; frames do not depend on
-        the blocking.
+        Works a block of frames at a time, which keeps frames and spectra in
+        cache; only the blocks at the ends copy samples (to reflect them), the
+        others read the signal in place.  Frames do not depend on the blocking.
         """
         win = self.wav2win
+        n = signal.size(1)
+        shift = win._shift
         block = self._block_frames
-        if num_frames <= block:
-            frames, log_e = win._process(seg, num_frames, self.use_energy)
+        if num_frames <= 0:
+            frames, log_e = win._process(signal[:, :0], 0, self.use_energy)
             return self._features(frames, log_e)
         outs: list[torch.Tensor] = []
-        shift = win._shift
         for f0 in range(0, num_frames, block):
             f1 = min(num_frames, f0 + block)
-            part = seg[:, f0 * shift : (f1 - 1) * shift + win._length]
+            p0 = first + f0 * shift
+            part = _reflect_segment(signal, 0, n, p0, first + (f1 - 1) * shift + win._length)
             frames, log_e = win._process(part, f1 - f0, self.use_energy)
             outs.append(self._features(frames, log_e))
+        if len(outs) == 1:
+            return outs[0]
         return torch.cat(outs, dim=1)
 
     @torch.jit.export
