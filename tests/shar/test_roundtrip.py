@@ -298,3 +298,47 @@ def test_predecode_preserves_24_bit_and_stereo(tmp_path):
     b, _ = sf.read(io.BytesIO(buf.getvalue()), dtype="float32")
     assert sr == 16000 and a.shape == (800, 2)
     np.testing.assert_array_equal(a, b)
+
+
+def test_sub_spans_and_transformed_audio(lhotse_cuts, tmp_path):
+    a, b = list(lhotse_cuts.subset(first=2))
+    cuts = [
+        a.truncate(offset=0.5, duration=1.25).with_id("span"),
+        b.perturb_speed(1.1),
+        b.perturb_volume(0.5),
+    ]
+    export_cuts_to_shar(
+        CutSet(cuts),
+        tmp_path,
+        fields={"recording": "flac", "features": "numpy"},
+        shard_size=2,
+        warn_unused_fields=False,
+    )
+    back = list(CutSet.from_shar(in_dir=tmp_path))
+    assert [c.id for c in back] == [c.id for c in cuts]
+    for ours, ref in zip(back, cuts):
+        assert ours.duration == ref.duration and ours.start == 0
+        assert ours.recording.transforms is None
+        ref_audio = ref.load_audio()
+        # 16-bit FLAC stores the transformed float samples to within one LSB
+        np.testing.assert_allclose(ours.load_audio(), ref_audio, atol=2**-15, rtol=0)
+        if ref.has_features:
+            f = ref.load_features()
+            assert ours.features.num_frames == f.shape[0]
+            np.testing.assert_array_equal(ours.load_features(), f)
+    np.testing.assert_array_equal(back[0].load_audio(), cuts[0].load_audio())  # exact: no transform
+
+
+def test_opus_of_a_rate_opus_cannot_encode_goes_to_48k(in_fixtures, tmp_path):
+    from nuptse.audio import Recording
+    from nuptse.cut import MonoCut
+
+    rec = Recording.from_file("ljspeech/storage/LJ002-0020.wav")  # 22050 Hz
+    cut = MonoCut(id="lj", start=0, duration=rec.duration, channel=0, recording=rec)
+    export_cuts_to_shar(CutSet([cut]), tmp_path, fields={"recording": "opus"})
+    (back,) = list(CutSet.from_shar(in_dir=tmp_path))
+    assert back.recording.sampling_rate == 48000
+    assert back.duration == cut.duration
+    audio = back.load_audio()
+    assert audio.shape == (1, back.recording.num_samples)
+    assert np.abs(audio).max() > 0.05

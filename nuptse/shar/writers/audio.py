@@ -16,6 +16,28 @@ AUDIO_FORMATS = ("wav", "flac", "mp3", "opus")
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 
 
+def opus_ready(samples: np.ndarray, manifest: Any, duration: float) -> tuple[np.ndarray, Any]:
+    """Resample audio (and its Recording manifest) to 48 kHz if Opus cannot take its rate.
+
+    Opus encodes 8, 12, 16, 24 or 48 kHz only; other rates go to 48 kHz, as
+    lhotse's torchaudio-based writer does.
+    """
+    import dataclasses
+
+    rate = int(manifest.sampling_rate)
+    if rate in OPUS_RATES:
+        return samples, manifest
+    from nuptse.audio.resampling import polyphase_resample
+    from nuptse.timing import compute_num_samples
+
+    target = 48000
+    out = polyphase_resample(np.asarray(samples), rate, target)
+    n = compute_num_samples(duration, target)
+    if out.shape[1] != n:  # keep the manifest and the samples in agreement
+        out = out[:, :n] if out.shape[1] > n else np.pad(out, ((0, 0), (0, n - out.shape[1])))
+    return out, dataclasses.replace(manifest, sampling_rate=target, num_samples=n)
+
+
 def encode_audio(samples: np.ndarray, sampling_rate: int, format: str) -> bytes:
     """Encode float ``(channels, samples)`` audio as ``format`` bytes."""
     from nuptse.audio.backend import save_audio
@@ -109,7 +131,11 @@ class AudioTarWriter:
         fmt = self.resolve_format(original_format)
         if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
             value = value.numpy()
-        data = encode_audio(np.asarray(value), int(sampling_rate), fmt)
+        value = np.asarray(value)
+        if fmt == "opus" and int(sampling_rate) == int(manifest.sampling_rate):
+            value, manifest = opus_ready(value, manifest, manifest.duration)
+            sampling_rate = manifest.sampling_rate
+        data = encode_audio(value, int(sampling_rate), fmt)
         self.write_encoded(key, data, manifest, fmt)
 
     def write_encoded(self, key: str, data: bytes, manifest: Any, format: str) -> None:

@@ -28,7 +28,7 @@ from nuptse.shar.errors import SharError, SharLayoutError
 from nuptse.shar.readers.tar import check_member_name
 from nuptse.shar.utils import _kind, is_data_manifest, to_shar_placeholder
 from nuptse.shar.writers.array import ArrayTarWriter, encode_array
-from nuptse.shar.writers.audio import AUDIO_FORMATS, AudioTarWriter, encode_audio
+from nuptse.shar.writers.audio import AUDIO_FORMATS, AudioTarWriter, encode_audio, opus_ready
 from nuptse.shar.writers.jsonl import JsonlShardWriter
 
 logger = logging.getLogger(__name__)
@@ -290,7 +290,10 @@ class SharWriter:
                 )
                 data = _encoded_original(cut, fmt, channels) if self.copy_encoded_audio else None
                 if data is None:
-                    data = encode_audio(cut.load_audio(), cut.sampling_rate, fmt)
+                    samples = cut.load_audio()
+                    if fmt == "opus":
+                        samples, rec = opus_ready(samples, rec, cut.duration)
+                    data = encode_audio(samples, rec.sampling_rate, fmt)
                 ops.append(("recording", ("audio", data, rec, fmt)))
                 changes["recording"] = rec
             else:
@@ -347,7 +350,9 @@ class SharWriter:
                 fmt = writer.resolve_format(
                     value.source_format if writer.format == "original" else None
                 )
-                data = encode_audio(values, value.sampling_rate, fmt)
+                if fmt == "opus":
+                    values, placeholder = opus_ready(values, placeholder, cut.duration)
+                data = encode_audio(values, placeholder.sampling_rate, fmt)
                 ops.append((key, ("audio", data, placeholder, fmt)))
             else:
                 if not isinstance(writer, ArrayTarWriter):
