@@ -8,6 +8,8 @@ import gzip
 import math
 import pickle
 import random
+import shutil
+from itertools import islice
 
 import orjson
 import pytest
@@ -725,3 +727,47 @@ def test_segment_methods_match_lhotse():
         ours_item = ali["word"][0]
         their_item = lhotse.supervision.AlignmentItem(*ours_item)
         assert ours_item.with_offset(off) == their_item.with_offset(off)
+
+
+# --- the shared manifest methods, as the reference's supervision section shows them ---------
+
+
+def test_reference_open_writer_examples(tmp_path, fixtures_dir, monkeypatch):
+    audio = pytest.importorskip("nuptse.audio")
+    from pathlib import Path
+
+    RecordingSet, Recording = audio.RecordingSet, audio.Recording
+    for name in ("mono_c0.wav", "mono_c1.wav"):
+        shutil.copy(fixtures_dir / name, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    recordings = [Recording.from_file("mono_c0.wav")]
+    with RecordingSet.open_writer("recordings.jsonl.gz") as writer:
+        for recording in recordings:
+            writer.write(recording)
+    with RecordingSet.open_writer("recordings.jsonl.gz", overwrite=False) as writer:
+        for path in sorted(Path(".").rglob("*.wav")):
+            recording_id = path.stem
+            if writer.contains(recording_id):
+                # Item already written previously - skip processing.
+                continue
+            recording = Recording.from_file(path, recording_id=recording_id)
+            writer.write(recording)
+    assert list(RecordingSet.from_file("recordings.jsonl.gz").ids) == ["mono_c0", "mono_c1"]
+
+
+def test_open_writer_resume_and_mux_on_supervisions(tmp_path):
+    path = tmp_path / "sups.jsonl.gz"
+    with SupervisionSet.open_writer(path) as writer:
+        writer.write(seg("a"))
+    with SupervisionSet.open_writer(path, overwrite=False) as writer:
+        assert writer.contains("a")
+        writer.write(seg("a"))
+        writer.write(seg("b"))
+    assert list(SupervisionSet.from_file(path).ids) == ["a", "b"]
+    in_memory = SupervisionSet.open_writer(None)
+    in_memory.write(seg("c"))
+    assert list(in_memory.open_manifest().ids) == ["c"]
+    muxed = SupervisionSet.mux(make_set(3), SupervisionSet.from_segments([seg("x")]), seed=1)
+    assert isinstance(muxed, SupervisionSet) and sorted(muxed.ids) == ["s0", "s1", "s2", "x"]
+    inf = SupervisionSet.infinite_mux(make_set(3), seed=1, max_open_streams=1)
+    assert len(list(islice(inf, 7))) == 7
