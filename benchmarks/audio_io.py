@@ -13,7 +13,8 @@ The data is made in a temporary folder by tiling the 16 kHz speech in
   with ``--quick``); nuptse with threads (its default) and with processes.
 
 Each measurement is the best of ``--repeat`` runs after one warm-up, so both
-libraries read from the page cache.  The ratio printed is lhotse time /
+libraries read from the page cache; the two libraries run alternately so that
+load from other processes affects both alike.  The ratio printed is lhotse time /
 nuptse time (above 1: nuptse is faster).
 
 Usage: ``python benchmarks/audio_io.py [--quick] [--repeat 3] [--reads 200]``
@@ -86,14 +87,18 @@ def make_data(root: Path, quick: bool) -> dict:
     }
 
 
-def best_of(fn, repeat: int) -> float:
-    fn()  # warm-up (page cache, lazy imports, resampler caches)
-    times = []
+def compare(fa, fb, repeat: int) -> tuple[float, float]:
+    """Best time of each of two functions, run alternately (A B A B ...) so
+    that load from other processes hits both alike; one warm-up run each."""
+    fa()
+    fb()
+    ta, tb = [], []
     for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+        for fn, times in ((fa, ta), (fb, tb)):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+    return min(ta), min(tb)
 
 
 def main() -> None:
@@ -104,7 +109,6 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.reads = min(args.reads, 50)
-        args.repeat = min(args.repeat, 2)
     logging.disable(logging.WARNING)
     warnings.filterwarnings("ignore")
 
@@ -134,8 +138,11 @@ def main() -> None:
             theirs = [lhotse.Recording.from_file(p) for p in files]
             for a, b in zip(ours, theirs):
                 assert a.num_samples == b.num_samples
-            ta = best_of(lambda rs=ours: [r.load_audio() for r in rs], args.repeat)
-            tb = best_of(lambda rs=theirs: [r.load_audio() for r in rs], args.repeat)
+            ta, tb = compare(
+                lambda rs=ours: [r.load_audio() for r in rs],
+                lambda rs=theirs: [r.load_audio() for r in rs],
+                args.repeat,
+            )
             report(
                 f"full decode {kind.upper()} ({data['corpus_minutes']} min, {len(files)} files)",
                 ta,
@@ -157,8 +164,9 @@ def main() -> None:
             def reads(rec, offsets=offsets):
                 return [rec.load_audio(offset=o, duration=2.0) for o in offsets]
 
-            ta = best_of(lambda rec=ours: reads(rec), args.repeat)
-            tb = best_of(lambda rec=theirs: reads(rec), args.repeat)
+            ta, tb = compare(
+                lambda rec=ours: reads(rec), lambda rec=theirs: reads(rec), args.repeat
+            )
             report(
                 f"{args.reads} random 2 s reads, 10 min {kind.split('_')[1].upper()}",
                 ta,
@@ -170,8 +178,7 @@ def main() -> None:
             def seq(rec, windows=windows):
                 return [rec.load_audio(offset=o, duration=2.0) for o in windows]
 
-            ta = best_of(lambda rec=ours: seq(rec), args.repeat)
-            tb = best_of(lambda rec=theirs: seq(rec), args.repeat)
+            ta, tb = compare(lambda rec=ours: seq(rec), lambda rec=theirs: seq(rec), args.repeat)
             report(
                 f"{args.reads} consecutive 2 s windows, {kind.split('_')[1].upper()}",
                 ta,
@@ -184,14 +191,20 @@ def main() -> None:
         a = na.RecordingSet.from_dir(many, "*.flac", num_jobs=2)
         b = lhotse.RecordingSet.from_dir(many, "*.flac", num_jobs=2)
         assert len(a) == len(b) == data["n_many"]
-        ta = best_of(lambda: na.RecordingSet.from_dir(many, "*.flac", num_jobs=2), args.repeat)
-        tp = best_of(
+
+        def theirs_dir():
+            return lhotse.RecordingSet.from_dir(many, "*.flac", num_jobs=2)
+
+        ta, tb = compare(
+            lambda: na.RecordingSet.from_dir(many, "*.flac", num_jobs=2), theirs_dir, args.repeat
+        )
+        tp, tb2 = compare(
             lambda: na.RecordingSet.from_dir(many, "*.flac", num_jobs=2, executor="process"),
+            theirs_dir,
             args.repeat,
         )
-        tb = best_of(lambda: lhotse.RecordingSet.from_dir(many, "*.flac", num_jobs=2), args.repeat)
         report(f"from_dir {data['n_many']} FLAC files, num_jobs=2 (threads)", ta, tb, "")
-        report(f"from_dir {data['n_many']} FLAC files, num_jobs=2 (processes)", tp, tb, "")
+        report(f"from_dir {data['n_many']} FLAC files, num_jobs=2 (processes)", tp, tb2, "")
 
     print("\nratio = lhotse time / nuptse time (targets: reads >= 2x, the rest >= 1x)")
 
