@@ -238,3 +238,12 @@ def test_force_opus_sampling_rate(fixtures_dir):
     assert audio.shape == (2, 16086)
     native = _sf(fixtures_dir / "stereo.opus")
     np.testing.assert_allclose(audio, signal.resample_poly(native, 2, 1, axis=-1), atol=1e-5)
+
+
+@pytest.mark.parametrize("rel", ["stereo.opus", "mix_cut_test/audio/storage/2412-153948-0000.flac"])
+def test_consecutive_windows_equal_one_read(fixtures_dir, rel):
+    rec = Recording.from_file(fixtures_dir / rel)
+    step = 0.125
+    windows = [rec.load_audio(offset=i * step, duration=step) for i in range(6)]
+    whole = rec.load_audio(offset=0.0, duration=6 * step)
+    np.testing.assert_array_equal(np.concatenate(windows, axis=1), whole)
