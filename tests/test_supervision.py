@@ -771,3 +771,12 @@ def test_open_writer_resume_and_mux_on_supervisions(tmp_path):
     assert isinstance(muxed, SupervisionSet) and sorted(muxed.ids) == ["s0", "s1", "s2", "x"]
     inf = SupervisionSet.infinite_mux(make_set(3), seed=1, max_open_streams=1)
     assert len(list(islice(inf, 7))) == 7
+
+
+def test_set_pickles_without_its_index():
+    sups = make_set()
+    assert [s.id for s in sups.find("r1")] == ["s1", "s4", "s7"]
+    assert sups._index is not None
+    copy_ = pickle.loads(pickle.dumps(sups))
+    assert copy_._index is None and copy_ == sups
+    assert [s.id for s in copy_.find("r1")] == ["s1", "s4", "s7"]

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import NamedTuple
 
 from nuptse.serialization import ManifestParseError, Pathlike, atomic_output, open_best
@@ -90,7 +90,7 @@ def read_rttm(
     its file).  Turns of zero duration are skipped, as are RTTM record types
     other than ``SPEAKER``.  ``channel = field - channel_base``.
     """
-    paths = [path] if isinstance(path, (str, Path)) else list(path)
+    paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     segments: list[SupervisionSegment] = []
     seen: dict[str, tuple[str, int]] = {}
     for file in paths:

@@ -83,6 +83,12 @@ class SupervisionSet(ManifestSet[SupervisionSegment]):
         self._index: SupervisionIndex | None = None
         self._index_key: tuple | None = None
 
+    def __getstate__(self) -> dict:
+        # The find index is rebuilt on demand; don't ship it to worker processes.
+        state = dict(self.__dict__)
+        state["_index"] = state["_index_key"] = None
+        return state
+
     @classmethod
     def accepts_dict(cls, data: dict) -> bool:
         return (
