@@ -172,6 +172,23 @@ def _replace_first(feats: torch.Tensor, first: torch.Tensor) -> torch.Tensor:
     return feats
 
 
+def _reflect_into(dst: torch.Tensor, x: torch.Tensor, n: int, p0: int) -> None:
+    """Write positions ``[p0, p0 + dst.size(1))`` of ``x`` (length ``n``, reflected) into ``dst``."""
+    p1 = p0 + dst.size(1)
+    left = max(0, -p0)
+    right = max(0, p1 - n)
+    if left <= n and right <= n:
+        mid0 = min(max(p0, 0), n)
+        mid1 = max(min(p1, n), mid0)
+        if left > 0:
+            dst[:, :left] = torch.flip(x[:, :left], [1])
+        dst[:, left : left + mid1 - mid0] = x[:, mid0:mid1]
+        if right > 0:
+            dst[:, dst.size(1) - right :] = torch.flip(x[:, 2 * n - p1 : n], [1])
+    else:
+        dst.copy_(_reflect_segment(x, 0, n, p0, p1))
+
+
 class Wav2Win(nn.Module):
     """Kaldi's frame extraction and per-frame processing, without any transform.
 
@@ -386,15 +403,15 @@ class Wav2Win(nn.Module):
         seg, num = self._full_segment(x)
         return self._process(seg, num, need_energy)
 
-    def _packed_segment(
+    def _pack_layout(
         self, x: torch.Tensor, lengths: torch.Tensor
-    ) -> tuple[torch.Tensor, int, torch.Tensor, torch.Tensor]:
-        """The valid part of every row, reflected at its own ends, packed into one signal.
+    ) -> tuple[list[int], list[int], list[int], list[int], int, int]:
+        """Where each row goes when the valid rows are packed into one signal.
 
-        Returns the packed signal (1, S) whose frame g starts at g * shift,
-        its frame count G, the index (B, T) of each output frame among the G
-        packed frames, and the (B, T) mask of the frames that exist (the
-        packed signal has a few unused frames between rows).
+        Row b's reflected samples (``spans[b]`` of them) start at packed sample
+        ``bases[b] * shift``, followed by zeros up to the next multiple of the
+        shift, so that packed frame ``bases[b] + m`` is the row's frame m.
+        Returns (lengths, bases, counts, spans, packed samples, output frames T).
         """
         batch, n = x.size(0), x.size(1)
         if lengths.dim() != 1 or lengths.size(0) != batch:
@@ -407,9 +424,9 @@ class Wav2Win(nn.Module):
         out_frames = kaldi_num_frames(n, self._length, self._shift, self.snip_edges)
         lens: list[int] = lengths.tolist()
         shift = self._shift
-        pieces: list[torch.Tensor] = []
         bases: list[int] = []
         counts: list[int] = []
+        spans: list[int] = []
         pos = 0
         for b in range(batch):
             nb = int(lens[b])
@@ -418,36 +435,62 @@ class Wav2Win(nn.Module):
                     "lengths[" + str(b) + "]=" + str(nb) + " is outside [0, " + str(n) + "]"
                 )
             tb = kaldi_num_frames(nb, self._length, shift, self.snip_edges)
+            span = (tb - 1) * shift + self._length if tb > 0 else 0
             bases.append(pos // shift)
             counts.append(tb)
-            if tb <= 0:
+            spans.append(span)
+            pos += -(-span // shift) * shift
+        return lens, bases, counts, spans, pos, out_frames
+
+    def _packed_slice(
+        self,
+        x: torch.Tensor,
+        lens: list[int],
+        bases: list[int],
+        spans: list[int],
+        q0: int,
+        q1: int,
+    ) -> torch.Tensor:
+        """Samples ``[q0, q1)`` of the packed signal described by :meth:`_pack_layout`."""
+        shift = self._shift
+        for b in range(len(bases)):
+            # A range inside one row's samples (no reflection) is read in place.
+            s0 = bases[b] * shift
+            p0 = q0 - s0 - self._offset
+            if s0 <= q0 and q1 <= s0 + spans[b] and p0 >= 0 and p0 + q1 - q0 <= lens[b]:
+                return x[b : b + 1, p0 : p0 + q1 - q0]
+        seg = x.new_empty((1, q1 - q0))
+        for b in range(len(bases)):
+            span = spans[b]
+            if span == 0:
                 continue
-            span = (tb - 1) * shift + self._length
-            pieces.append(
-                _reflect_segment(x[b : b + 1, :nb], 0, nb, -self._offset, span - self._offset)
-            )
-            padded = -(-span // shift) * shift
-            if padded > span:
-                pieces.append(x.new_zeros((1, padded - span)))
-            pos += padded
-        dev = x.device
-        steps = torch.arange(out_frames, device=dev)
-        mask = steps.unsqueeze(0) < torch.tensor(counts, device=dev).unsqueeze(1)
-        if len(pieces) == 0:
-            empty_index = torch.zeros((batch, out_frames), dtype=torch.long, device=dev)
-            return x[:1, :0], 0, empty_index, mask
-        flat = torch.cat(pieces, dim=1)
-        total = (flat.size(1) - self._length) // shift + 1
-        index = torch.tensor(bases, device=dev).unsqueeze(1) + steps.unsqueeze(0)
-        index = index.clamp(0, total - 1)
-        return flat, total, index, mask
+            s0 = bases[b] * shift
+            a0 = max(q0, s0)
+            a1 = min(q1, s0 + -(-span // shift) * shift)
+            if a0 >= a1:
+                continue
+            v1 = min(a1, s0 + span)
+            if v1 > a0:
+                nb = lens[b]
+                _reflect_into(
+                    seg[:, a0 - q0 : v1 - q0], x[b : b + 1, :nb], nb, a0 - s0 - self._offset
+                )
+            if a1 > max(a0, v1):
+                seg[:, max(a0, v1) - q0 : a1 - q0].zero_()
+        return seg
 
     @staticmethod
-    def _unpack(packed: torch.Tensor, index: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """(1, G, ...) packed rows -> (B, T, ...) with zeros where ``mask`` is False."""
-        out = packed[0][index]
-        shape: list[int] = list(mask.shape) + [1] * (out.dim() - 2)
-        return out.masked_fill(~mask.view(shape), 0)
+    def _unpack(
+        packed: torch.Tensor, bases: list[int], counts: list[int], out_frames: int
+    ) -> torch.Tensor:
+        """(1, G, ...) packed frames -> (B, T, ...), zeros after each row's own frames."""
+        shape: list[int] = [len(bases), out_frames] + list(packed.shape[2:])
+        out = packed.new_zeros(shape)
+        for b in range(len(bases)):
+            count = counts[b]
+            if count > 0:
+                out[b, :count] = packed[0, bases[b] : bases[b] + count]
+        return out
 
     def forward(
         self, x: torch.Tensor, lengths: Optional[torch.Tensor] = None
@@ -463,10 +506,14 @@ class Wav2Win(nn.Module):
         if lengths is None:
             frames, log_e = self._frames(x, need_energy)
         else:
-            flat, total, index, mask = self._packed_segment(x, lengths)
+            lens, bases, counts, spans, pos, out_frames = self._pack_layout(x, lengths)
+            total = (pos - self._length) // self._shift + 1 if pos > 0 else 0
+            flat = self._packed_slice(x, lens, bases, spans, 0, pos)
             packed, packed_e = self._process(flat, total, need_energy)
-            frames = self._unpack(packed, index, mask)
-            log_e = None if packed_e is None else self._unpack(packed_e, index, mask)
+            frames = self._unpack(packed, bases, counts, out_frames)
+            log_e: Optional[torch.Tensor] = None
+            if packed_e is not None:
+                log_e = self._unpack(packed_e, bases, counts, out_frames)
         if self.return_log_energy and log_e is not None:
             return frames, log_e
         return frames
@@ -662,8 +709,22 @@ class Wav2FFT(nn.Module):
         if lengths is None:
             num = kaldi_num_frames(x.size(1), win._length, win._shift, win.snip_edges)
             return self._run(x, -win._offset, num)
-        flat, total, index, mask = win._packed_segment(x, lengths)
-        return win._unpack(self._run(flat, 0, total), index, mask)
+        lens, bases, counts, spans, pos, out_frames = win._pack_layout(x, lengths)
+        outs: list[torch.Tensor] = []
+        total = (pos - win._length) // win._shift + 1 if pos > 0 else 0
+        block = self._block_frames
+        for g0 in range(0, total, block):
+            # Build each block of the packed signal on the fly (it stays in cache).
+            g1 = min(total, g0 + block)
+            q0, q1 = g0 * win._shift, (g1 - 1) * win._shift + win._length
+            seg = win._packed_slice(x, lens, bases, spans, q0, q1)
+            frames, log_e = win._process(seg, g1 - g0, self.use_energy)
+            outs.append(self._features(frames, log_e))
+        if len(outs) == 0:
+            frames, log_e = win._process(x[:1, :0], 0, self.use_energy)
+            outs.append(self._features(frames, log_e))
+        packed = outs[0] if len(outs) == 1 else torch.cat(outs, dim=1)
+        return win._unpack(packed, bases, counts, out_frames)
 
     def _run(self, signal: torch.Tensor, first: int, num_frames: int) -> torch.Tensor:
         """Features of frames ``m < num_frames`` starting at ``first + m * shift`` of ``signal``.
