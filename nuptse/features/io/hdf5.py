@@ -6,8 +6,11 @@ scalar (``np.void``); ``chunked_lilcom_hdf5`` stores a variable-length
 ``uint8`` vector per chunk, with the chunk size in a scalar dataset named
 ``__LHOTSE_INTERNAL_CHUNK_SIZE__``.
 
-Writers flush the file after every array, so the arrays written before a
-crash stay readable. Readers share one open handle per file and process,
+Writers flush the HDF5 metadata at least once a second (``FLUSH_INTERVAL``)
+and on close. HDF5 writes an array's data before the metadata that links it
+under its key, so after a crash a key either reads back right or is missing
+(or the file cannot be opened): never wrong data. Arrays written in the last
+second before a crash may be lost. Readers share one open handle per file and process,
 and reopen it when the file on disk changes.
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import Any, Optional
 
 import numpy as np
@@ -103,11 +107,15 @@ def _dataset(hdf, path: str, key: Any):
 
 
 class _Hdf5Writer(FeaturesWriter):
+    #: Seconds between flushes of the HDF5 metadata; ``0`` flushes after every array.
+    FLUSH_INTERVAL = 1.0
+
     def __init__(self, storage_path: Any, mode: str = "w") -> None:
         self.storage_path_ = with_suffix_added(storage_path, ".h5")
         _forget(self.storage_path_)
         self.hdf = _h5py().File(self.storage_path_, mode=mode)
         self._lock = threading.Lock()
+        self._last_flush = time.monotonic()
 
     @property
     def storage_path(self) -> str:
@@ -125,7 +133,10 @@ class _Hdf5Writer(FeaturesWriter):
                 )
             try:
                 create()
-                self.hdf.flush()
+                now = time.monotonic()
+                if now - self._last_flush >= self.FLUSH_INTERVAL:
+                    self.hdf.flush()
+                    self._last_flush = now
             except Exception as e:
                 raise FeaturesStorageError(
                     f"HDF5 write failed: {e}", self.storage_path_, key
