@@ -1,0 +1,501 @@
+"""Kaldi's frame extraction as a layer: :class:`Wav2Win` and the helpers it shares.
+
+Framing, reflection at the ends, batching with ``lengths`` and streaming
+live here; :mod:`nuptse.features.kaldi.layers` builds the spectral layers on
+top (and documents the behaviour of all of them).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional, Union
+
+import torch
+from torch import nn
+
+from nuptse.features.kaldi.dsp import frame_window
+from nuptse.timing import compute_num_samples, kaldi_num_frames
+
+#: Streaming state: (tail of the signal, samples seen so far, frames emitted so far).
+StreamContext = tuple[torch.Tensor, int, int]
+
+
+def _log_energy(energy: torch.Tensor, energy_floor: float, kaldi_log_floor: bool) -> torch.Tensor:
+    if kaldi_log_floor:
+        log_e = energy.clamp_min(1.1920928955078125e-07).log()  # FLT_EPSILON
+    else:
+        log_e = (energy + 1e-15).log()  # lhotse's additive epsilon
+    if energy_floor > 0.0:
+        log_e = log_e.clamp_min(math.log(energy_floor))
+    return log_e
+
+
+def _reflect_segment(x: torch.Tensor, start: int, n: int, p0: int, p1: int) -> torch.Tensor:
+    """Samples at positions ``[p0, p1)`` of a length-``n`` signal reflected at both ends.
+
+    ``x`` (batch, W) holds the signal's positions ``[start, start + W)``.
+    Reflection follows Kaldi: ``-1 -> 0``, ``n -> n - 1``, repeated as often
+    as needed.  Returns (batch, p1 - p0).
+    """
+    left = max(0, -p0)
+    right = max(0, p1 - n)
+    mid0 = min(max(p0, 0), n)
+    mid1 = max(min(p1, n), mid0)
+    simple = (
+        left <= n
+        and right <= n
+        and (left == 0 or start == 0)
+        and mid0 >= start
+        and (right == 0 or 2 * n - p1 >= start)
+    )
+    if simple:
+        pieces: list[torch.Tensor] = []
+        if left > 0:
+            pieces.append(torch.flip(x[:, :left], [1]))
+        pieces.append(x[:, mid0 - start : mid1 - start])
+        if right > 0:
+            pieces.append(torch.flip(x[:, 2 * n - p1 - start : n - start], [1]))
+        if len(pieces) == 1:
+            return pieces[0]
+        return torch.cat(pieces, dim=1)
+    pos = torch.arange(p0, p1, device=x.device)
+    r = torch.remainder(pos, 2 * n)
+    src = torch.where(r >= n, 2 * n - 1 - r, r) - start
+    return x.index_select(1, src)
+
+
+def _matmul(a: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """``a @ w`` whose rows do not depend on how many rows there are.
+
+    BLAS switches kernels for very few rows, which changes the rounding; a
+    frame must give the same bits alone, in a batch or in a stream, so small
+    products are padded to 16 rows.
+    """
+    rows = a.numel() // max(1, a.size(-1))
+    if rows >= 16:
+        return torch.matmul(a, w)
+    flat = a.reshape(rows, a.size(-1))
+    flat = torch.cat([flat, flat.new_zeros((16 - rows, a.size(-1)))], dim=0)
+    out = torch.matmul(flat, w)[:rows]
+    shape: list[int] = list(a.shape[:-1]) + [w.size(-1)]
+    return out.reshape(shape)
+
+
+def _replace_first(feats: torch.Tensor, first: torch.Tensor) -> torch.Tensor:
+    """``feats`` (B, T, D) with column 0 replaced by ``first`` (B, T)."""
+    if torch.is_grad_enabled() and feats.requires_grad:
+        # Out of place: the op that made ``feats`` may need it for backward.
+        return torch.cat([first.unsqueeze(-1).to(feats.dtype), feats[:, :, 1:]], dim=-1)
+    feats[:, :, 0] = first
+    return feats
+
+
+def _reflect_into(dst: torch.Tensor, x: torch.Tensor, n: int, p0: int) -> None:
+    """Write positions ``[p0, p0 + dst.size(1))`` of ``x`` (length ``n``, reflected) into ``dst``."""
+    p1 = p0 + dst.size(1)
+    left = max(0, -p0)
+    right = max(0, p1 - n)
+    if left <= n and right <= n:
+        mid0 = min(max(p0, 0), n)
+        mid1 = max(min(p1, n), mid0)
+        if left > 0:
+            dst[:, :left] = torch.flip(x[:, :left], [1])
+        dst[:, left : left + mid1 - mid0] = x[:, mid0:mid1]
+        if right > 0:
+            dst[:, dst.size(1) - right :] = torch.flip(x[:, 2 * n - p1 : n], [1])
+    else:
+        dst.copy_(_reflect_segment(x, 0, n, p0, p1))
+
+
+class Wav2Win(nn.Module):
+    """Kaldi's frame extraction and per-frame processing, without any transform.
+
+    Dither, remove each frame's DC offset, pre-emphasise, apply the window
+    and zero-pad to ``pad_length`` samples (default: the frame length).
+
+    >>> x = torch.randn(1, 16000, dtype=torch.float32)
+    >>> x.shape
+    torch.Size([1, 16000])
+    >>> t = Wav2Win()
+    >>> t(x).shape
+    torch.Size([1, 100, 400])
+    >>> frames, log_energy = Wav2Win(return_log_energy=True)(x)
+    >>> frames.shape, log_energy.shape
+    (torch.Size([1, 100, 400]), torch.Size([1, 100]))
+
+    Input ``(batch, num_samples)``; output ``(batch, num_frames, pad_length)``,
+    or, when ``return_log_energy=True``, the tuple ``(frames, log_energy)``
+    with ``log_energy`` of shape ``(batch, num_frames)``.
+
+    :param sampling_rate: Hz.
+    :param frame_length: seconds per frame (Kaldi ``--frame-length``, in s).
+    :param frame_shift: seconds between frame starts.
+    :param pad_length: zero-pad each frame to this many samples (>= frame length).
+    :param remove_dc_offset: subtract each frame's mean.
+    :param preemph_coeff: pre-emphasis coefficient (0 disables).
+    :param window_type: ``povey``, ``hanning``, ``hamming``, ``rectangular``,
+        ``blackman`` or ``sine``.
+    :param dither: standard deviation of Gaussian noise added to each sample.
+    :param snip_edges: only frames that fit in the signal (True) or Kaldi's
+        centred frames with reflection at the ends (False).
+    :param energy_floor: floor of the log energy (as ``log(energy_floor)``); 0 disables.
+    :param raw_energy: log energy before (True) or after (False) pre-emphasis and window.
+    :param return_log_energy: also return the log energy of each frame.
+    :param kaldi_log_floor: floor energies at FLT_EPSILON before the log as
+        Kaldi does, instead of lhotse's ``log(E + 1e-15)`` (see the module notes).
+    """
+
+    def __init__(
+        self,
+        sampling_rate: int = 16000,
+        frame_length: float = 0.025,
+        frame_shift: float = 0.01,
+        pad_length: Optional[int] = None,
+        remove_dc_offset: bool = True,
+        preemph_coeff: float = 0.97,
+        window_type: str = "povey",
+        dither: float = 0.0,
+        snip_edges: bool = False,
+        energy_floor: float = 1e-10,
+        raw_energy: bool = True,
+        return_log_energy: bool = False,
+        kaldi_log_floor: bool = False,
+    ) -> None:
+        super().__init__()
+        length = compute_num_samples(frame_length, sampling_rate)
+        shift = compute_num_samples(frame_shift, sampling_rate)
+        if length < 1 or shift < 1:
+            raise ValueError(
+                f"frame_length={frame_length} s and frame_shift={frame_shift} s must each "
+                f"span at least one sample at sampling_rate={sampling_rate} "
+                f"(got {length} and {shift})"
+            )
+        padded = length if pad_length is None else int(pad_length)
+        if padded < length:
+            raise ValueError(
+                f"pad_length={pad_length} is shorter than the frame ({length} samples)"
+            )
+        self.sampling_rate = sampling_rate
+        self.frame_length = frame_length
+        self.frame_shift = frame_shift
+        self.pad_length = padded
+        self.remove_dc_offset = remove_dc_offset
+        self.preemph_coeff = float(preemph_coeff)
+        self.window_type = window_type
+        self.dither = float(dither)
+        self.snip_edges = snip_edges
+        self.energy_floor = float(energy_floor)
+        self.raw_energy = raw_energy
+        self.return_log_energy = return_log_energy
+        self.kaldi_log_floor = kaldi_log_floor
+        self._length = length
+        self._shift = shift
+        # Frame m starts at m * shift - _offset (Kaldi's FirstSampleOfFrame).
+        self._offset = 0 if snip_edges else length // 2 - shift // 2
+        window = frame_window(length, window_type)
+        self._window_first = float(window[0])
+        self.register_buffer("_window", window)  # float64; cast to the input dtype on use
+
+    def extra_repr(self) -> str:
+        return (
+            f"sampling_rate={self.sampling_rate}, frame_length={self.frame_length}, "
+            f"frame_shift={self.frame_shift}, pad_length={self.pad_length}, "
+            f"remove_dc_offset={self.remove_dc_offset}, preemph_coeff={self.preemph_coeff}, "
+            f"window_type={self.window_type!r}, dither={self.dither}, "
+            f"snip_edges={self.snip_edges}, energy_floor={self.energy_floor}, "
+            f"raw_energy={self.raw_energy}, return_log_energy={self.return_log_energy}, "
+            f"kaldi_log_floor={self.kaldi_log_floor}"
+        )
+
+    # ------------------------------------------------------------------ frames
+    @torch.jit.export
+    def num_frames(self, lengths: torch.Tensor) -> torch.Tensor:
+        """Kaldi's frame count for each sample count in ``lengths`` (int64 tensor)."""
+        lengths = lengths.long()
+        if self.snip_edges:
+            full = torch.div(lengths - self._length, self._shift, rounding_mode="floor") + 1
+            return torch.where(lengths >= self._length, full, torch.zeros_like(full))
+        return torch.div(lengths + self._shift // 2, self._shift, rounding_mode="floor")
+
+    def _process(
+        self, seg: torch.Tensor, num_frames: int, need_energy: bool
+    ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """Processed frames of a segment whose frame m starts at sample m * shift.
+
+        Returns frames (batch, num_frames, pad_length), zero-padded after the
+        window, and the log energy (batch, num_frames) when ``need_energy``.
+        """
+        length, padded = self._length, self.pad_length
+        batch = seg.size(0)
+        if num_frames <= 0:
+            empty_e: Optional[torch.Tensor] = None
+            if need_energy:
+                empty_e = seg.new_zeros((batch, 0))
+            return seg.new_zeros((batch, 0, padded)), empty_e
+        window = self._window.to(seg.dtype)
+        c = self.preemph_coeff
+        raw = seg.unfold(1, length, self._shift)[:, :num_frames]  # (B, T, L) view
+        fast = not (torch.is_grad_enabled() and seg.requires_grad)  # no autograd: in place
+        energy: Optional[torch.Tensor] = None
+        offset: Optional[torch.Tensor] = None  # per-frame constant to subtract
+        mean: Optional[torch.Tensor] = None
+        if self.remove_dc_offset:
+            if need_energy and self.raw_energy:
+                var, mean_ = torch.var_mean(raw, dim=-1, correction=0, keepdim=True)
+                energy = var.squeeze(-1) * length  # sum of squares after DC removal
+            else:
+                mean_ = raw.mean(dim=-1, keepdim=True)  # (B, T, 1)
+            mean = mean_
+            # Pre-emphasis P maps a constant m to (1 - c) m, so P(f - m) = P f - (1 - c) m.
+            offset = mean_ * (1.0 - c) if c != 0.0 else mean_
+        elif need_energy and self.raw_energy:
+            energy = raw.square().sum(-1)
+        if c != 0.0:
+            # Pre-emphasise the whole segment once: e[j] = s[j] - c * s[j-1].
+            if fast:
+                emph = torch.empty_like(seg)
+                emph[:, :1] = seg[:, :1]
+                torch.sub(seg[:, 1:], seg[:, :-1], alpha=c, out=emph[:, 1:])
+            else:
+                emph = torch.cat([seg[:, :1], torch.sub(seg[:, 1:], seg[:, :-1], alpha=c)], dim=1)
+            frames = emph.unfold(1, length, self._shift)[:, :num_frames]  # (B, T, L) view
+        else:
+            frames = raw
+        if fast:
+            # Write straight into the zero-padded FFT buffer (no autograd here).
+            out = seg.new_empty((batch, num_frames, padded))
+            if padded > length:
+                out[:, :, length:].zero_()
+            body = out[:, :, :length]
+            if offset is not None:
+                torch.sub(frames, offset, out=body)
+                body.mul_(window)
+            else:
+                torch.mul(frames, window, out=body)
+        else:
+            body = (frames - offset) * window if offset is not None else frames * window
+            out = body
+            if padded > length:
+                out = nn.functional.pad(body, [0, padded - length])
+        if c != 0.0:
+            # Kaldi's first sample is (1 - c) * (f[0] - m); the segment-level
+            # difference used the previous sample instead.
+            first = raw[:, :, 0]
+            if mean is not None:
+                first = first - mean.squeeze(-1)
+            out[:, :, 0] = first * ((1.0 - c) * self._window_first)
+        log_e: Optional[torch.Tensor] = None
+        if need_energy:
+            if not self.raw_energy:
+                energy = out.square().sum(-1)
+            assert energy is not None
+            log_e = _log_energy(energy, self.energy_floor, self.kaldi_log_floor)
+        return out, log_e
+
+    def _dither(self, x: torch.Tensor) -> torch.Tensor:
+        if self.dither != 0.0:
+            return x + self.dither * torch.randn_like(x)
+        return x
+
+    def _check_input(self, x: torch.Tensor) -> None:
+        if x.dim() != 2:
+            raise ValueError(
+                "Expected a waveform batch of shape (batch, num_samples), got shape "
+                + str(list(x.shape))
+            )
+
+    def _full_segment(self, x: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """Reflected signal of each full row (frame m starts at m * shift) and its frame count."""
+        n = x.size(1)
+        num = kaldi_num_frames(n, self._length, self._shift, self.snip_edges)
+        if num <= 0:
+            return x[:, :0], 0
+        p0 = -self._offset
+        p1 = p0 + (num - 1) * self._shift + self._length
+        return _reflect_segment(x, 0, n, p0, p1), num
+
+    def _frames(
+        self, x: torch.Tensor, need_energy: bool
+    ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """Frames of each full row of ``x``: (B, T, pad_length) and log energy (B, T)."""
+        seg, num = self._full_segment(x)
+        return self._process(seg, num, need_energy)
+
+    def _pack_layout(
+        self, x: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[list[int], list[int], list[int], list[int], int, int]:
+        """Where each row goes when the valid rows are packed into one signal.
+
+        Row b's reflected samples (``spans[b]`` of them) start at packed sample
+        ``bases[b] * shift``, followed by zeros up to the next multiple of the
+        shift, so that packed frame ``bases[b] + m`` is the row's frame m.
+        Returns (lengths, bases, counts, spans, packed samples, output frames T).
+        """
+        batch, n = x.size(0), x.size(1)
+        if lengths.dim() != 1 or lengths.size(0) != batch:
+            raise ValueError(
+                "lengths must be a 1-D tensor with one entry per row; got shape "
+                + str(list(lengths.shape))
+                + " for a batch of "
+                + str(batch)
+            )
+        out_frames = kaldi_num_frames(n, self._length, self._shift, self.snip_edges)
+        lens: list[int] = lengths.tolist()
+        shift = self._shift
+        bases: list[int] = []
+        counts: list[int] = []
+        spans: list[int] = []
+        pos = 0
+        for b in range(batch):
+            nb = int(lens[b])
+            if nb < 0 or nb > n:
+                raise ValueError(
+                    "lengths[" + str(b) + "]=" + str(nb) + " is outside [0, " + str(n) + "]"
+                )
+            tb = kaldi_num_frames(nb, self._length, shift, self.snip_edges)
+            span = (tb - 1) * shift + self._length if tb > 0 else 0
+            bases.append(pos // shift)
+            counts.append(tb)
+            spans.append(span)
+            pos += -(-span // shift) * shift
+        return lens, bases, counts, spans, pos, out_frames
+
+    def _packed_slice(
+        self,
+        x: torch.Tensor,
+        lens: list[int],
+        bases: list[int],
+        spans: list[int],
+        q0: int,
+        q1: int,
+    ) -> torch.Tensor:
+        """Samples ``[q0, q1)`` of the packed signal described by :meth:`_pack_layout`."""
+        shift = self._shift
+        for b in range(len(bases)):
+            # A range inside one row's samples (no reflection) is read in place.
+            s0 = bases[b] * shift
+            p0 = q0 - s0 - self._offset
+            if s0 <= q0 and q1 <= s0 + spans[b] and p0 >= 0 and p0 + q1 - q0 <= lens[b]:
+                return x[b : b + 1, p0 : p0 + q1 - q0]
+        seg = x.new_empty((1, q1 - q0))
+        for b in range(len(bases)):
+            span = spans[b]
+            if span == 0:
+                continue
+            s0 = bases[b] * shift
+            a0 = max(q0, s0)
+            a1 = min(q1, s0 + -(-span // shift) * shift)
+            if a0 >= a1:
+                continue
+            v1 = min(a1, s0 + span)
+            if v1 > a0:
+                nb = lens[b]
+                _reflect_into(
+                    seg[:, a0 - q0 : v1 - q0], x[b : b + 1, :nb], nb, a0 - s0 - self._offset
+                )
+            if a1 > max(a0, v1):
+                seg[:, max(a0, v1) - q0 : a1 - q0].zero_()
+        return seg
+
+    @staticmethod
+    def _unpack(
+        packed: torch.Tensor, bases: list[int], counts: list[int], out_frames: int
+    ) -> torch.Tensor:
+        """(1, G, ...) packed frames -> (B, T, ...), zeros after each row's own frames."""
+        shape: list[int] = [len(bases), out_frames] + list(packed.shape[2:])
+        out = packed.new_zeros(shape)
+        for b in range(len(bases)):
+            count = counts[b]
+            if count > 0:
+                out[b, :count] = packed[0, bases[b] : bases[b] + count]
+        return out
+
+    def forward(
+        self, x: torch.Tensor, lengths: Optional[torch.Tensor] = None
+    ) -> Union[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """Frames of ``x`` (batch, num_samples); see the class docstring.
+
+        ``lengths`` (optional, int tensor of shape (batch,)) gives each row's
+        true number of samples in a zero-padded batch.
+        """
+        self._check_input(x)
+        x = self._dither(x)
+        need_energy = self.return_log_energy
+        if lengths is None:
+            frames, log_e = self._frames(x, need_energy)
+        else:
+            lens, bases, counts, spans, pos, out_frames = self._pack_layout(x, lengths)
+            total = (pos - self._length) // self._shift + 1 if pos > 0 else 0
+            flat = self._packed_slice(x, lens, bases, spans, 0, pos)
+            packed, packed_e = self._process(flat, total, need_energy)
+            frames = self._unpack(packed, bases, counts, out_frames)
+            log_e: Optional[torch.Tensor] = None
+            if packed_e is not None:
+                log_e = self._unpack(packed_e, bases, counts, out_frames)
+        if self.return_log_energy and log_e is not None:
+            return frames, log_e
+        return frames
+
+    # --------------------------------------------------------------- streaming
+    def _stream(
+        self,
+        x: torch.Tensor,
+        context: Optional[tuple[torch.Tensor, int, int]],
+        flush: bool,
+        need_energy: bool,
+    ) -> tuple[torch.Tensor, Optional[torch.Tensor], tuple[torch.Tensor, int, int]]:
+        self._check_input(x)
+        x = self._dither(x)
+        if context is None:
+            buf = x
+            seen = x.size(1)
+            emitted = 0
+        else:
+            prev, prev_seen, emitted = context
+            buf = torch.cat([prev.to(x.dtype), x], dim=1) if prev.size(1) > 0 else x
+            seen = prev_seen + x.size(1)
+        start = seen - buf.size(1)  # absolute index of buf[:, 0]
+        length, shift, offset = self._length, self._shift, self._offset
+        if flush:
+            total = kaldi_num_frames(seen, length, shift, self.snip_edges)
+        elif seen + offset - length >= 0:
+            total = (seen + offset - length) // shift + 1
+        else:
+            total = 0
+        total = max(total, emitted)
+        count = total - emitted
+        if count > 0:
+            p0 = emitted * shift - offset
+            p1 = p0 + (count - 1) * shift + length
+            seg = _reflect_segment(buf, start, seen, p0, p1)
+            frames, log_e = self._process(seg, count, need_energy)
+        else:
+            frames, log_e = self._process(buf[:, :0], 0, need_energy)
+        if flush:
+            return frames, log_e, (buf[:, :0], 0, 0)
+        keep_from = max(0, min(total * shift - offset, seen - length))
+        tail = buf[:, max(0, keep_from - start) :]
+        return frames, log_e, (tail, seen, total)
+
+    @torch.jit.export
+    def online_inference(
+        self,
+        x: torch.Tensor,
+        context: Optional[tuple[torch.Tensor, int, int]] = None,
+        flush: bool = False,
+    ) -> tuple[tuple[torch.Tensor, Optional[torch.Tensor]], tuple[torch.Tensor, int, int]]:
+        """Streaming version of :meth:`forward`: returns ``((frames, log_energy), context)``.
+
+        Pass the returned ``context`` with the next chunk, and ``flush=True``
+        with the last chunk (which may be empty).  ``log_energy`` is None
+        unless ``return_log_energy=True``.
+
+        >>> t = Wav2Win()
+        >>> x = torch.randn(1, 1000)
+        >>> (a, _), ctx = t.online_inference(x[:, :700])
+        >>> (b, _), ctx = t.online_inference(x[:, 700:], ctx, flush=True)
+        >>> torch.allclose(torch.cat([a, b], 1), t(x))
+        True
+        """
+        frames, log_e, ctx = self._stream(x, context, flush, self.return_log_energy)
+        return (frames, log_e), ctx
