@@ -181,8 +181,8 @@ def _jsonl_entries(path: Any, field: str, allow_pipe: bool):
 
 
 def _is_tar(path: Any) -> bool:
-    s = str(path)
-    return s.endswith(".tar") or s.endswith(".tar.gz") or ".tar" in s.rsplit("/", 1)[-1]
+    """Field files are tars unless they are JSON lines (also for ``pipe:`` commands)."""
+    return ".jsonl" not in str(path).rstrip().rsplit("/", 1)[-1]
 
 
 class LazySharIterator(LazyNode):

@@ -37,13 +37,36 @@ def wav_bytes(samples: np.ndarray, sampling_rate: int, bits: int) -> bytes:
     )
 
 
+def _unbuffered_source(data: bytes):
+    """An in-memory file descriptor holding ``data`` (a BytesIO where there is none).
+
+    libsndfile reads a descriptor with plain ``read`` calls, so the whole decode
+    runs without the GIL; a file object would call back into Python for
+    every read and make the decoding threads queue for the GIL.
+    """
+    import os
+
+    if not hasattr(os, "memfd_create"):
+        return BytesIO(data)
+    fd = os.memfd_create("nuptse-shar-predecode", getattr(os, "MFD_CLOEXEC", 0))
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.lseek(fd, 0, os.SEEK_SET)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def predecode_flac(data: bytes) -> bytes:
     """The WAV equivalent of FLAC ``data`` (other input is returned unchanged)."""
     if data[:4] != b"fLaC":
         return data
     import soundfile as sf
 
-    with sf.SoundFile(BytesIO(data)) as f:
+    with sf.SoundFile(_unbuffered_source(data), closefd=True) as f:
         spec = _PCM.get(f.subtype) or _PCM32.get(f.subtype)
         if spec is None:
             return data
