@@ -601,3 +601,26 @@ def test_lilcom_writers_reject_non_numeric(tmp_path):
     with LilcomChunkyWriter(tmp_path / "s") as w:
         with pytest.raises(FeaturesStorageError, match="dtype"):
             w.write("s", np.array([["a", "b"]]))
+
+
+# ---------------------------------------------------------------- the fast lilcom front end
+
+
+def test_fast_encoder_matches_lilcom_compress_bytes(fixtures_dir):
+    import lilcom
+
+    from nuptse.features.io._lilcom import _fast_path_ok, compress_checked
+
+    assert _fast_path_ok()
+    rng = np.random.default_rng(11)
+    exp = fixtures_dir / WRITTEN / "expected_features"
+    cases = [np.load(p) for p in sorted(exp.glob("numpy_files-*.npy"))]
+    cases += [fbank_like(rng, int(n), int(d)) for n, d in rng.integers(1, 700, size=(40, 2))]
+    cases += [
+        (rng.standard_normal((int(n), int(d))) * s).astype(np.float32)
+        for (n, d), s in zip(rng.integers(1, 300, size=(40, 2)), rng.uniform(1e-3, 1e3, 40))
+    ]
+    cases += [np.zeros((5, 7), np.float32), np.ones((1, 1), np.float32), np.ones((9, 1))]
+    for x in cases:
+        ours = compress_checked(x, -5, None, None)
+        assert ours == lilcom.compress(np.array(x, dtype=np.float32), tick_power=-5), x.shape
