@@ -226,3 +226,18 @@ def test_pipe_sources_need_permission(tmp_path):
         list(iter_tar_pairs(f"pipe:cat {path}"))
     pairs = list(iter_tar_pairs(f"pipe:cat {path}", allow_pipe=True))
     assert [p[0] for p in pairs] == ["c1", "c2"]
+
+
+def test_fast_headers_equal_tarfile_headers():
+    import random
+    import string
+
+    from nuptse.shar.writers.tar import _slow_header, member_header
+
+    rng = random.Random(0)
+    alphabet = string.ascii_letters + string.digits + "-_./"
+    for _ in range(500):
+        name = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 120)))
+        size = rng.choice([0, 1, 511, 512, rng.randint(0, 10**10)])
+        assert member_header(name, size) == _slow_header(name, size)
+    assert member_header("ünïcode.flac", 3) == _slow_header("ünïcode.flac", 3)

@@ -26,8 +26,7 @@ _ZEROS = bytes(RECORD)
 Data = Union[bytes, bytearray, memoryview, BytesIO]
 
 
-def member_header(name: str, size: int) -> bytes:
-    """The (ustar or pax) header blocks of a regular file member."""
+def _slow_header(name: str, size: int) -> bytes:
     info = tarfile.TarInfo(name)
     info.size = size
     info.mode = 0o644
@@ -35,6 +34,26 @@ def member_header(name: str, size: int) -> bytes:
     info.uid = info.gid = 0
     info.uname = info.gname = ""
     return info.tobuf(format=tarfile.PAX_FORMAT, encoding="utf-8", errors="strict")
+
+
+#: tarfile's header for an empty member named "x"; the common case only fills in
+#: the name, size and checksum, giving the same bytes as tarfile much faster.
+_TEMPLATE = bytearray(_slow_header("x", 0))
+_TEMPLATE[148:156] = b" " * 8
+_TEMPLATE[0:100] = bytes(100)
+_TEMPLATE[124:136] = bytes(12)
+
+
+def member_header(name: str, size: int) -> bytes:
+    """The (ustar, or pax for long/non-ASCII names) header blocks of a file member."""
+    raw = name.encode("ascii", "ignore") if name.isascii() else b""
+    if not raw or len(raw) > 100 or size >= 8**11:
+        return _slow_header(name, size)
+    header = bytearray(_TEMPLATE)
+    header[0 : len(raw)] = raw
+    header[124:136] = b"%011o\0" % size
+    header[148:155] = b"%06o\0" % sum(header)
+    return bytes(header)
 
 
 def _as_bytes(data: Data) -> bytes | bytearray | memoryview:
