@@ -117,3 +117,19 @@ def test_cut_map_fns_and_slice_length(shar_dir):
     assert [c.shard_no for c in cuts] == [i // 2 for i in range(13)]
     sliced = list(CutSet.from_shar(in_dir=shar_dir, slice_length=1))
     assert len(sliced) == n
+
+
+def test_initialised_process_group_wins_over_env(monkeypatch, tmp_path):
+    dist = pytest.importorskip("torch.distributed")
+    if not dist.is_available():
+        pytest.skip("torch.distributed is not available")
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    store = dist.FileStore(str(tmp_path / "store"), 1)
+    dist.init_process_group("gloo", store=store, rank=0, world_size=1)
+    try:
+        assert split_by_node(list(range(5))) == [0, 1, 2, 3, 4]
+        assert pytorch_worker_info().world_size == 1
+    finally:
+        dist.destroy_process_group()
+    assert split_by_node(list(range(5))) == [1, 3]
