@@ -424,6 +424,8 @@ class LazySharIterator(LazyNode):
                             extra[0],
                         )
         finally:
+            if hasattr(cut_dicts, "close"):
+                cut_dicts.close()
             for _, _, it in sources.values():
                 it.close()
 
