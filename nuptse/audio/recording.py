@@ -46,6 +46,7 @@ from nuptse.audio.transforms import (
     Speed,
     Tempo,
     Volume,
+    register_recording_type,
 )
 from nuptse.audio.utils import get_audio_duration_mismatch_tolerance
 from nuptse.timing import (
@@ -530,3 +531,6 @@ class Recording:
             f"num_samples={self.num_samples}, duration={self.duration}, "
             f"channel_ids={self.channel_ids}, transforms={self.transforms!r})"
         )
+
+
+register_recording_type(Recording)

@@ -115,6 +115,25 @@ def _stretch_span(
     )
 
 
+#: The Recording class, registered by :mod:`nuptse.audio.recording` when it is
+#: imported (``import nuptse.audio`` always does).  Transforms that hold a
+#: recording (the RIR of a reverb) deserialize it through this instead of
+#: importing the recording module, which imports this one.
+_RECORDING_TYPE: list = []
+
+
+def register_recording_type(cls: type) -> None:
+    _RECORDING_TYPE[:] = [cls]
+
+
+def _recording_type() -> type:
+    if not _RECORDING_TYPE:
+        import importlib
+
+        importlib.import_module("nuptse.audio")
+    return _RECORDING_TYPE[0]
+
+
 @dataclass
 class Speed(AudioTransform):
     """Speed perturbation (pitch changes too): ``factor`` 1.1 plays 10% faster.
@@ -212,9 +231,7 @@ class ReverbWithImpulseResponse(AudioTransform):
                     "ReverbWithImpulseResponse: only a Recording RIR is supported, got a dict "
                     f"with keys {sorted(self.rir)}"
                 )
-            from nuptse.audio.recording import Recording
-
-            self.rir = Recording.from_dict(self.rir)
+            self.rir = _recording_type().from_dict(self.rir)
         self.rir_channels = [int(c) for c in (self.rir_channels or [0])]
         if self.rir is None and self.rir_generator is None:
             raise ValueError("ReverbWithImpulseResponse needs an `rir` Recording")
