@@ -28,6 +28,11 @@ _EXPORTS = {
     "Recording": "nuptse.audio",
     "RecordingSet": "nuptse.audio",
     "AudioLoadingError": "nuptse.audio",
+    "Speed": "nuptse.audio.transforms",
+    "Tempo": "nuptse.audio.transforms",
+    "Volume": "nuptse.audio.transforms",
+    "Resample": "nuptse.audio.transforms",
+    "ReverbWithImpulseResponse": "nuptse.audio.transforms",
     # features
     "Features": "nuptse.features.base",
     "FeatureSet": "nuptse.features.base",
@@ -40,6 +45,10 @@ _EXPORTS = {
     "MfccConfig": "nuptse.features.kaldi.extractors",
     "Spectrogram": "nuptse.features.kaldi.extractors",
     "SpectrogramConfig": "nuptse.features.kaldi.extractors",
+    "LogSpectrogram": "nuptse.features.kaldi.extractors",
+    "FeatureMixer": "nuptse.features.mixer",
+    "compute_global_stats": "nuptse.features.base",
+    "StatsAccumulator": "nuptse.features.base",
     "LilcomChunkyWriter": "nuptse.features.io",
     "LilcomFilesWriter": "nuptse.features.io",
     "NumpyFilesWriter": "nuptse.features.io",
@@ -50,6 +59,8 @@ _EXPORTS = {
     "MultiCut": "nuptse.cut",
     "MixedCut": "nuptse.cut",
     "PaddingCut": "nuptse.cut",
+    "validate": "nuptse.qa",
+    "fix_manifests": "nuptse.qa",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -24,8 +24,8 @@ def test_import_nuptse_does_not_import_torch():
 def test_top_level_reexports_resolve_lazily():
     import nuptse
 
-    for name in ("load_manifest", "compute_num_samples", "ManifestSet"):
-        assert getattr(nuptse, name) is not None
+    for name in nuptse.__all__:
+        assert getattr(nuptse, name) is not None, name
     with pytest.raises(AttributeError):
         nuptse.does_not_exist  # noqa: B018
 
