@@ -106,6 +106,45 @@ def _dataset(hdf, path: str, key: Any):
         raise CorruptedFeaturesError(f"cannot read dataset: {e}", path, key) from e
 
 
+def _open_dataset_id(hdf, path: str, key: Any):
+    """The low-level ``DatasetID`` of ``key``: skips h5py's costly ``Dataset`` wrapper."""
+    from h5py import h5d
+
+    if not isinstance(key, str) or not key:
+        raise FeaturesKeyError("storage key must be a non-empty string", path, key)
+    try:
+        return h5d.open(hdf.id, key.encode())
+    except KeyError:
+        raise FeaturesKeyError("no such dataset in the HDF5 file", path, key) from None
+    except Exception as e:
+        raise CorruptedFeaturesError(f"cannot open dataset: {e}", path, key) from e
+
+
+def _read_rows(dsid, lo: int, hi: Optional[int]) -> np.ndarray:
+    """Rows ``[lo, hi)`` of a dataset through one hyperslab read."""
+    from h5py import h5s
+
+    shape = dsid.shape
+    out_dtype = dsid.dtype
+    if len(shape) == 0:
+        out = np.empty((), dtype=out_dtype)
+        dsid.read(h5s.ALL, h5s.ALL, out)
+        return out
+    n = shape[0]
+    lo = min(lo, n)
+    hi = n if hi is None else min(max(hi, lo), n)
+    out = np.empty((hi - lo, *shape[1:]), dtype=out_dtype)
+    if out.size == 0:
+        return out
+    if lo == 0 and hi == n:
+        dsid.read(h5s.ALL, h5s.ALL, out)
+        return out
+    fspace = dsid.get_space()
+    fspace.select_hyperslab((lo,) + (0,) * (len(shape) - 1), out.shape)
+    dsid.read(h5s.create_simple(out.shape), fspace, out)
+    return out
+
+
 class _Hdf5Writer(FeaturesWriter):
     #: Seconds between flushes of the HDF5 metadata; ``0`` flushes after every array.
     FLUSH_INTERVAL = 1.0
@@ -180,11 +219,9 @@ class NumpyHdf5Reader(FeaturesReader):
     ) -> np.ndarray:
         path = self.storage_path
         check_offsets(left_offset_frames, right_offset_frames, path, key)
-        dset = _dataset(open_cached(path, key), path, key)
+        dsid = _open_dataset_id(open_cached(path, key), path, key)
         try:
-            if left_offset_frames == 0 and right_offset_frames is None:
-                return dset[()]  # h5py's whole-dataset read skips slice selection
-            return dset[left_offset_frames:right_offset_frames]
+            return _read_rows(dsid, left_offset_frames, right_offset_frames)
         except Exception as e:
             raise CorruptedFeaturesError(f"cannot read dataset: {e}", path, key) from e
 
@@ -226,9 +263,9 @@ class LilcomHdf5Reader(FeaturesReader):
     ) -> np.ndarray:
         path = self.storage_path
         check_offsets(left_offset_frames, right_offset_frames, path, key)
-        dset = _dataset(open_cached(path, key), path, key)
+        dsid = _open_dataset_id(open_cached(path, key), path, key)
         try:
-            data = dset[()].tobytes()
+            data = _read_rows(dsid, 0, None).tobytes()
         except Exception as e:
             raise CorruptedFeaturesError(f"cannot read dataset: {e}", path, key) from e
         return decompress_checked(data, path, key)[left_offset_frames:right_offset_frames]
