@@ -58,7 +58,7 @@ shift in samples come from :func:`nuptse.timing.compute_num_samples`.
 
 ``Wav2Win()(x)`` returns the frames tensor, as its documented example
 shows, and ``(frames, log_energy)`` only with ``return_log_energy=True``
-(lhotse returns ``(frames, None)`` even then).  Fixed tables (window, mel
+(lhotse always returns a tuple, ``(frames, None)`` without it).  Fixed tables (window, mel
 bank, DCT, lifter) are float64 buffers cast to the input's dtype on use, so
 ``.double()`` and float64 input give float64 results at float64 accuracy.
 
