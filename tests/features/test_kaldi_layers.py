@@ -507,3 +507,18 @@ def test_long_batch_equals_single(fixtures_dir, cls):
         for i, n in enumerate(lengths):
             alone = layer(batch[i : i + 1, :n])
             assert torch.equal(out[i : i + 1, : alone.size(1)], alone)
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 7])
+@pytest.mark.parametrize("snip_edges", [False, True])
+def test_tiny_blocks_give_the_same_frames(block, snip_edges):
+    # Blocks that start or end inside a row's reflected edge, or span rows.
+    x = torch.randn(4, 2000) * 0.1
+    lengths = torch.tensor([2000, 577, 401, 1300])
+    layer = Wav2MFCC(snip_edges=snip_edges)
+    with torch.no_grad():
+        want = layer(x, lengths)
+        single = layer(x[:1])
+        layer._block_frames = block
+        assert torch.allclose(layer(x, lengths), want, atol=1e-4)
+        assert torch.allclose(layer(x[:1]), single, atol=1e-4)

@@ -35,28 +35,33 @@ def _reflect_segment(x: torch.Tensor, start: int, n: int, p0: int, p1: int) -> t
 
     ``x`` (batch, W) holds the signal's positions ``[start, start + W)``.
     Reflection follows Kaldi: ``-1 -> 0``, ``n -> n - 1``, repeated as often
-    as needed.  Returns (batch, p1 - p0).
+    as needed.  Returns (batch, p1 - p0); a view of ``x`` when no reflection
+    is needed.
     """
-    left = max(0, -p0)
-    right = max(0, p1 - n)
+    left = max(0, min(p1, 0) - p0)  # positions < 0 -> -p - 1
+    right = max(0, p1 - max(p0, n))  # positions >= n -> 2n - 1 - p
     mid0 = min(max(p0, 0), n)
     mid1 = max(min(p1, n), mid0)
     simple = (
-        left <= n
-        and right <= n
+        -p0 <= n
+        and 2 * n - p1 >= 0
         and (left == 0 or start == 0)
-        and mid0 >= start
+        and (mid1 == mid0 or mid0 >= start)
         and (right == 0 or 2 * n - p1 >= start)
     )
     if simple:
         pieces: list[torch.Tensor] = []
         if left > 0:
-            pieces.append(torch.flip(x[:, :left], [1]))
-        pieces.append(x[:, mid0 - start : mid1 - start])
+            pieces.append(torch.flip(x[:, max(0, -p1) : -p0], [1]))
+        if mid1 > mid0:
+            pieces.append(x[:, mid0 - start : mid1 - start])
         if right > 0:
-            pieces.append(torch.flip(x[:, 2 * n - p1 - start : n - start], [1]))
+            hi = 2 * n - max(p0, n)
+            pieces.append(torch.flip(x[:, 2 * n - p1 - start : hi - start], [1]))
         if len(pieces) == 1:
             return pieces[0]
+        if len(pieces) == 0:
+            return x[:, :0]
         return torch.cat(pieces, dim=1)
     pos = torch.arange(p0, p1, device=x.device)
     r = torch.remainder(pos, 2 * n)
@@ -92,19 +97,7 @@ def _replace_first(feats: torch.Tensor, first: torch.Tensor) -> torch.Tensor:
 
 def _reflect_into(dst: torch.Tensor, x: torch.Tensor, n: int, p0: int) -> None:
     """Write positions ``[p0, p0 + dst.size(1))`` of ``x`` (length ``n``, reflected) into ``dst``."""
-    p1 = p0 + dst.size(1)
-    left = max(0, -p0)
-    right = max(0, p1 - n)
-    if left <= n and right <= n:
-        mid0 = min(max(p0, 0), n)
-        mid1 = max(min(p1, n), mid0)
-        if left > 0:
-            dst[:, :left] = torch.flip(x[:, :left], [1])
-        dst[:, left : left + mid1 - mid0] = x[:, mid0:mid1]
-        if right > 0:
-            dst[:, dst.size(1) - right :] = torch.flip(x[:, 2 * n - p1 : n], [1])
-    else:
-        dst.copy_(_reflect_segment(x, 0, n, p0, p1))
+    dst.copy_(_reflect_segment(x, 0, n, p0, p0 + dst.size(1)))
 
 
 class Wav2Win(nn.Module):
