@@ -160,10 +160,20 @@ def _compute_shard(
     augment_fn,
     mix_eagerly: bool,
     on_error: str,
+    run_id: str = "",
 ) -> tuple[str, int, list[dict]]:
-    """Worker: compute one shard, write its archive, errors and manifest (last, atomically)."""
+    """Worker: compute one shard, write its archive, errors and manifest (last, atomically).
+
+    ``run_id`` differs between calls so that executors which cache results by
+    their arguments (Dask's pure tasks) do not return an earlier failure.
+    """
     from nuptse.cut.base import cut_from_dict
 
+    if os.path.exists(manifest_path):
+        # Finished by an earlier attempt (e.g. a task re-run after its worker died).
+        rp = report_path(manifest_path)
+        errors = list(iter_jsonl(rp)) if rp.exists() else []
+        return manifest_path, -1, errors
     cuts = [cut_from_dict(d) for d in cut_dicts]
     out: list[dict] = []
     errors: list[dict] = []
@@ -255,6 +265,9 @@ def compute_and_store_features(
             own_pool = executor = ProcessPoolExecutor(
                 workers, mp_context=multiprocessing.get_context("spawn")
             )
+        import uuid
+
+        run_id = uuid.uuid4().hex
         try:
             futures = {
                 executor.submit(
@@ -267,6 +280,7 @@ def compute_and_store_features(
                     augment_fn,
                     mix_eagerly,
                     on_error,
+                    run_id,
                 ): man_path
                 for part, feats_path, man_path in todo
             }
@@ -275,11 +289,10 @@ def compute_and_store_features(
             for fut in as_completed(futures):
                 try:
                     fut.result()
-                except BaseException as e:  # keep the other shards running to completion
+                except BaseException as e:
+                    # Let the other shards finish: their manifests are reused by a re-run.
                     if first_error is None:
                         first_error = e
-                        for other in futures:
-                            other.cancel()
                 if progress is not None:
                     progress.update(1)
             if progress is not None:

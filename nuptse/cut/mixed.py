@@ -259,6 +259,14 @@ class MixedCut(Cut):
             return stacked
         if len(self.tracks) == 1:
             return fit_length(feats[0], n, axis=0, pad_value="edge", tol=2)
+        if all(isinstance(t.cut, PaddingCut) for t in self.tracks):
+            # Only padding: no extractor to mix with, the padding values are the features.
+            out = np.full((n, feats[0].shape[1]), self.tracks[0].cut.feat_value, np.float32)
+            for t, f in zip(self.tracks, feats):
+                off = seconds_to_frames(t.offset, fs)
+                part = f[: max(n - off, 0)]
+                out[off : off + part.shape[0]] = part
+            return out
         from nuptse.features.extractor import create_default_feature_extractor
         from nuptse.features.mixer import FeatureMixer
 
