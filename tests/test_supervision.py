@@ -561,6 +561,14 @@ def test_find_odd_values_match_a_scan():
         assert list(sups.find("r", **kw)) == brute_force_find(segs, "r", **kw), kw
 
 
+def test_find_with_a_missing_duration_behaves_like_a_scan():
+    sups = SupervisionSet.from_segments([seg("a", "r", 0.0, None), seg("b", "r", 1.0, 1.0)])
+    assert [s.id for s in sups.find("r")] == ["a", "b"]
+    assert [s.id for s in sups.find("r", start_after=0.5, end_before=3.0)] == ["b"]
+    with pytest.raises(TypeError):
+        list(sups.find("r", end_before=3.0))
+
+
 def test_find_index_follows_changes_and_groups():
     sups = make_set(6)
     assert [s.id for s in sups.find("r0")] == ["s0", "s3"]

@@ -1,11 +1,14 @@
 """The search index behind :meth:`SupervisionSet.find`.
 
-Segments are grouped by recording once, on the first query.  The grouping
-does no per-segment Python work: one C-level pass reads the recording ids,
-one assigns each segment the position of its recording's first segment, and
-when a recording's segments are not contiguous (a shuffled set) a stable
+Segments are grouped by recording once, on the first query.  When each
+recording's segments are contiguous in the set (prepared corpora usually are)
+one C-level ``groupby`` pass over the recording ids finds their slices;
+otherwise one C-level pass gives each segment a recording code and a stable
 numpy argsort groups them.  The first query of a recording then sorts that
-recording's segments by start and caches them.
+recording's segments by start and caches them.  The longest and the most
+negative duration bound the search; they are taken over the whole set in the
+same sequential style for a grouped set, or per recording on its first query
+for an interleaved one (whose segments are scattered in memory).
 
 A query is three binary searches over the recording's starts: where the
 window opens, where it closes, and below which start every segment is sure to
@@ -27,8 +30,8 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
-from itertools import islice
-from operator import attrgetter, gt, le
+from itertools import groupby, islice
+from operator import attrgetter, gt
 
 from nuptse.supervision.segment import SupervisionSegment
 
@@ -47,7 +50,7 @@ class _RecordingIndex:
 
     __slots__ = ("starts", "segments", "positions", "reach_back", "longest")
 
-    def __init__(self, segments: list[SupervisionSegment]):
+    def __init__(self, segments: list[SupervisionSegment], reach_back: float, longest: float):
         # ``segments`` are in the set's order; NaN starts can never match.
         starts = list(map(_get_start, segments))
         total = sum(starts)
@@ -63,15 +66,10 @@ class _RecordingIndex:
             self.positions = perm
         self.starts = starts
         self.segments = segments
-        durations = list(map(_get_duration, segments))
-        shortest = min(durations, default=0.0)
-        longest = max(durations, default=0.0)
-        total = sum(durations)
-        if total != total and any(d != d for d in durations):
-            shortest, longest = 0.0, math.inf
         #: How far past the window's end a start may lie for its segment to end
-        #: inside it (only segments with negative durations do that).
-        self.reach_back = _START_SLACK + (-shortest if shortest < 0 else 0.0)
+        #: inside it (more than a rounding slack only with negative durations).
+        self.reach_back = reach_back
+        #: The longest duration (of the set or this recording; inf when unknown).
         self.longest = longest
 
     def query(
@@ -143,33 +141,84 @@ def _has_channels(segment_channel, wanted) -> bool:
     return wanted <= have
 
 
+def _duration_bounds(segments: list[SupervisionSegment]) -> tuple[float, float]:
+    """``(reach_back, longest)`` over the durations of ``segments`` (one C-level pass).
+
+    NaN durations never end inside a window, so they are left out of the
+    shortest; but they disable the "surely inside" shortcut (longest = inf).
+    Durations that are not numbers disable both shortcuts.
+    """
+    durations = list(map(_get_duration, segments))
+    try:
+        shortest = min(durations, default=0.0)
+        longest = max(durations, default=0.0)
+        total = sum(durations)
+    except TypeError:
+        return math.inf, math.inf
+    if total != total and any(d != d for d in durations):
+        shortest = min((d for d in durations if d == d), default=0.0)
+        longest = math.inf
+    return _START_SLACK + (-shortest if shortest < 0 else 0.0), longest
+
+
+def _contiguous_ranges(segments: list[SupervisionSegment]) -> dict[str, tuple[int, int]] | None:
+    """``{recording_id: (lo, hi)}`` if each recording's segments are contiguous, else None.
+
+    One C-level pass (``groupby`` over the recording ids) with Python work per
+    run only; it stops at the first recording that comes back after another.
+    """
+    ranges: dict[str, tuple[int, int]] = {}
+    pos = 0
+    for rid, run in groupby(map(_get_recording_id, segments)):
+        if rid in ranges:
+            return None
+        end = pos + len(list(run))
+        ranges[rid] = (pos, end)
+        pos = end
+    return ranges
+
+
 class SupervisionIndex:
     """Per-recording interval lookup over a fixed list of segments."""
 
     def __init__(self, segments: list[SupervisionSegment]):
         self.segments = segments
+        #: Set positions of the segments grouped by recording (None: already grouped).
+        self._order = None
+        #: ``(reach_back, longest)`` of the whole set, or None to compute them
+        #: per recording (see below).
+        self._bounds: tuple[float, float] | None = None
+        ranges = _contiguous_ranges(segments)
+        if ranges is None:
+            # Interleaved recordings: segments are scattered in memory, so a
+            # recording's duration bounds are taken when it is first queried,
+            # while its segments are being read anyway.
+            ranges = self._group(segments)
+        else:
+            # A sequential pass over the set is cheap: take them once.
+            self._bounds = _duration_bounds(segments)
+        #: recording id -> (lo, hi) into the grouped order
+        self._ranges: dict[str, tuple[int, int]] = ranges
+        self._recordings: dict[str, _RecordingIndex] = {}
+        self._groups: dict[str, list[SupervisionSegment]] | None = None
+
+    def _group(self, segments: list[SupervisionSegment]) -> dict[str, tuple[int, int]]:
+        """Group a set whose recordings are interleaved (a stable numpy argsort)."""
+        import numpy as np
+
         n = len(segments)
         # first[rid]: position of the recording's first segment;
         # codes[i]: first[recording id of segment i].
         first: dict[str, int] = {}
-        codes = list(map(first.setdefault, map(_get_recording_id, segments), range(n)))
-        #: Set positions of the segments grouped by recording (None: already grouped).
-        self._order = None
-        firsts = list(first.values())
-        if all(map(le, codes, islice(codes, 1, None))):
-            # every recording's segments are contiguous: groups are slices
-            ranges = zip(firsts, firsts[1:] + [n])
-        else:
-            import numpy as np
-
-            arr = np.fromiter(codes, dtype=np.int64, count=n)
-            self._order = np.argsort(arr, kind="stable")
-            sizes = np.bincount(arr, minlength=n)[firsts]
-            ends = np.cumsum(sizes).tolist()
-            ranges = zip([0] + ends[:-1], ends)
-        self._ranges: dict[str, tuple[int, int]] = dict(zip(first, ranges))
-        self._recordings: dict[str, _RecordingIndex] = {}
-        self._groups: dict[str, list[SupervisionSegment]] | None = None
+        codes = np.fromiter(
+            map(first.setdefault, map(_get_recording_id, segments), range(n)),
+            dtype=np.int64,
+            count=n,
+        )
+        self._order = np.argsort(codes, kind="stable")
+        sizes = np.bincount(codes, minlength=n)[list(first.values())]
+        ends = np.cumsum(sizes).tolist()
+        return dict(zip(first, zip([0] + ends[:-1], ends)))
 
     def __len__(self) -> int:
         return len(self.segments)
@@ -206,5 +255,8 @@ class SupervisionIndex:
         if rec is None:
             if recording_id not in self._ranges:
                 return []
-            rec = self._recordings[recording_id] = _RecordingIndex(self.segments_of(recording_id))
+            segments = self.segments_of(recording_id)
+            bounds = self._bounds if self._bounds is not None else _duration_bounds(segments)
+            rec = _RecordingIndex(segments, *bounds)
+            self._recordings[recording_id] = rec
         return rec.query(channel, start_after, end_before, tolerance)
