@@ -187,7 +187,13 @@ class Wav2Win(nn.Module):
         self._offset = 0 if snip_edges else length // 2 - shift // 2
         window = frame_window(length, window_type)
         self._window_first = float(window[0])
-        self.register_buffer("_window", window)  # float64; cast to the input dtype on use
+        self.register_buffer("_window", window)  # float64 master copy
+        # float32 working copy: saves a cast per call for the common dtype.
+        self.register_buffer("_window_f32", window.float(), persistent=False)
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        super()._load_from_state_dict(*args, **kwargs)
+        self._window_f32 = self._window.detach().float()  # follow a loaded window
 
     def extra_repr(self) -> str:
         return (
@@ -225,7 +231,10 @@ class Wav2Win(nn.Module):
             if need_energy:
                 empty_e = seg.new_zeros((batch, 0))
             return seg.new_zeros((batch, 0, padded)), empty_e
-        window = self._window.to(seg.dtype)
+        if seg.dtype == torch.float32:
+            window = self._window_f32.to(seg.dtype)
+        else:
+            window = self._window.to(seg.dtype)
         c = self.preemph_coeff
         raw = seg.unfold(1, length, self._shift)[:, :num_frames]  # (B, T, L) view
         fast = not (torch.is_grad_enabled() and seg.requires_grad)  # no autograd: in place

@@ -507,6 +507,7 @@ class Wav2LogFilterBank(Wav2FFT):
         )
         self.register_buffer("_fb", banks)  # float64; cast on use
         self.register_buffer("_fb_blocks", banks.new_zeros(0, 0), persistent=False)
+        self.register_buffer("_fb_blocks_f32", banks.new_zeros(0, 0).float(), persistent=False)
         self._build_blocks()
         self.register_buffer("_eps", torch.tensor(FLT_EPSILON))
 
@@ -530,6 +531,7 @@ class Wav2LogFilterBank(Wav2FFT):
             at += r1 - r0
         self._blocks = blocks
         self._fb_blocks = packed
+        self._fb_blocks_f32 = packed.float()
 
     def _load_from_state_dict(self, *args, **kwargs):
         super()._load_from_state_dict(*args, **kwargs)
@@ -538,7 +540,10 @@ class Wav2LogFilterBank(Wav2FFT):
     def _log_mel(self, frames: torch.Tensor) -> torch.Tensor:
         power = self._power(self._fft(frames), self.use_fft_mag)  # (B, T, fft/2 + 1)
         # Block-sparse product: each block of filters times the only FFT bins it touches.
-        weights = self._fb_blocks.to(power.dtype)
+        if power.dtype == torch.float32:
+            weights = self._fb_blocks_f32.to(power.dtype)
+        else:
+            weights = self._fb_blocks.to(power.dtype)
         parts: list[torch.Tensor] = []
         for block in self._blocks:
             at, r0, r1, c0, count = block
