@@ -17,7 +17,12 @@ reports:
 Only the ``find`` calls (and collecting their results into lists) are timed.
 numpy is imported before timing in both processes (lhotse imports it anyway).
 
-Usage: ``python benchmarks/supervision_find.py [--num 500000] [--queries 10000] [--quick]``
+With ``--memory`` it instead loads a 100,000-segment ``.jsonl.gz`` eagerly
+(lhotse: ``from_file(...).to_eager()``, since lhotse 1.33 opens ``.jsonl``
+lazily) and reports the load time and the bytes per segment that tracemalloc
+sees after loading, with and without a 60-character text per segment.
+
+Usage: ``python benchmarks/supervision_find.py [--num 500000] [--queries 10000] [--quick] [--memory]``
 """
 
 from __future__ import annotations
@@ -95,6 +100,88 @@ print(json.dumps({"build": build, "cold": cold / len(queries), "warm": warm / le
 """
 
 
+MEMORY_STEP = r"""
+import gc, json, sys, time, tracemalloc
+import numpy, orjson
+lib, path = sys.argv[1:3]
+if lib == "lhotse":
+    from lhotse import SupervisionSet
+else:
+    from nuptse.supervision import SupervisionSet
+def load():
+    s = SupervisionSet.from_file(path)
+    return s.to_eager() if lib == "lhotse" else s
+load()  # warm up lazy imports
+best = 1e9
+for _ in range(2):
+    gc.collect()
+    t = time.perf_counter()
+    s = load()
+    best = min(best, time.perf_counter() - t)
+    del s
+gc.collect()
+tracemalloc.start()
+s = load()
+gc.collect()
+current = tracemalloc.get_traced_memory()[0]
+print(json.dumps({"seconds": best, "bytes_per_segment": current / len(s)}))
+"""
+
+
+def make_manifest(path, num: int, with_text: bool) -> None:
+    import gzip
+    import random
+
+    rng = random.Random(0)
+    words = "the quick brown fox jumps over a lazy dog while seven wizards hum".split()
+    num_recs = max(1, num // 100)
+    with gzip.open(path, "wt", compresslevel=1) as f:
+        for i in range(num):
+            rec = i % num_recs
+            d = {
+                "id": f"rec{rec:05d}-sup{i // num_recs:05d}",
+                "recording_id": f"rec{rec:05d}",
+                "start": round(rng.uniform(0, 3000), 3),
+                "duration": round(rng.uniform(0.5, 20), 3),
+                "channel": 0,
+            }
+            if with_text:
+                text = ""
+                while len(text) < 55:
+                    text += rng.choice(words) + " "
+                d["text"] = text.strip().upper()
+            d["language"] = "English"
+            d["speaker"] = f"spk{rec % 500:04d}"
+            f.write(json.dumps(d) + "\n")
+
+
+def memory_report(num: int) -> None:
+    import tempfile
+    from pathlib import Path
+
+    print(f"eager load of {num} supervisions (.jsonl.gz); bytes per segment by tracemalloc")
+    print(f"{'':<30}{'lhotse':>14}{'nuptse':>14}{'ratio':>9}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for with_text in (True, False):
+            path = Path(tmp) / f"sups-{with_text}.jsonl.gz"
+            make_manifest(path, num, with_text)
+            res = {}
+            for lib in ("lhotse", "nuptse"):
+                proc = subprocess.run(
+                    [sys.executable, "-c", MEMORY_STEP, lib, str(path)],
+                    capture_output=True,
+                    text=True,
+                )
+                if proc.returncode != 0:
+                    raise RuntimeError(f"{lib} failed:\n{proc.stderr}")
+                res[lib] = json.loads(proc.stdout.strip().splitlines()[-1])
+            label = "with 60-char text" if with_text else "without text"
+            lt, nt = res["lhotse"]["seconds"], res["nuptse"]["seconds"]
+            lb, nb = res["lhotse"]["bytes_per_segment"], res["nuptse"]["bytes_per_segment"]
+            print(f"{'load, ' + label:<30}{lt:>13.2f}s{nt:>13.2f}s{lt / nt:>8.2f}x faster")
+            print(f"{'bytes/seg, ' + label:<30}{lb:>14.0f}{nb:>14.0f}{nb / lb:>8.2f}x")
+
+
 def run_lib(lib: str, num: int, queries: int, shuffled: bool) -> dict:
     proc = subprocess.run(
         [sys.executable, "-c", STEP, lib, str(num), str(queries), "1" if shuffled else "0"],
@@ -113,7 +200,11 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="50,000 supervisions")
     ap.add_argument("--shuffled", action="store_true", help="the set in random order")
     ap.add_argument("--repeats", type=int, default=1, help="best of N runs per library")
+    ap.add_argument("--memory", action="store_true", help="eager load time and bytes/segment")
     args = ap.parse_args()
+    if args.memory:
+        memory_report(10_000 if args.quick else 100_000)
+        return
     num = 50_000 if args.quick else args.num
     res = {}
     for lib in ("lhotse", "nuptse"):
