@@ -788,3 +788,21 @@ def test_set_pickles_without_its_index():
     copy_ = pickle.loads(pickle.dumps(sups))
     assert copy_._index is None and copy_ == sups
     assert [s.id for s in copy_.find("r1")] == ["s1", "s4", "s7"]
+
+
+def test_from_dict_shares_zero_starts_but_keeps_values():
+    a = SupervisionSegment.from_dict(
+        orjson.loads(b'{"id":"a","recording_id":"r","start":0.0,"duration":1}')
+    )
+    b = SupervisionSegment.from_dict(
+        orjson.loads(b'{"id":"b","recording_id":"r","start":0.0,"duration":1}')
+    )
+    assert a.start is b.start and a.start == 0.0
+    neg = SupervisionSegment.from_dict(
+        {"id": "n", "recording_id": "r", "start": -0.0, "duration": 1}
+    )
+    assert math.copysign(1.0, neg.start) == -1.0
+    as_int = SupervisionSegment.from_dict(
+        {"id": "i", "recording_id": "r", "start": 0, "duration": 1}
+    )
+    assert type(as_int.start) is int and as_int.to_dict()["start"] == 0

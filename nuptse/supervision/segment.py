@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from math import copysign
 from sys import intern
 from typing import Any
 
@@ -349,10 +350,13 @@ class SupervisionSegment(CustomFieldMixin):
             }
         if custom:
             custom = deserialize_custom_field(custom)
+        start = data["start"]
+        if start == 0 and type(start) is float and copysign(1.0, start) == 1.0:
+            start = _ZERO  # utterance corpora: share one 0.0 instead of one per segment
         return SupervisionSegment(
             data["id"],
             intern(data["recording_id"]),
-            data["start"],
+            start,
             data["duration"],
             get("channel", 0),
             get("text"),
@@ -369,5 +373,6 @@ class SupervisionSegment(CustomFieldMixin):
         return SupervisionSegment(**values)
 
 
+_ZERO = 0.0
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(SupervisionSegment))
 _FIELD_NAMES_SET = frozenset(_FIELD_NAMES)
