@@ -806,3 +806,9 @@ def test_from_dict_shares_zero_starts_but_keeps_values():
         {"id": "i", "recording_id": "r", "start": 0, "duration": 1}
     )
     assert type(as_int.start) is int and as_int.to_dict()["start"] == 0
+
+
+def test_from_dict_shares_id_and_equal_recording_id():
+    d = orjson.loads(b'{"id":"utt-1","recording_id":"utt-1","start":0.0,"duration":1}')
+    s = SupervisionSegment.from_dict(d)
+    assert s.recording_id is s.id

@@ -353,9 +353,14 @@ class SupervisionSegment(CustomFieldMixin):
         start = data["start"]
         if start == 0 and type(start) is float and copysign(1.0, start) == 1.0:
             start = _ZERO  # utterance corpora: share one 0.0 instead of one per segment
+        sid = data["id"]
+        rid = data["recording_id"]
+        # one string for both when they are equal (utterance-level corpora);
+        # otherwise intern the recording id, which many segments share
+        rid = sid if rid == sid else intern(rid)
         return SupervisionSegment(
-            data["id"],
-            intern(data["recording_id"]),
+            sid,
+            rid,
             start,
             data["duration"],
             get("channel", 0),
