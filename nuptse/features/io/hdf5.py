@@ -166,10 +166,7 @@ class _Hdf5Writer(FeaturesWriter):
                 "storage key must be a non-empty string", self.storage_path_, key
             )
         with self._lock:
-            if key in self.hdf:
-                raise FeaturesStorageError(
-                    "key already exists in the file", self.storage_path_, key
-                )
+            # h5py refuses an existing name itself; no separate (slow) lookup first.
             try:
                 create()
                 now = time.monotonic()
