@@ -812,3 +812,14 @@ def test_from_dict_shares_id_and_equal_recording_id():
     d = orjson.loads(b'{"id":"utt-1","recording_id":"utt-1","start":0.0,"duration":1}')
     s = SupervisionSegment.from_dict(d)
     assert s.recording_id is s.id
+
+
+def test_custom_manifest_like_values_load_even_without_a_recogniser():
+    rec = {"id": "rir", "sources": [], "sampling_rate": 16000, "num_samples": 1, "duration": 1e-4}
+    s = SupervisionSegment.from_dict(
+        {"id": "a", "recording_id": "r", "start": 0, "duration": 1, "custom": {"rir": rec}}
+    )
+    value = s.custom["rir"]
+    # a higher layer may have turned it into its Recording; otherwise it stays a dict
+    as_dict = value if isinstance(value, dict) else value.to_dict()
+    assert as_dict["id"] == "rir" and as_dict["sampling_rate"] == 16000

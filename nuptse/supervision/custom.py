@@ -37,8 +37,12 @@ def deserialize_custom_field(custom: dict | None) -> dict | None:
     >>> deserialize_custom_field({"emotion": "happy"})
     {'emotion': 'happy'}
     """
-    if not custom or not _CUSTOM_DESERIALIZERS:
+    if not custom:
         return custom
+    if not _CUSTOM_DESERIALIZERS:
+        if not any(_looks_like_manifest(v) for v in custom.values()):
+            return custom
+        _load_builtin_deserializers()
     out = None
     for key, value in custom.items():
         if isinstance(value, dict):
@@ -50,6 +54,27 @@ def deserialize_custom_field(custom: dict | None) -> dict | None:
                     out[key] = obj
                     break
     return custom if out is None else out
+
+
+def _looks_like_manifest(value: Any) -> bool:
+    """A serialized recording or array manifest (as lhotse writes them in ``custom``)."""
+    return isinstance(value, dict) and (
+        ("sources" in value and "sampling_rate" in value)
+        or ("storage_type" in value and "storage_key" in value)
+    )
+
+
+_builtins_loaded = False
+
+
+def _load_builtin_deserializers() -> None:
+    """Import the higher layers once, so that they can register their recognisers."""
+    global _builtins_loaded
+    if not _builtins_loaded:
+        _builtins_loaded = True
+        from nuptse.manifest import _ensure_builtin_types
+
+        _ensure_builtin_types()
 
 
 def serialize_custom_field(custom: dict) -> dict:
