@@ -190,9 +190,15 @@ class Cut:
         return self._copy(id=id_)
 
     def _copy(self, **changes) -> Cut:
-        import dataclasses
-
-        return dataclasses.replace(self, **changes)
+        # A shallow copy without going through __init__/__setattr__ (hot in trim/windows).
+        new = object.__new__(type(self))
+        state = dict(self.__dict__)
+        custom = state.get("custom")
+        if custom and "custom" not in changes:
+            state["custom"] = dict(custom)
+        state.update(changes)
+        object.__setattr__(new, "__dict__", state)
+        return new
 
     # --- supervisions -------------------------------------------------------------
 
@@ -203,7 +209,12 @@ class Cut:
         return self._copy(supervisions=[transform_fn(s) for s in self.supervisions])
 
     def _supervisions_in(
-        self, offset: float, duration: float, keep_excessive: bool, shift: bool = True
+        self,
+        offset: float,
+        duration: float,
+        keep_excessive: bool,
+        shift: bool = True,
+        index: SupervisionIndex | None = None,
     ) -> list:
         """Supervisions of ``[offset, offset+duration)``, relative to ``offset``.
 
@@ -214,7 +225,8 @@ class Cut:
         """
         end = offset + duration
         out = []
-        for s in self.supervisions:
+        candidates = self.supervisions if index is None else index.candidates(offset, end)
+        for s in candidates:
             s_end = s.start + s.duration
             if keep_excessive:
                 if overlap_ratio(s.start, s_end, offset, end) <= 0.01:
@@ -227,7 +239,8 @@ class Cut:
                 if moved.start < 0 or moved.start + moved.duration > duration:
                     moved = moved.trim(duration)
                 out.append(moved)
-        out.sort(key=lambda s: s.start)
+        if index is None and len(out) > 1:
+            out.sort(key=lambda s: s.start)
         return out
 
     # --- splitting ----------------------------------------------------------------
@@ -244,15 +257,17 @@ class Cut:
         if hop <= 0:
             raise CutError(f"cut {self.id!r}: hop must be > 0, got {hop}")
         out = []
+        index = SupervisionIndex(self.supervisions)
         for i in range(num_windows(self.duration, duration, hop)):
-            out.append(
-                self.truncate(
-                    offset=round(hop * i, 8),
-                    duration=duration,
-                    keep_excessive_supervisions=keep_excessive_supervisions,
-                    preserve_id=True,
-                ).with_id(f"{self.id}-{i}")
+            piece = self.truncate(
+                offset=round(hop * i, 8),
+                duration=duration,
+                keep_excessive_supervisions=keep_excessive_supervisions,
+                preserve_id=True,
+                _supervisions_index=index,
             )
+            object.__setattr__(piece, "id", f"{self.id}-{i}")  # a fresh copy: safe to edit
+            out.append(piece)
         return CutSet.from_cuts(out)
 
     def trim_to_supervisions(
@@ -273,6 +288,11 @@ class Cut:
         from nuptse.cut.set import CutSet
 
         out = []
+        index = SupervisionIndex(self.supervisions)
+        sr = self.sampling_rate
+        fast = sr is not None and hasattr(self, "_truncate_samples")
+        if fast:
+            bounds = (compute_num_samples(self.start, sr), compute_num_samples(self.duration, sr))
         for sup in self.supervisions:
             start, dur = sup.start, sup.duration
             if min_duration is not None:
@@ -281,22 +301,35 @@ class Cut:
             dur = min(dur, self.duration - start)
             if dur <= 0:
                 continue
-            trimmed = self.truncate(
-                offset=start,
-                duration=dur,
-                keep_excessive_supervisions=keep_overlapping,
-                preserve_id=True,
-            )
+            if fast:
+                lo = compute_num_samples(start, sr)
+                trimmed = self._truncate_samples(
+                    start,
+                    lo,
+                    compute_num_samples(dur, sr),
+                    sr,
+                    keep_overlapping,
+                    True,
+                    index,
+                    bounds,
+                )
+            else:
+                trimmed = self.truncate(
+                    offset=start,
+                    duration=dur,
+                    keep_excessive_supervisions=keep_overlapping,
+                    preserve_id=True,
+                    _supervisions_index=index,
+                )
+            # ``trimmed`` is a fresh copy, so it may be edited in place.
             if not keep_overlapping:
-                trimmed = trimmed._copy(
-                    supervisions=[s for s in trimmed.supervisions if s.id == sup.id]
+                object.__setattr__(
+                    trimmed, "supervisions", [s for s in trimmed.supervisions if s.id == sup.id]
                 )
             if not keep_all_channels and hasattr(trimmed, "_narrow_to_channel"):
                 trimmed = trimmed._narrow_to_channel(sup.channel)
-            if len(trimmed.supervisions) == 1:
-                trimmed = trimmed.with_id(sup.id)
-            else:
-                trimmed = trimmed.with_id(uuid_id(rng))
+            new_id = sup.id if len(trimmed.supervisions) == 1 else uuid_id(rng)
+            object.__setattr__(trimmed, "id", new_id)
             out.append(trimmed)
         return CutSet.from_cuts(out)
 
@@ -369,6 +402,23 @@ class Cut:
         from nuptse.cut.compute import compute_and_store_cut
 
         return compute_and_store_cut(self, extractor, storage, augment_fn=augment_fn)
+
+
+class SupervisionIndex:
+    """Supervisions sorted by start, to find those near a span without scanning all."""
+
+    def __init__(self, supervisions: list):
+        self.sups = sorted(supervisions, key=lambda s: s.start)
+        self.starts = [s.start for s in self.sups]
+        self.max_duration = max((s.duration for s in self.sups), default=0.0)
+
+    def candidates(self, lo: float, hi: float) -> list:
+        """Supervisions that may overlap ``[lo, hi)`` (a superset, in start order)."""
+        from bisect import bisect_left, bisect_right
+
+        i = bisect_left(self.starts, lo - self.max_duration - 1e-3)
+        j = bisect_right(self.starts, hi + 1e-3)
+        return self.sups[i:j]
 
 
 def extended_span(

@@ -169,23 +169,58 @@ class DataCut(Cut):
         if offset < 0:
             raise CutError(f"cut {self.id!r}: truncate offset must be >= 0, got {offset}")
         sr = self.sampling_rate
-        if duration is None:
-            duration = self.duration - offset
-        if sr is not None:
-            new_start = add_durations(self.start, offset, sampling_rate=sr)
-            avail = add_durations(self.duration, -offset, sampling_rate=sr)
-            new_duration = min(samples_to_seconds(compute_num_samples(duration, sr), sr), avail)
-        else:
+        if sr is None:
+            if duration is None:
+                duration = self.duration - offset
             new_start = round(self.start + offset, 8)
             new_duration = min(round(duration, 8), round(self.duration - offset, 8))
-        if new_duration <= 0:
+            if new_duration <= 0:
+                raise CutError(f"cut {self.id!r}: truncating at offset {offset}s leaves nothing")
+            sups = self._supervisions_in(
+                offset, new_duration, keep_excessive_supervisions, index=_supervisions_index
+            )
+            return self._copy(
+                id=self.id if preserve_id else uuid_id(),
+                start=new_start,
+                duration=new_duration,
+                supervisions=sups,
+            )
+        lo = compute_num_samples(offset, sr)
+        n = None if duration is None else compute_num_samples(duration, sr)
+        return self._truncate_samples(
+            offset, lo, n, sr, keep_excessive_supervisions, preserve_id, _supervisions_index
+        )
+
+    def _truncate_samples(
+        self,
+        offset: float,
+        lo: int,
+        n: int | None,
+        sr: int,
+        keep_excessive: bool,
+        preserve_id: bool,
+        index=None,
+        bounds: tuple[int, int] | None = None,
+    ) -> DataCut:
+        """:meth:`truncate` with the offset (``lo``) and length (``n``) already in samples.
+
+        ``bounds`` is ``(start, duration)`` of this cut in samples, when the
+        caller has them (it saves two conversions per call in tight loops).
+        """
+        if bounds is None:
+            bounds = (compute_num_samples(self.start, sr), compute_num_samples(self.duration, sr))
+        start_n, total = bounds
+        avail = total - lo
+        n = avail if n is None else min(n, avail)
+        if n <= 0:
             raise CutError(
                 f"cut {self.id!r} ({self.duration}s): truncating at offset {offset}s leaves nothing"
             )
-        sups = self._supervisions_in(offset, new_duration, keep_excessive_supervisions)
+        new_duration = n / sr
+        sups = self._supervisions_in(offset, new_duration, keep_excessive, index=index)
         return self._copy(
             id=self.id if preserve_id else uuid_id(),
-            start=new_start,
+            start=(start_n + lo) / sr,
             duration=new_duration,
             supervisions=sups,
         )
