@@ -249,7 +249,7 @@ class Wav2FFT(nn.Module):
         lens, bases, counts, spans, pos, out_frames = win._pack_layout(x, lengths)
         outs: list[torch.Tensor] = []
         total = (pos - win._length) // win._shift + 1 if pos > 0 else 0
-        block = self._block_frames
+        block = self._frames_per_block()
         for g0 in range(0, total, block):
             # Build each block of the packed signal on the fly (it stays in cache).
             g1 = min(total, g0 + block)
@@ -263,6 +263,19 @@ class Wav2FFT(nn.Module):
         packed = outs[0] if len(outs) == 1 else torch.cat(outs, dim=1)
         return win._unpack(packed, bases, counts, out_frames)
 
+    def _frames_per_block(self) -> int:
+        if torch.jit.is_scripting():
+            return self._block_frames
+        return self._eager_frames_per_block()
+
+    @torch.jit.unused
+    def _eager_frames_per_block(self) -> int:
+        # One thread: cache-sized blocks are fastest.  Several threads: every
+        # op is a parallel region with a barrier, so fewer, larger ops win.
+        if torch.get_num_threads() > 1:
+            return self._block_frames * 64
+        return self._block_frames
+
     def _run(self, signal: torch.Tensor, first: int, num_frames: int) -> torch.Tensor:
         """Features of frames ``m < num_frames`` starting at ``first + m * shift`` of ``signal``.
 
@@ -273,7 +286,7 @@ class Wav2FFT(nn.Module):
         win = self.wav2win
         n = signal.size(1)
         shift = win._shift
-        block = self._block_frames
+        block = self._frames_per_block()
         if num_frames <= 0:
             frames, log_e = win._process(signal[:, :0], 0, self.use_energy)
             return self._features(frames, log_e)
