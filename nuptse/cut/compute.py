@@ -379,6 +379,7 @@ def compute_and_store_features_batch(
     manifest_path: Pathlike | None = None,
     batch_duration: float = 600.0,
     num_workers: int = 4,
+    collate: bool = False,
     augment_fn=None,
     storage_type=None,
     overwrite: bool = False,
@@ -389,9 +390,12 @@ def compute_and_store_features_batch(
 
     ``num_workers`` threads read and decode audio ahead of the extractor
     (decoders release the GIL); the extractor's ``extract_batch`` sees each
-    batch at once.  One archive is written at ``storage_path``.
+    batch at once (``collate`` is accepted for lhotse compatibility; signals
+    are always passed as a list).  One archive is written at ``storage_path``.
+    With ``manifest_path`` and ``overwrite=False`` an interrupted run resumes:
+    cuts already in the manifest are skipped and a lilcom_chunky archive is
+    appended to.
     """
-    import dataclasses
     from concurrent.futures import ThreadPoolExecutor
 
     from nuptse.cut.set import CutSet
@@ -400,8 +404,16 @@ def compute_and_store_features_batch(
     _check_on_error(on_error)
     writer_cls = _writer_cls(storage_type)
     errors: list[dict] = []
-    kept: list[Cut] = []
     progress = _progress(progress_bar, None, "Extracting features (batches)")
+    if manifest_path is not None:
+        out = CutSet.open_writer(manifest_path, overwrite=overwrite)
+    else:
+        out = CutSet.open_writer(None)
+    resume = bool(out.ignore_ids) and getattr(writer_cls, "name", "") == "lilcom_chunky"
+    if out.ignore_ids and not resume:
+        # Other backends cannot append: start over.
+        out.close()
+        out = CutSet.open_writer(manifest_path, overwrite=True)
 
     def load(cut: Cut):
         try:
@@ -441,16 +453,16 @@ def compute_and_store_features_batch(
                     recording_id=cut.recording_id,
                     channels=cut.channel,
                 )
-                kept.append(
-                    dataclasses.replace(cut, features=f) if hasattr(cut, "recording") else cut
-                )
+                out.write(cut._copy(features=f) if hasattr(cut, "recording") else cut)
                 if progress is not None:
                     progress.update(1)
 
-    with writer_cls(storage_path) as storage, ThreadPoolExecutor(max(1, num_workers)) as pool:
+    todo = (c for c in cuts if c.id not in out.ignore_ids)
+    storage = writer_cls(storage_path, mode="ab") if resume else writer_cls(storage_path)
+    with storage, ThreadPoolExecutor(max(1, num_workers)) as pool:
         batch: list = []
         dur = 0.0
-        for cut, audio, err in _prefetch(pool, load, cuts, max(2, 2 * num_workers)):
+        for cut, audio, err in _prefetch(pool, load, todo, max(2, 2 * num_workers)):
             if err is not None:
                 errors.append(err)
                 continue
@@ -462,17 +474,12 @@ def compute_and_store_features_batch(
         flush(batch, storage)
     if progress is not None:
         progress.close()
-    result = CutSet(kept)
     base = manifest_path if manifest_path is not None else str(storage_path) + ".jsonl"
     _write_report(report_path(base), errors)
-    if manifest_path is not None:
-        result.to_file(manifest_path)
-        return (
-            CutSet.from_jsonl_lazy(manifest_path)
-            if str(manifest_path).endswith((".jsonl", ".jsonl.gz"))
-            else result
-        )
-    return result
+    if manifest_path is None:
+        return out.open_manifest()
+    out.close()
+    return CutSet.from_jsonl_lazy(manifest_path)
 
 
 def _key(cut: Cut) -> str:

@@ -196,3 +196,22 @@ def test_dask_executor_skip_errors(small, fbank, tmp_path, dask_client):
     report = load_jsonl(tmp_path / "feats" / "cuts.errors.jsonl")
     assert [r["id"] for r in report] == [bad]
     _check_against_lhotse(out, ref)
+
+
+def test_batch_resumes_from_manifest(small, fbank, tmp_path):
+    cuts, ref = small
+    first = cuts.subset(first=4)
+    man = tmp_path / "cuts.jsonl.gz"
+    done = first.compute_and_store_features_batch(
+        fbank, tmp_path / "feats", manifest_path=man, batch_duration=3.0, progress_bar=False
+    )
+    keys = {c.id: c.features.storage_key for c in done}
+    out = cuts.compute_and_store_features_batch(
+        fbank, tmp_path / "feats", manifest_path=man, batch_duration=3.0, progress_bar=False
+    )
+    out = list(out)
+    assert sorted(c.id for c in out) == sorted(cuts.ids)
+    for c in out:
+        if c.id in keys:
+            assert c.features.storage_key == keys[c.id]
+    _check_against_lhotse(out, ref)
