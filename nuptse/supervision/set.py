@@ -39,6 +39,10 @@ class SupervisionSet(ManifestSet[SupervisionSegment]):
     ...                        start=0.5, duration=5.0, channel=0),
     ...     SupervisionSegment(id='rec00001-sup00001', recording_id='rec00001',
     ...                        start=18.0, duration=3.0, channel=1),
+    ...     SupervisionSegment(id='rec00001-sup00002', recording_id='rec00001',
+    ...                        start=24.0, duration=6.0, channel=0),
+    ...     SupervisionSegment(id='rec00002-sup00000', recording_id='rec00002',
+    ...                        start=0.0, duration=2.5, channel=0),
     ... ])
 
     Writing/reading a SupervisionSet:
@@ -69,8 +73,10 @@ class SupervisionSet(ManifestSet[SupervisionSegment]):
 
     >>> longer_than_5s = sups.filter(lambda s: s.duration > 5)
     >>> first_100 = sups.subset(first=100)
-    >>> split_into_4 = sups.split(num_splits=2)
+    >>> split_into_4 = sups.split(num_splits=4)
     >>> shuffled = sups.shuffle()
+    >>> [s.id for s in longer_than_5s], [len(part) for part in split_into_4]
+    (['rec00001-sup00002'], [1, 1, 1, 1])
     """
 
     item_type = SupervisionSegment
