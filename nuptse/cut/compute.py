@@ -33,8 +33,13 @@ ON_ERROR = ("raise", "skip")
 # --- one cut ----------------------------------------------------------------------------
 
 
-def compute_and_store_cut(cut: Cut, extractor, storage, augment_fn=None, mix_eagerly=True) -> Cut:
-    """Extract features of ``cut``'s audio, write them with ``storage``, return the new cut."""
+def compute_and_store_cut(
+    cut: Cut, extractor, storage, augment_fn=None, mix_eagerly=True, samples=None
+) -> Cut:
+    """Extract features of ``cut``'s audio, write them with ``storage``, return the new cut.
+
+    ``samples`` may hold the cut's audio when the caller loaded it already.
+    """
     import dataclasses
 
     from nuptse.cut.mixed import MixedCut
@@ -51,7 +56,7 @@ def compute_and_store_cut(cut: Cut, extractor, storage, augment_fn=None, mix_eag
             ]
             return MixedCut(id=cut.id, tracks=tracks, transforms=cut.transforms)
         feats = extractor.extract_from_samples_and_store(
-            samples=cut.load_audio(),
+            samples=cut.load_audio() if samples is None else samples,
             storage=storage,
             sampling_rate=cut.sampling_rate,
             offset=0.0,
@@ -68,7 +73,8 @@ def compute_and_store_cut(cut: Cut, extractor, storage, augment_fn=None, mix_eag
             recording=None,
             custom=cut.custom,
         )
-    samples = cut.load_audio()
+    if samples is None:
+        samples = cut.load_audio()
     if samples.shape[0] == 1:
         samples = samples[0]
     feats = extractor.extract_from_samples_and_store(
@@ -114,23 +120,50 @@ def _write_report(path: Path, errors: list[dict]) -> None:
         path.unlink()
 
 
+def _preload(cut: Cut, mix_eagerly: bool):
+    """The audio compute_and_store_cut will need, read ahead in a thread (or None)."""
+    from nuptse.cut.mixed import MixedCut
+    from nuptse.cut.padding import PaddingCut
+
+    if isinstance(cut, PaddingCut) or (isinstance(cut, MixedCut) and not mix_eagerly):
+        return None
+    return cut.load_audio()
+
+
 def _process(
     cuts: Iterable[Cut], extractor, storage, augment_fn, mix_eagerly, on_error, progress=None
 ):
-    """Yield (new cut or None, error dict or None) for every input cut."""
-    for cut in cuts:
+    """Yield (new cut or None, error dict or None) for every input cut.
+
+    Audio of the next cuts is decoded in a background thread (decoders release
+    the GIL) while the current one is being extracted and stored.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def load(cut):
         try:
-            out = compute_and_store_cut(cut, extractor, storage, augment_fn, mix_eagerly)
+            return cut, _preload(cut, mix_eagerly), None
         except Exception as e:
-            if on_error == "raise":
-                raise
-            reason = f"{type(e).__name__}: {e}"
-            logger.warning("skipping cut %r: %s", cut.id, reason)
-            yield None, {"id": cut.id, "error": reason, "traceback": traceback.format_exc()}
-        else:
-            yield out, None
-        if progress is not None:
-            progress.update(1)
+            return cut, None, e
+
+    with ThreadPoolExecutor(1) as pool:
+        for cut, samples, load_error in _prefetch(pool, load, cuts, 3):
+            try:
+                if load_error is not None:
+                    raise load_error
+                out = compute_and_store_cut(
+                    cut, extractor, storage, augment_fn, mix_eagerly, samples=samples
+                )
+            except Exception as e:
+                if on_error == "raise":
+                    raise
+                reason = f"{type(e).__name__}: {e}"
+                logger.warning("skipping cut %r: %s", cut.id, reason)
+                yield None, {"id": cut.id, "error": reason, "traceback": traceback.format_exc()}
+            else:
+                yield out, None
+            if progress is not None:
+                progress.update(1)
 
 
 def _check_on_error(on_error: str) -> None:
@@ -258,13 +291,7 @@ def compute_and_store_features(
     own_pool = None
     if todo:
         if executor is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            # "spawn": forking a process whose torch/OpenMP threads are running can hang.
-            own_pool = executor = ProcessPoolExecutor(
-                workers, mp_context=multiprocessing.get_context("spawn")
-            )
+            own_pool = executor = _process_pool(workers)
         import uuid
 
         run_id = uuid.uuid4().hex
@@ -315,6 +342,31 @@ def compute_and_store_features(
     if getattr(cuts, "is_lazy", False):
         return CutSet.from_jsonl_lazy(manifest_path)
     return CutSet.from_dicts(combined)
+
+
+def _worker_init() -> None:
+    # A forked child must not enter an OpenMP parallel region that the parent
+    # started (libgomp is not fork-safe): run torch single-threaded there,
+    # which is also right with one worker per core.
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+
+
+def _process_pool(workers: int):
+    """A process pool for shards: forked workers (no re-import, starts in milliseconds)
+    where the platform has fork, else spawned ones.  ``NUPTSE_MP_CONTEXT`` overrides."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    method = os.environ.get("NUPTSE_MP_CONTEXT") or ("fork" if "fork" in methods else "spawn")
+    return ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context(method), initializer=_worker_init
+    )
 
 
 def _progress(enabled: bool, total: int | None, desc: str):

@@ -189,6 +189,15 @@ class MixedCut(Cut):
     def has_custom(self, name: str) -> bool:
         return self._first_data_cut.has_custom(name)
 
+    def with_custom(self, name: str, value) -> MixedCut:
+        """A copy whose first data track carries the custom field."""
+        first = self._first_data_cut
+        tracks = [
+            t._with(cut=t.cut.with_custom(name, value)) if t.cut is first else t
+            for t in self.tracks
+        ]
+        return MixedCut(id=self.id, tracks=tracks, transforms=self.transforms)
+
     def _reference_index(self) -> int | None:
         for i, t in enumerate(self.tracks):
             if t.is_snr_reference:

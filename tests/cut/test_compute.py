@@ -55,6 +55,21 @@ def test_sequential_with_manifest_and_lhotse_reads_it(small, fbank, tmp_path):
         np.testing.assert_array_equal(o.load_features(), t.load_features())
 
 
+def test_process_pool_after_torch_ran_in_parent(small, fbank, tmp_path):
+    # torch ran in this process already (the test above): forked workers must not hang
+    cuts, ref = small
+    fbank.extract(np.zeros(16000, dtype=np.float32), 16000)
+    out = cuts.compute_and_store_features(fbank, tmp_path / "feats", num_jobs=2, progress_bar=False)
+    assert list(out.ids) == list(cuts.ids)
+    assert len(list((tmp_path / "feats").glob("cuts-*.jsonl.gz"))) == 8
+    _check_against_lhotse(out, ref)
+    # a second call reuses every shard
+    again = cuts.compute_and_store_features(
+        fbank, tmp_path / "feats", num_jobs=2, progress_bar=False
+    )
+    assert [c.to_dict() for c in again] == [c.to_dict() for c in out]
+
+
 def _break(cut, tmp_path):
     import dataclasses
 
