@@ -159,8 +159,11 @@ class Wav2FFT(nn.Module):
         length = compute_num_samples(frame_length, sampling_rate)
         self.fft_length = next_power_of_2(length) if round_to_power_of_two else length
         self.round_to_power_of_two = round_to_power_of_two
-        # Frames per block in forward: about 1 MiB of float32 frames.
-        self._block_frames = max(16, (1 << 18) // self.fft_length)
+        # Frames per block in forward (4096 at 16 kHz: about 41 s, 8 MiB of
+        # float32 frames): bounds the working memory on long inputs.  Larger
+        # blocks measured faster than cache-sized ones, so typical
+        # utterances are done in one block.
+        self._block_frames = max(16, (1 << 21) // self.fft_length)
         self.use_energy = use_energy
         self.kaldi_log_floor = kaldi_log_floor
         self.wav2win = Wav2Win(
@@ -249,9 +252,9 @@ class Wav2FFT(nn.Module):
         lens, bases, counts, spans, pos, out_frames = win._pack_layout(x, lengths)
         outs: list[torch.Tensor] = []
         total = (pos - win._length) // win._shift + 1 if pos > 0 else 0
-        block = self._frames_per_block()
+        block = self._block_frames
         for g0 in range(0, total, block):
-            # Build each block of the packed signal on the fly (it stays in cache).
+            # Build each block of the packed signal on the fly.
             g1 = min(total, g0 + block)
             q0, q1 = g0 * win._shift, (g1 - 1) * win._shift + win._length
             seg = win._packed_slice(x, lens, bases, spans, q0, q1)
@@ -263,30 +266,17 @@ class Wav2FFT(nn.Module):
         packed = outs[0] if len(outs) == 1 else torch.cat(outs, dim=1)
         return win._unpack(packed, bases, counts, out_frames)
 
-    def _frames_per_block(self) -> int:
-        if torch.jit.is_scripting():
-            return self._block_frames
-        return self._eager_frames_per_block()
-
-    @torch.jit.unused
-    def _eager_frames_per_block(self) -> int:
-        # One thread: cache-sized blocks are fastest.  Several threads: every
-        # op is a parallel region with a barrier, so fewer, larger ops win.
-        if torch.get_num_threads() > 1:
-            return self._block_frames * 64
-        return self._block_frames
-
     def _run(self, signal: torch.Tensor, first: int, num_frames: int) -> torch.Tensor:
         """Features of frames ``m < num_frames`` starting at ``first + m * shift`` of ``signal``.
 
-        Works a block of frames at a time, which keeps frames and spectra in
-        cache; only the blocks at the ends copy samples (to reflect them), the
-        others read the signal in place.  Frames do not depend on the blocking.
+        Works a block of frames at a time (bounded memory); only the blocks
+        at the ends copy samples (to reflect them), the others read the
+        signal in place.  Frames do not depend on the blocking.
         """
         win = self.wav2win
         n = signal.size(1)
         shift = win._shift
-        block = self._frames_per_block()
+        block = self._block_frames
         if num_frames <= 0:
             frames, log_e = win._process(signal[:, :0], 0, self.use_energy)
             return self._features(frames, log_e)
