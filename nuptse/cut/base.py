@@ -85,10 +85,6 @@ def num_windows(total: float, window: float, hop: float) -> int:
     return n + int(round(total - n * hop, 8) > 0)
 
 
-def _fields_of(cls: type) -> Any:
-    return cls.__dict__.get("__dataclass_fields__") or getattr(cls, "__dataclass_fields__", ())
-
-
 class Cut:
     """Mixin with the behaviour all cut types share.
 
@@ -105,7 +101,7 @@ class Cut:
     # --- custom fields ------------------------------------------------------------
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in _fields_of(type(self)) or name.startswith("_"):
+        if name in self.__dataclass_fields__ or name.startswith("_"):
             object.__setattr__(self, name, value)
             return
         if isinstance(getattr(type(self), name, None), property):
@@ -135,7 +131,7 @@ class Cut:
 
     def __delattr__(self, name: str) -> None:
         custom = self.__dict__.get("custom")
-        if name not in _fields_of(type(self)) and custom and name in custom:
+        if name not in self.__dataclass_fields__ and custom and name in custom:
             del custom[name]
             return
         object.__delattr__(self, name)

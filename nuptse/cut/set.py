@@ -12,6 +12,7 @@ import importlib
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from operator import attrgetter
 from typing import Any
 
 from nuptse.cut.base import CUT_TYPES, Cut, CutError, uuid_id
@@ -20,6 +21,8 @@ from nuptse.cut.multi import MultiCut
 from nuptse.lazy import LazyFlattener, LazyMapper, LazyNode
 from nuptse.manifest import ManifestSet
 from nuptse.serialization import Pathlike
+
+_by_start = attrgetter("start")
 
 
 def _is_cut_dict(data: dict) -> bool:
@@ -84,9 +87,7 @@ class CutSet(ManifestSet[Cut]):
                 for cut in node:
                     writer.write(cut)
             return cls.from_jsonl_lazy(output_path)
-        sups_by_rec: dict[str, list] = defaultdict(list)
-        for s in supervisions or ():
-            sups_by_rec[s.recording_id].append(s)
+        sups_by_rec = _group_by_recording(supervisions or ())
         cuts = _join(recordings, sups_by_rec, features, random_ids)
         result = cls(cuts)
         if output_path is not None:
@@ -432,13 +433,60 @@ class _Reverb:
         return cut.reverb_rir(rir_recording=rir, affix_id=self.affix_id, **self.kwargs)
 
 
+class _Group(list):
+    """Supervisions of one recording; ``ordered`` tells whether they came sorted by start."""
+
+    ordered = True
+
+
+def _group_by_recording(supervisions) -> dict[str, _Group]:
+    groups: dict[str, _Group] = {}
+    last_rid = None
+    cur: _Group = _Group()
+    last_start = float("-inf")
+    for s in supervisions:
+        rid = s.recording_id
+        if rid != last_rid:
+            cur = groups.get(rid)
+            if cur is None:
+                cur = groups[rid] = _Group()
+                last_start = float("-inf")
+            else:
+                last_start = cur[-1].start
+            last_rid = rid
+        start = s.start
+        if start < last_start:
+            cur.ordered = False
+        last_start = start
+        cur.append(s)
+    return groups
+
+
 def _make_cut(rec, sups: list, feats, idx: int, random_ids: bool) -> Cut:
-    sups = sorted(sups, key=lambda s: s.start) if len(sups) > 1 else list(sups)
+    if len(sups) > 1 and not getattr(sups, "ordered", False):
+        sups = sorted(sups, key=_by_start)
+    else:
+        sups = list(sups)
     cut_id = uuid_id() if random_ids else f"{rec.id}-{idx}"
     channels = list(rec.channel_ids)
-    if len(channels) == 1:
-        return MonoCut(cut_id, 0.0, rec.duration, channels[0], sups, feats, rec)
-    return MultiCut(cut_id, 0.0, rec.duration, channels, sups, feats, rec)
+    cls, channel = (MonoCut, channels[0]) if len(channels) == 1 else (MultiCut, channels)
+    # Build without __init__'s per-field __setattr__ (hot for large manifests).
+    cut = object.__new__(cls)
+    object.__setattr__(
+        cut,
+        "__dict__",
+        {
+            "id": cut_id,
+            "start": 0.0,
+            "duration": rec.duration,
+            "channel": channel,
+            "supervisions": sups,
+            "features": feats,
+            "recording": rec,
+            "custom": None,
+        },
+    )
+    return cut
 
 
 def _pick_features(candidates: list, channels) -> Any:
