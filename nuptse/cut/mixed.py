@@ -360,6 +360,15 @@ class MixedCut(Cut):
         if len(tracks) == 1 and tracks[0].offset == 0 and not self.transforms:
             only = tracks[0].cut
             return only.with_id(self.id if preserve_id else uuid_id())
+        if not any(t.is_snr_reference for t in tracks) and all(
+            t.snr is not None or isinstance(t.cut, PaddingCut) for t in tracks
+        ):
+            # The SNR reference was cut away: the first data track becomes the reference
+            # (as lhotse does), so the remaining tracks keep their relative levels.
+            for i, t in enumerate(tracks):
+                if not isinstance(t.cut, PaddingCut):
+                    tracks[i] = t._with(snr=None, is_snr_reference=True)
+                    break
         return MixedCut(
             id=self.id if preserve_id else uuid_id(), tracks=tracks, transforms=self.transforms
         )

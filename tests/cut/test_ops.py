@@ -141,3 +141,34 @@ def test_cutset_pickles_lazy_graph(fixture_cuts, tmp_path):
     lazy = CutSet.from_jsonl_lazy(tmp_path / "c.jsonl.gz").filter(lambda c: c.duration > 3)
     back = pickle.loads(pickle.dumps(lazy))
     assert [c.id for c in back] == [c.id for c in fixture_cuts if c.duration > 3]
+
+
+def test_reverb_rir_matches_recording_transform(a, fixtures_dir):
+    from nuptse.audio import Recording
+
+    rir = Recording.from_file(fixtures_dir / "rir" / "sim_1ch.wav")
+    rvb = a.reverb_rir(rir_recording=rir)
+    assert rvb.id == f"{a.id}_rvb" and not rvb.has_features
+    audio = rvb.load_audio()
+    assert audio.shape == (1, a.num_samples)
+    expected = a.recording.reverb_rir(rir_recording=rir).load_audio()
+    np.testing.assert_allclose(audio, expected[:, : a.num_samples], atol=1e-6)
+
+
+def test_mixed_cut_truncate_and_windows(a, fixture_cuts):
+    b = fixture_cuts["9002-501-0005-13"]
+    m = a.mix(b, offset_other_by=0.5, snr=10)
+    full = m.load_audio()
+    part = m.truncate(offset=0.25, duration=1.0)
+    assert isinstance(part, MixedCut)
+    assert part.num_samples == 16000
+    # as in lhotse, the reference energy is measured on the truncated reference track,
+    # so the gain of b changes slightly
+    np.testing.assert_allclose(part.load_audio()[0], full[0, 4000:20000], atol=2e-2)
+    assert part.load_features().shape == (part.num_frames, 80)
+    wins = m.cut_into_windows(0.5)
+    assert [w.id for w in wins] == [f"{m.id}-{i}" for i in range(4)]
+    assert sum(w.num_samples for w in wins) == m.num_samples
+    tail = m.truncate(offset=1.5)
+    assert isinstance(tail, MonoCut)  # only b's track is left (unscaled, as in lhotse)
+    np.testing.assert_allclose(tail.load_audio(), b.truncate(offset=1.0).load_audio(), atol=1e-7)
