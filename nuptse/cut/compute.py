@@ -441,9 +441,10 @@ def compute_and_store_features_batch(
     """Extract features in batches of about ``batch_duration`` seconds of audio.
 
     ``num_workers`` threads read and decode audio ahead of the extractor
-    (decoders release the GIL); the extractor's ``extract_batch`` sees each
-    batch at once (``collate`` is accepted for lhotse compatibility; signals
-    are always passed as a list).  One archive is written at ``storage_path``.
+    (decoders release the GIL); on an accelerator the extractor's
+    ``extract_batch`` sees each batch at once, on CPU each signal is extracted
+    on its own, which avoids padding (``collate`` is accepted for lhotse
+    compatibility).  One archive is written at ``storage_path``.
     With ``manifest_path`` and ``overwrite=False`` an interrupted run resumes:
     cuts already in the manifest are skipped and a lilcom_chunky archive is
     appended to.
@@ -488,7 +489,11 @@ def compute_and_store_features_batch(
             by_rate.setdefault(item[0].sampling_rate, []).append(item)
         for sr, items in by_rate.items():
             signals = [a[0] if a.shape[0] == 1 else a for _, a in items]
-            results = extractor.extract_batch(signals, sampling_rate=sr)
+            if on_cpu:
+                # On CPU one call per signal avoids padding the batch (faster here).
+                results = [extractor.extract(x, sr) for x in signals]
+            else:
+                results = extractor.extract_batch(signals, sampling_rate=sr)
             for (cut, _), feats in zip(items, results):
                 key = storage.write(_key(cut), feats)
                 f = Features(
@@ -509,6 +514,7 @@ def compute_and_store_features_batch(
                 if progress is not None:
                     progress.update(1)
 
+    on_cpu = str(getattr(extractor, "device", "cpu")).startswith("cpu")
     todo = (c for c in cuts if c.id not in out.ignore_ids)
     storage = writer_cls(storage_path, mode="ab") if resume else writer_cls(storage_path)
     with storage, ThreadPoolExecutor(max(1, num_workers)) as pool:
@@ -520,7 +526,7 @@ def compute_and_store_features_batch(
                 continue
             batch.append((cut, audio))
             dur += cut.duration
-            if dur >= batch_duration:
+            if dur >= batch_duration or on_cpu:  # on CPU nothing is gained by waiting
                 flush(batch, storage)
                 batch, dur = [], 0.0
         flush(batch, storage)
