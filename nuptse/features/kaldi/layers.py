@@ -164,6 +164,7 @@ class Wav2FFT(nn.Module):
         # blocks measured faster than cache-sized ones, so typical
         # utterances are done in one block.
         self._block_frames = max(16, (1 << 21) // self.fft_length)
+        self._pack_on_cpu = False  # tests set it to run the packed (GPU) path on CPU
         self.use_energy = use_energy
         self.kaldi_log_floor = kaldi_log_floor
         self.wav2win = Wav2Win(
@@ -250,6 +251,15 @@ class Wav2FFT(nn.Module):
             num = kaldi_num_frames(x.size(1), win._length, win._shift, win.snip_edges)
             return self._run(x, -win._offset, num)
         lens, bases, counts, spans, pos, out_frames = win._pack_layout(x, lengths)
+        if x.device.type == "cpu" and not self._pack_on_cpu:
+            # On CPU each row is computed in place (no packing copy); rows
+            # then cost what they cost alone.  Other devices pack the rows
+            # into few large launches.
+            rows: list[torch.Tensor] = []
+            for b in range(x.size(0)):
+                nb = lens[b]
+                rows.append(self._run(x[b : b + 1, :nb], -win._offset, counts[b]))
+            return _stack_rows(rows, out_frames)
         outs: list[torch.Tensor] = []
         total = (pos - win._length) // win._shift + 1 if pos > 0 else 0
         block = self._block_frames
@@ -419,6 +429,18 @@ class Wav2LogSpec(Wav2FFT):
         if self.use_energy and log_e is not None:
             return _replace_first(log_power, log_e)
         return log_power
+
+
+def _stack_rows(rows: list[torch.Tensor], out_frames: int) -> torch.Tensor:
+    """(1, T_b, ...) per row -> (B, out_frames, ...), zero after each row's frames."""
+    first = rows[0]
+    shape: list[int] = [len(rows), out_frames] + list(first.shape[2:])
+    out = first.new_zeros(shape)
+    for b in range(len(rows)):
+        count = rows[b].size(1)
+        if count > 0:
+            out[b, :count] = rows[b][0]
+    return out
 
 
 def _mel_banks(
