@@ -17,7 +17,7 @@ interleaved, and its best time counts (robust on a busy machine).
 Times are reported as x real time (seconds of audio per second of compute)
 and as ratios.  ``--quick`` uses about 2 minutes of audio and 2 rounds.
 
-    python benchmarks/kaldi_layers.py [--quick]
+    python benchmarks/kaldi_layers.py [--quick] [--threads 1 2]
 """
 
 from __future__ import annotations
@@ -146,6 +146,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="about 2 minutes of audio")
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument(
+        "--threads", type=int, nargs="+", default=[1, 2], help="torch thread counts to run"
+    )
     args = parser.parse_args()
 
     import lhotse.features.kaldi.layers as theirs
@@ -183,7 +186,7 @@ def main() -> None:
         fb = fb.contiguous()
         per_utt = [(t, f, p) for t, f, p in zip(tensors, frames, powers)]
         batched = [(x, n, f, p) for (x, n), f, p in zip(batches, batch_frames, batch_powers)]
-        for threads in (1, 2):
+        for threads in args.threads:
             torch.set_num_threads(threads)
             with torch.inference_mode():
                 utt = interleaved(

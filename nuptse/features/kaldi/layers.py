@@ -66,7 +66,9 @@ bank, DCT, lifter) are float64 buffers cast to the input's dtype on use, so
 length of each row; every row then gives exactly what it gives alone,
 including its last frames (reflected at its own end).  The output has
 ``kaldi_num_frames(x.size(1))`` frames; frames past a row's own count
-(:meth:`Wav2Win.num_frames`) are zero.
+(:meth:`Wav2Win.num_frames`) are zero.  Padding is never computed: on CPU
+each row is processed in place; on other devices the valid parts of all rows
+are packed into one signal so that each step is one large launch.
 
 **Streaming.** ``online_inference(x, context=None, flush=False)`` takes
 successive chunks (any sizes, down to one sample) and returns the frames
