@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from concurrent.futures import Executor, as_completed
 from pathlib import Path
 
+import numpy as np
+
 from nuptse.cut.base import Cut, CutError
 from nuptse.serialization import Pathlike, iter_jsonl, save_to_jsonl
 
@@ -120,14 +122,62 @@ def _write_report(path: Path, errors: list[dict]) -> None:
         path.unlink()
 
 
-def _preload(cut: Cut, mix_eagerly: bool):
-    """The audio compute_and_store_cut will need, read ahead in a thread (or None)."""
+def _extract_ahead(cut: Cut, extractor, augment_fn, mix_eagerly: bool):
+    """Decode, augment and extract one cut (run in a background thread), or None when
+    the cut needs the general path (padding, or mixed cuts extracted per track)."""
     from nuptse.cut.mixed import MixedCut
     from nuptse.cut.padding import PaddingCut
 
     if isinstance(cut, PaddingCut) or (isinstance(cut, MixedCut) and not mix_eagerly):
         return None
-    return cut.load_audio()
+    samples = cut.load_audio()
+    if samples.shape[0] == 1 and not isinstance(cut, MixedCut):
+        samples = samples[0]
+    if augment_fn is not None:
+        samples = augment_fn(samples, cut.sampling_rate)
+    feats = np.asarray(extractor.extract(samples, cut.sampling_rate))
+    if feats.ndim != 2:
+        raise CutError(f"cut {cut.id!r}: the extractor returned features of shape {feats.shape}")
+    return samples.shape[-1], feats
+
+
+def _store_extracted(cut: Cut, num_samples: int, feats, extractor, storage) -> Cut:
+    """Write features computed by :func:`_extract_ahead` and return the cut that uses them."""
+    import uuid
+
+    from nuptse.cut.mixed import MixedCut
+    from nuptse.cut.mono import MonoCut
+    from nuptse.features import Features
+    from nuptse.timing import round_time, samples_to_seconds
+
+    mixed = isinstance(cut, MixedCut)
+    sr = cut.sampling_rate
+    f = Features(
+        type=extractor.name,
+        num_frames=feats.shape[0],
+        num_features=feats.shape[1],
+        frame_shift=extractor.frame_shift,
+        sampling_rate=sr,
+        start=0.0 if mixed else cut.start,
+        duration=round_time(samples_to_seconds(num_samples, sr)),
+        storage_type=storage.name,
+        storage_path=None if storage.storage_path is None else str(storage.storage_path),
+        storage_key=storage.write(str(uuid.uuid4()), feats),
+        recording_id=None if mixed else cut.recording_id,
+        channels=0 if mixed else cut.channel,
+    )
+    if mixed:
+        return MonoCut(
+            id=cut.id,
+            start=0.0,
+            duration=cut.duration,
+            channel=0,
+            supervisions=cut.supervisions,
+            features=f,
+            recording=None,
+            custom=cut.custom,
+        )
+    return cut._copy(features=f)
 
 
 def _process(
@@ -135,25 +185,26 @@ def _process(
 ):
     """Yield (new cut or None, error dict or None) for every input cut.
 
-    Audio of the next cuts is decoded in a background thread (decoders release
-    the GIL) while the current one is being extracted and stored.
+    A background thread decodes and extracts the next cuts (decoders and torch
+    release the GIL) while this thread compresses and stores the current one.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    def load(cut):
+    def ahead(cut):
         try:
-            return cut, _preload(cut, mix_eagerly), None
+            return cut, _extract_ahead(cut, extractor, augment_fn, mix_eagerly), None
         except Exception as e:
             return cut, None, e
 
     with ThreadPoolExecutor(1) as pool:
-        for cut, samples, load_error in _prefetch(pool, load, cuts, 3):
+        for cut, done, early_error in _prefetch(pool, ahead, cuts, 3):
             try:
-                if load_error is not None:
-                    raise load_error
-                out = compute_and_store_cut(
-                    cut, extractor, storage, augment_fn, mix_eagerly, samples=samples
-                )
+                if early_error is not None:
+                    raise early_error
+                if done is None:
+                    out = compute_and_store_cut(cut, extractor, storage, augment_fn, mix_eagerly)
+                else:
+                    out = _store_extracted(cut, done[0], done[1], extractor, storage)
             except Exception as e:
                 if on_error == "raise":
                     raise
