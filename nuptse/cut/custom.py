@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from nuptse.timing import seconds_to_frames
+from nuptse.timing import frames_to_seconds, seconds_to_frames
 
 
 def _reader(storage_type: str, storage_path: str):
@@ -76,7 +76,7 @@ class TemporalArray:
 
     @property
     def duration(self) -> float:
-        return round(self.num_frames * self.frame_shift, 8)
+        return frames_to_seconds(self.num_frames, self.frame_shift)
 
     def load(self, start: float | None = None, duration: float | None = None):
         data = self.array.load()

@@ -216,11 +216,11 @@ class DataCut(Cut):
             raise CutError(
                 f"cut {self.id!r} ({self.duration}s): truncating at offset {offset}s leaves nothing"
             )
-        new_duration = n / sr
+        new_duration = samples_to_seconds(n, sr)
         sups = self._supervisions_in(offset, new_duration, keep_excessive, index=index)
         return self._copy(
             id=self.id if preserve_id else uuid_id(),
-            start=(start_n + lo) / sr,
+            start=samples_to_seconds(start_n + lo, sr),
             duration=new_duration,
             supervisions=sups,
         )

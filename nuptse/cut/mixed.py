@@ -29,6 +29,7 @@ from nuptse.timing import (
     add_durations,
     compute_num_frames,
     compute_num_samples,
+    frames_to_seconds,
     perturb_num_samples,
     samples_to_seconds,
     seconds_to_frames,
@@ -569,7 +570,7 @@ def pad_cut(
         pad_frames = num_frames - cut.num_frames
         if pad_frames <= 0:
             return cut
-        pad_duration = round(pad_frames * fs, 8)
+        pad_duration = frames_to_seconds(pad_frames, fs)
         pad_samples = compute_num_samples(pad_duration, sr) if cut.has_recording else None
     elif num_samples is not None:
         if not cut.has_recording:
