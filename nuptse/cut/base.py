@@ -37,6 +37,29 @@ def register_cut_type(cls: type) -> type:
     return cls
 
 
+#: What the modules built on this one provide to the methods every cut shares:
+#: ``CutSet`` (returned by windows and trims), the padding and mixing functions
+#: (``MixedCut``) and the feature extraction pipeline.  Those modules register
+#: here when ``nuptse.cut`` is imported, so this module never imports them and
+#: the import graph stays acyclic (base <- mixed, set, compute).
+_PROVIDED: dict[str, Any] = {}
+
+
+def provide(name: str, obj: Any) -> Any:
+    """Register ``obj`` under ``name`` for the shared cut methods (see ``_PROVIDED``)."""
+    _PROVIDED[name] = obj
+    return obj
+
+
+def provided(name: str) -> Any:
+    """The object a higher cut module registered under ``name``."""
+    if name not in _PROVIDED:
+        import importlib
+
+        importlib.import_module("nuptse.cut")
+    return _PROVIDED[name]
+
+
 def cut_from_dict(data: dict) -> Cut:
     """Build the cut a serialized dict describes, dispatching on its ``"type"``."""
     kind = data.get("type")
@@ -245,7 +268,7 @@ class Cut:
         self, duration: float, hop: float | None = None, keep_excessive_supervisions: bool = True
     ):
         """Windows of ``duration`` s every ``hop`` s (the last may be shorter), ids ``{id}-{i}``."""
-        from nuptse.cut.set import CutSet
+        CutSet = provided("CutSet")
 
         if duration <= 0:
             raise CutError(f"cut {self.id!r}: window duration must be > 0, got {duration}")
@@ -281,7 +304,7 @@ class Cut:
         supervision's channel(s); overlapping supervisions on other channels
         are then dropped (lhotse raises an error in that case).
         """
-        from nuptse.cut.set import CutSet
+        CutSet = provided("CutSet")
 
         out = []
         index = SupervisionIndex(self.supervisions)
@@ -342,9 +365,7 @@ class Cut:
         pad_value_dict: dict | None = None,
     ) -> Cut:
         """Extend to ``duration`` (or a frame/sample count) with a :class:`PaddingCut`."""
-        from nuptse.cut.mixed import pad_cut
-
-        return pad_cut(
+        return provided("pad_cut")(
             self,
             duration=duration,
             num_frames=num_frames,
@@ -364,9 +385,7 @@ class Cut:
         preserve_id: str | None = None,
     ) -> Cut:
         """Overlay ``other`` starting ``offset_other_by`` s into this cut, at ``snr`` dB."""
-        from nuptse.cut.mixed import mix
-
-        return mix(
+        return provided("mix")(
             self,
             other,
             offset=offset_other_by,
@@ -377,9 +396,7 @@ class Cut:
 
     def append(self, other: Cut, snr: float | None = None, preserve_id: str | None = None) -> Cut:
         """``other`` right after this cut (a :class:`MixedCut`)."""
-        from nuptse.cut.mixed import mix
-
-        return mix(self, other, offset=self.duration, snr=snr, preserve_id=preserve_id)
+        return provided("mix")(self, other, offset=self.duration, snr=snr, preserve_id=preserve_id)
 
     def __add__(self, other: Cut) -> Cut:
         return self.append(other)
@@ -395,9 +412,7 @@ class Cut:
 
     def compute_and_store_features(self, extractor, storage, augment_fn=None, *args, **kwargs):
         """Compute features, write them to ``storage`` and return a cut that references them."""
-        from nuptse.cut.compute import compute_and_store_cut
-
-        return compute_and_store_cut(self, extractor, storage, augment_fn=augment_fn)
+        return provided("compute_and_store_cut")(self, extractor, storage, augment_fn=augment_fn)
 
 
 class SupervisionIndex:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nuptse.cut.base import Cut, CutError
+from nuptse.cut.base import Cut, CutError, provide, provided
 from nuptse.serialization import Pathlike, iter_jsonl, save_to_jsonl
 
 logger = logging.getLogger(__name__)
@@ -298,7 +298,7 @@ def compute_and_store_features(
     * ``on_error="skip"`` leaves out cuts that fail and lists them in
       ``<manifest>.errors.jsonl``.
     """
-    from nuptse.cut.set import CutSet
+    CutSet = provided("CutSet")
 
     _check_on_error(on_error)
     writer_cls = _writer_cls(storage_type)
@@ -439,7 +439,7 @@ def _compute_sequential(
     on_error,
     manifest_path,
 ):
-    from nuptse.cut.set import CutSet
+    CutSet = provided("CutSet")
 
     total = None if getattr(cuts, "is_lazy", False) else len(cuts)
     progress = _progress(progress_bar, total, "Extracting features")
@@ -502,7 +502,7 @@ def compute_and_store_features_batch(
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from nuptse.cut.set import CutSet
+    CutSet = provided("CutSet")
     from nuptse.features import Features
 
     _check_on_error(on_error)
@@ -644,3 +644,6 @@ def compute_global_feature_stats(
         with open(storage_path, "wb") as f:
             pickle.dump(result, f)
     return result
+
+
+provide("compute_and_store_cut", compute_and_store_cut)

@@ -21,6 +21,7 @@ from nuptse.cut.base import (
     CutError,
     cut_from_dict,
     fit_length,
+    provide,
     register_cut_type,
     uuid_id,
 )
@@ -624,3 +625,7 @@ def pad_cut(
         offset=out.duration,
     )
     return out.with_id(cut.id) if preserve_id else out
+
+
+provide("mix", mix)
+provide("pad_cut", pad_cut)

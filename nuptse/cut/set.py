@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from operator import attrgetter
 from typing import Any
 
-from nuptse.cut.base import CUT_TYPES, Cut, CutError, uuid_id
+from nuptse.cut.base import CUT_TYPES, Cut, CutError, provide, uuid_id
 from nuptse.cut.mono import MonoCut
 from nuptse.cut.multi import MultiCut
 from nuptse.lazy import LazyFlattener, LazyMapper, LazyNode
@@ -584,3 +584,6 @@ class _Grouped:
                 f"{self.pending.recording_id!r}, which is not among the recordings (or the "
                 f"manifests are not sorted by recording id)"
             )
+
+
+provide("CutSet", CutSet)
