@@ -20,31 +20,17 @@ MEMORY_STORAGE = {".llc": "memory_lilcom", ".npy": "memory_npy"}
 
 
 def array_classes() -> tuple[type, type]:
-    """``(Array, TemporalArray)`` wherever the lower layers define them."""
-    import importlib
+    """``(Array, TemporalArray)``, the array manifest classes."""
+    from nuptse.features.array import Array, TemporalArray
 
-    for mod in ("nuptse.array", "nuptse.cut.custom", "nuptse.features.array"):
-        try:
-            m = importlib.import_module(mod)
-        except ImportError:
-            continue
-        if hasattr(m, "Array") and hasattr(m, "TemporalArray"):
-            return m.Array, m.TemporalArray
-    raise ImportError("nuptse defines no Array/TemporalArray manifest classes yet")
+    return Array, TemporalArray
 
 
 def features_class() -> type:
     """The ``Features`` manifest class."""
-    import importlib
+    from nuptse.features.manifest import Features
 
-    for mod in ("nuptse.features", "nuptse.features.base", "nuptse.features.manifest"):
-        try:
-            m = importlib.import_module(mod)
-        except ImportError:
-            continue
-        if hasattr(m, "Features"):
-            return m.Features
-    raise ImportError("nuptse defines no Features manifest class yet")
+    return Features
 
 
 def _kind(manifest: Any) -> str:

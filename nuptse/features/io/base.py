@@ -78,13 +78,7 @@ class FeaturesWriter(metaclass=ABCMeta):
                 "frame_shift and temporal_dim must be given together or not at all, got "
                 f"frame_shift={frame_shift!r}, temporal_dim={temporal_dim!r} (key={key!r})"
             )
-        try:
-            from nuptse.array import Array, TemporalArray
-        except ImportError as e:
-            raise ImportError(
-                "store_array needs the Array/TemporalArray manifests in nuptse.array "
-                f"(key={key!r}, storage_path={self.storage_path!r})"
-            ) from e
+        from nuptse.features.array import Array, TemporalArray
 
         storage_key = self.write(key, value)
         array = Array(
