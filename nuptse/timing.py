@@ -26,6 +26,19 @@ DURATION_TOLERANCE = 1e-3
 
 
 def _round_half_up(value: float) -> int:
+    """Round to the nearest integer, halves away from zero, after rounding to 8 decimals.
+
+    Equal to ``Decimal(repr(round(value, 8))).quantize(0, ROUND_HALF_UP)``
+    (tested), at a fraction of its cost: this runs for every cut and supervision.
+    """
+    v = round(value, 8)
+    if v >= 0:
+        return int(math.floor(v + 0.5))
+    return -int(math.floor(-v + 0.5))
+
+
+def _round_half_up_decimal(value: float) -> int:
+    """The reference definition of :func:`_round_half_up` (slow; used in tests)."""
     return int(Decimal(repr(round(value, 8))).quantize(0, rounding=ROUND_HALF_UP))
 
 

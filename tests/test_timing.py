@@ -81,3 +81,15 @@ def test_known_values():
     assert timing.compute_num_samples(0.1, 16000) == 1600
     assert timing.compute_num_samples(2.376, 48000) == 114048
     assert timing.seconds_to_frames(1.0, 0.01) == 100
+
+
+@given(
+    st.one_of(
+        st.floats(-1e9, 1e9, allow_nan=False),
+        st.integers(-(10**6), 10**6).map(lambda k: k + 0.5),
+        st.integers(0, 10**7).map(lambda n: n / 16000 * 16000),
+        st.integers(0, 10**8).map(lambda n: n / 1e8),
+    )
+)
+def test_fast_rounding_equals_decimal_definition(x):
+    assert timing._round_half_up(x) == timing._round_half_up_decimal(x)
