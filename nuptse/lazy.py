@@ -33,8 +33,9 @@ def resolve_seed(seed: Seed) -> int:
     raise ValueError(f"seed must be an int or 'trng', got {seed!r}")
 
 
-class _PicklableFn:
-    """Holds a callable and pickles it with cloudpickle (lambdas, closures)."""
+class CloudpickledFn:
+    """Holds a callable and pickles it with cloudpickle, so lambdas and closures
+    can travel to DataLoader workers and process pools."""
 
     def __init__(self, fn: Callable):
         self.fn = fn
@@ -109,7 +110,7 @@ class LazyDeserializer(LazyNode):
 class LazyFilter(LazyNode):
     def __init__(self, source: Iterable, predicate: Callable[[Any], bool]):
         self.source = source
-        self.predicate = _PicklableFn(predicate)
+        self.predicate = CloudpickledFn(predicate)
 
     def __iter__(self):
         return filter(self.predicate, self.source)
@@ -118,7 +119,7 @@ class LazyFilter(LazyNode):
 class LazyMapper(LazyNode):
     def __init__(self, source: Iterable, fn: Callable[[Any], Any]):
         self.source = source
-        self.fn = _PicklableFn(fn)
+        self.fn = CloudpickledFn(fn)
 
     def __iter__(self):
         return map(self.fn, self.source)

@@ -20,6 +20,7 @@ from typing import Optional, Union
 import numpy as np
 
 from nuptse.audio.recording import Channels, Recording
+from nuptse.lazy import CloudpickledFn
 from nuptse.manifest import DuplicateIdError, ManifestSet
 
 logger = logging.getLogger(__name__)
@@ -38,27 +39,6 @@ def _scan_one(
         return rec, str(path), None
     except Exception as e:  # any unreadable file is skipped, with its reason
         return None, str(path), f"{type(e).__name__}: {e}"
-
-
-class _CloudFn:
-    """Ships a callable (e.g. a lambda ``recording_id``) to worker processes
-    with cloudpickle, which plain pickle cannot do."""
-
-    def __init__(self, fn: Callable):
-        self.fn = fn
-
-    def __call__(self, *args):
-        return self.fn(*args)
-
-    def __getstate__(self):
-        import cloudpickle
-
-        return cloudpickle.dumps(self.fn)
-
-    def __setstate__(self, state):
-        import pickle
-
-        self.fn = pickle.loads(state)
 
 
 class _Call:
@@ -136,7 +116,7 @@ class RecordingSet(ManifestSet[Recording]):
             if executor == "process" and recording_id is not None:
                 worker = partial(
                     _scan_one,
-                    recording_id=_CloudFn(recording_id),
+                    recording_id=CloudpickledFn(recording_id),
                     force_opus_sampling_rate=force_opus_sampling_rate,
                 )
             with pool_cls(num_jobs) as ex:
