@@ -34,6 +34,7 @@ from nuptse.lazy import (
     Seed,
 )
 from nuptse.serialization import (
+    JSONDecodeError,
     ManifestParseError,
     Pathlike,
     TruncatedManifestError,
@@ -46,6 +47,7 @@ from nuptse.serialization import (
     is_url,
     iter_jsonl,
     load_dicts,
+    loads,
     open_best,
     save_dicts,
 )
@@ -529,14 +531,12 @@ class SequentialJsonlWriter:
             raw = _salvage_gzip(raw, source)
         lines = raw.splitlines(keepends=True)
         good: list[bytes] = []
-        import orjson
-
         for n, line in enumerate(lines, start=1):
             try:
-                item = orjson.loads(line)
+                item = loads(line)
                 if not line.endswith(b"\n"):
                     line += b"\n"
-            except orjson.JSONDecodeError:
+            except JSONDecodeError:
                 if n == len(lines):
                     logger.warning(
                         "%s: dropped line %d, which a crash cut off; it will be rewritten",
@@ -544,7 +544,9 @@ class SequentialJsonlWriter:
                         n,
                     )
                     break
-                raise ManifestParseError(source, n, "invalid JSON in a manifest being resumed") from None
+                raise ManifestParseError(
+                    source, n, "invalid JSON in a manifest being resumed"
+                ) from None
             self.ignore_ids.add(item["id"])
             good.append(line)
         return good

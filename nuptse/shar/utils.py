@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Optional
 
+from nuptse.serialization import dumps_line
 from nuptse.shar.errors import SharError
 
 #: Storage type of an array/features member, by the member's extension.
@@ -103,11 +104,7 @@ def to_shar_placeholder(manifest: Any, cut: Any = None) -> Any:
 
 def manifest_json_bytes(manifest: Any) -> bytes:
     """The ``.json`` member text of a placeholder manifest (one line)."""
-    import orjson
-
-    return orjson.dumps(
-        manifest.to_dict(), option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
-    )
+    return dumps_line(manifest.to_dict())
 
 
 def fill_placeholder_dict(d: dict, data: bytes, ext: str, where: Any = None) -> tuple[str, dict]:

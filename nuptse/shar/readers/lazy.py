@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Optional, Union
 
 from nuptse.lazy import LazyNode, resolve_seed
+from nuptse.serialization import JSONDecodeError, loads
 from nuptse.shar._io import PARTIAL_SUFFIX, is_pipe, is_url, join, local_path, open_input
 from nuptse.shar.errors import (
     CorruptShardError,
@@ -128,8 +129,6 @@ def iter_jsonl_source(source: Any, allow_pipe: bool = False) -> Iterator[dict]:
     """Dicts of a (gzipped) JSON-lines shard from a path, URL or allowed pipe."""
     import zlib
 
-    import orjson
-
     n = 0
     try:
         with open_input(source, allow_pipe=allow_pipe) as raw:
@@ -149,15 +148,15 @@ def iter_jsonl_source(source: Any, allow_pipe: bool = False) -> Iterator[dict]:
                     continue
                 if not line.endswith(b"\n"):
                     try:
-                        yield orjson.loads(line)
-                    except orjson.JSONDecodeError:
+                        yield loads(line)
+                    except JSONDecodeError:
                         raise TruncatedShardError(
                             f"the last line ({n}) is cut off", source
                         ) from None
                     continue
                 try:
-                    yield orjson.loads(line)
-                except orjson.JSONDecodeError as e:
+                    yield loads(line)
+                except JSONDecodeError as e:
                     raise CorruptShardError(f"line {n}: invalid JSON: {e}", source) from None
     except (EOFError, zlib.error) as e:
         raise TruncatedShardError(f"the gzip stream ends early after line {n}: {e}", source) from e
@@ -484,11 +483,9 @@ def _ensure_custom_objects(cut: Any, tar_fields) -> None:
 
 
 def _decode_meta(meta: bytes, path: Any, member: str) -> dict:
-    import orjson
-
     try:
-        d = orjson.loads(meta)
-    except orjson.JSONDecodeError as e:
+        d = loads(meta)
+    except JSONDecodeError as e:
         raise CorruptShardError(f"invalid JSON in a manifest member: {e}", path, member) from None
     if not isinstance(d, dict):
         raise CorruptShardError("a manifest member is not a JSON object", path, member)

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any, NamedTuple, Optional
 
+from nuptse.serialization import JSONDecodeError, loads
 from nuptse.shar._io import open_input
 from nuptse.shar.errors import (
     CorruptShardError,
@@ -338,8 +339,6 @@ class TarIterator:
         self.allow_pipe = allow_pipe
 
     def __iter__(self):
-        import orjson
-
         from nuptse.shar.utils import fill_placeholder_dict, manifest_from_dict
 
         for key, ext, data, meta in iter_tar_pairs(self.source, allow_pipe=self.allow_pipe):
@@ -348,8 +347,8 @@ class TarIterator:
                 yield None, path
                 continue
             try:
-                d = orjson.loads(meta)
-            except orjson.JSONDecodeError as e:
+                d = loads(meta)
+            except JSONDecodeError as e:
                 raise CorruptShardError(
                     f"invalid JSON in a manifest member: {e}", self.source, key + ".json"
                 ) from None

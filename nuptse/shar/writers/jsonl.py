@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Optional
 
+from nuptse.serialization import dumps_line
 from nuptse.shar._io import AtomicShardFile
 from nuptse.shar.errors import SharError
 
@@ -17,16 +18,7 @@ logger = logging.getLogger(__name__)
 
 
 def _dumps(item: Any) -> bytes:
-    import orjson
-
-    data = item if isinstance(item, dict) else item.to_dict()
-    try:
-        return orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE)
-    except TypeError:
-        # orjson refuses some values the stdlib handles (e.g. int keys > 64 bit).
-        import json
-
-        return (json.dumps(data, ensure_ascii=False) + "\n").encode("utf-8")
+    return dumps_line(item if isinstance(item, dict) else item.to_dict())
 
 
 class JsonlShardWriter:
