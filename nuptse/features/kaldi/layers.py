@@ -228,12 +228,24 @@ class Wav2FFT(nn.Module):
             return probe.new_zeros((frames.size(0), frames.size(1), probe.size(-1)))
         return torch.fft.rfft(frames, dim=-1)  # frames are padded: (B, T, fft/2 + 1)
 
-    def _power(self, spec: torch.Tensor, use_fft_mag: bool) -> torch.Tensor:
+    def _power(
+        self, spec: torch.Tensor, use_fft_mag: bool, scratch: Optional[torch.Tensor] = None
+    ) -> torch.Tensor:
+        """Power (or magnitude) spectrum of ``spec``.
+
+        Without autograd, ``scratch`` (the frames that were transformed, at
+        least as many columns as ``spec``) receives the result, so that no
+        new buffer is touched; ``spec`` is overwritten too.
+        """
         if torch.is_grad_enabled() and spec.requires_grad:
             power = spec.real.square() + spec.imag.square()  # (B, T, fft/2 + 1)
         else:
             parts = torch.view_as_real(spec).square_()  # in place: spec is ours
-            power = parts[..., 0] + parts[..., 1]
+            if scratch is not None and scratch.size(-1) >= spec.size(-1):
+                power = scratch[:, :, : spec.size(-1)]  # row stride of the frames
+                torch.add(parts[..., 0], parts[..., 1], out=power)
+            else:
+                power = parts[..., 0] + parts[..., 1]
         if use_fft_mag:
             return power.sqrt()
         return power
@@ -423,7 +435,7 @@ class Wav2LogSpec(Wav2FFT):
         self.use_fft_mag = use_fft_mag
 
     def _features(self, frames: torch.Tensor, log_e: Optional[torch.Tensor]) -> torch.Tensor:
-        power = self._power(self._fft(frames), self.use_fft_mag)  # (B, T, fft/2 + 1)
+        power = self._power(self._fft(frames), self.use_fft_mag, frames)  # (B, T, fft/2 + 1)
         if self.kaldi_log_floor:
             log_power = power.clamp_min(1.1920928955078125e-07).log()  # FLT_EPSILON
         else:
@@ -564,19 +576,33 @@ class Wav2LogFilterBank(Wav2FFT):
         super()._load_from_state_dict(*args, **kwargs)
         self._build_blocks()  # a loaded ``_fb`` replaces the derived blocks too
 
-    def _log_mel(self, frames: torch.Tensor) -> torch.Tensor:
-        power = self._power(self._fft(frames), self.use_fft_mag)  # (B, T, fft/2 + 1)
+    def _log_mel(self, frames: torch.Tensor, keep_padding: bool = False) -> torch.Tensor:
+        """Log-mel energies (B, T, num_filters) of ``frames``.
+
+        With ``keep_padding`` and a single block, the block's zero padding
+        columns stay (as ``log(FLT_EPSILON)``), which saves a copy when the
+        caller multiplies by a matrix whose matching rows are zero.
+        """
+        power = self._power(self._fft(frames), self.use_fft_mag, frames)  # (B, T, fft/2 + 1)
         # Block-sparse product: each block of filters times the only FFT bins it touches.
         if power.dtype == torch.float32:
             weights = self._fb_blocks_f32.to(power.dtype)
         else:
             weights = self._fb_blocks.to(power.dtype)
-        parts: list[torch.Tensor] = []
-        for block in self._blocks:
-            at, r0, r1, c0, count = block
-            part = _matmul(power[:, :, r0:r1], weights[at : at + r1 - r0])
-            parts.append(part[:, :, :count])
-        mel = parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)  # (B, T, num_filters)
+        if len(self._blocks) == 1:
+            at, r0, r1, c0, count = self._blocks[0]
+            mel = _matmul(power[:, :, r0:r1], weights[at : at + r1 - r0])
+            if not keep_padding:
+                mel = mel[:, :, :count]
+        else:
+            parts: list[torch.Tensor] = []
+            for block in self._blocks:
+                at, r0, r1, c0, count = block
+                part = _matmul(power[:, :, r0:r1], weights[at : at + r1 - r0])
+                parts.append(part[:, :, :count])
+            mel = torch.cat(parts, dim=-1)  # (B, T, num_filters)
+        if mel.is_contiguous() and not (torch.is_grad_enabled() and mel.requires_grad):
+            return mel.clamp_min_(1.1920928955078125e-07).log_()  # in place: mel is ours
         return mel.clamp_min(1.1920928955078125e-07).log()  # FLT_EPSILON
 
     def _features(self, frames: torch.Tensor, log_e: Optional[torch.Tensor]) -> torch.Tensor:
@@ -652,6 +678,27 @@ class Wav2MFCC(Wav2LogFilterBank):
         lifter = lifter_coefficients(num_ceps, cepstral_lifter)
         self.register_buffer("_dct", dct)  # float64; cast on use
         self.register_buffer("_lifter", lifter)
+        self.register_buffer("_cep", dct.new_zeros(0, 0), persistent=False)
+        self.register_buffer("_cep_f32", dct.new_zeros(0, 0).float(), persistent=False)
+        self._build_cepstrum()
+
+    def _build_cepstrum(self) -> None:
+        """``_cep``: the lifter folded into the DCT, one matrix for log-mel -> MFCC.
+
+        When the mel bank is a single block, ``_cep`` has a zero row for each
+        of the block's padding columns, so that it multiplies the padded
+        log-mel directly (see :meth:`Wav2LogFilterBank._log_mel`).
+        """
+        cep = self._dct * self._lifter  # (num_filters, num_ceps)
+        if len(self._blocks) == 1:
+            width = self._fb_blocks.size(1)
+            cep = torch.cat([cep, cep.new_zeros(width - cep.size(0), cep.size(1))], dim=0)
+        self._cep = cep.detach().contiguous()
+        self._cep_f32 = self._cep.float()
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        super()._load_from_state_dict(*args, **kwargs)
+        self._build_cepstrum()  # follow a loaded ``_dct`` / ``_lifter``
 
     @staticmethod
     def make_lifter(N: int, Q: float) -> torch.Tensor:
@@ -672,9 +719,12 @@ class Wav2MFCC(Wav2LogFilterBank):
         return dct_matrix(int(num_ceps), int(num_filters)).to(torch.get_default_dtype())
 
     def _features(self, frames: torch.Tensor, log_e: Optional[torch.Tensor]) -> torch.Tensor:
-        log_mel = self._log_mel(frames)  # (B, T, num_filters)
-        dct = (self._dct * self._lifter).to(log_mel.dtype)  # lifter folded into the DCT
-        mfcc = _matmul(log_mel, dct)  # (B, T, num_ceps)
+        log_mel = self._log_mel(frames, True)  # (B, T, num_filters [+ padding])
+        if log_mel.dtype == torch.float32:
+            cep = self._cep_f32.to(log_mel.dtype)
+        else:
+            cep = self._cep.to(log_mel.dtype)
+        mfcc = _matmul(log_mel, cep)  # (B, T, num_ceps)
         if self.use_energy and log_e is not None:
             return _replace_first(mfcc, log_e)
         return mfcc
