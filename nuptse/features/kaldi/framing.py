@@ -217,12 +217,18 @@ class Wav2Win(nn.Module):
         return torch.div(lengths + self._shift // 2, self._shift, rounding_mode="floor")
 
     def _process(
-        self, seg: torch.Tensor, num_frames: int, need_energy: bool
+        self,
+        seg: torch.Tensor,
+        num_frames: int,
+        need_energy: bool,
+        work: Optional[torch.Tensor] = None,
     ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
         """Processed frames of a segment whose frame m starts at sample m * shift.
 
         Returns frames (batch, num_frames, pad_length), zero-padded after the
         window, and the log energy (batch, num_frames) when ``need_energy``.
+        Without autograd the frames are written into ``work`` (a flat tensor
+        of the segment's dtype and device) when it is large enough.
         """
         length, padded = self._length, self.pad_length
         batch = seg.size(0)
@@ -265,7 +271,16 @@ class Wav2Win(nn.Module):
             frames = raw
         if fast:
             # Write straight into the zero-padded FFT buffer (no autograd here).
-            out = seg.new_empty((batch, num_frames, padded))
+            need = batch * num_frames * padded
+            if (
+                work is not None
+                and work.numel() >= need
+                and work.dtype == seg.dtype
+                and work.device == seg.device
+            ):
+                out = work[:need].view(batch, num_frames, padded)
+            else:
+                out = seg.new_empty((batch, num_frames, padded))
             if padded > length:
                 out[:, :, length:].zero_()
             body = out[:, :, :length]
