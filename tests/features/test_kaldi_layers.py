@@ -529,3 +529,50 @@ def test_tiny_blocks_give_the_same_frames(block, snip_edges):
         layer._block_frames = block
         assert torch.allclose(layer(x, lengths), want, atol=1e-4)
         assert torch.allclose(layer(x[:1]), single, atol=1e-4)
+
+
+# ------------------------------------------------------------------ reused buffers
+
+
+def test_reused_frames_buffer_gives_the_same_features():
+    # The spectral layers keep their frames buffer between calls (CPU, no
+    # autograd); every call must still equal a fresh layer's, in and out of
+    # inference mode, across sizes and dtypes.
+    import copy
+    import io
+    import pickle
+
+    x = torch.randn(2, 9000) * 0.1
+    for cls in (Wav2LogFilterBank, Wav2MFCC, Wav2LogSpec, Wav2Spec):
+        layer = cls()
+        with torch.inference_mode():
+            big = layer(x)
+        with torch.no_grad():
+            small = layer(x[:1, :3000])
+            again = layer(x)
+            double = layer(x.double())
+        assert torch.equal(big, cls()(x))
+        assert torch.equal(again, big)
+        assert torch.equal(small, cls()(x[:1, :3000]))
+        assert torch.allclose(double.float(), big, atol=1e-3)
+        assert not big.is_inference() or torch.equal(big, again)
+        # The buffer never travels with copies, pickles or scripted modules.
+        assert copy.deepcopy(layer)._workspace._items == []
+        assert pickle.loads(pickle.dumps(layer))._workspace._items == []
+        buffer = io.BytesIO()
+        torch.jit.save(torch.jit.script(layer), buffer)
+        buffer.seek(0)
+        assert torch.equal(torch.jit.load(buffer)(x), big)
+
+
+def test_reused_frames_buffer_is_not_shared_between_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    layer = Wav2MFCC()
+    xs = [torch.randn(1, 16000 + 997 * i) * 0.1 for i in range(8)]
+    with torch.no_grad():
+        want = [Wav2MFCC()(x) for x in xs]
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(layer, xs * 4))
+    for i, out in enumerate(got):
+        assert torch.equal(out, want[i % len(xs)])

@@ -194,6 +194,7 @@ class Wav2Win(nn.Module):
     def _load_from_state_dict(self, *args, **kwargs):
         super()._load_from_state_dict(*args, **kwargs)
         self._window_f32 = self._window.detach().float()  # follow a loaded window
+        self._window_first = float(self._window[0]) if self._window.numel() > 0 else 0.0
 
     def extra_repr(self) -> str:
         return (
@@ -294,9 +295,10 @@ class Wav2Win(nn.Module):
             out = body
             if padded > length:
                 out = nn.functional.pad(body, [0, padded - length])
-        if c != 0.0:
+        if c != 0.0 and self._window_first != 0.0:
             # Kaldi's first sample is (1 - c) * (f[0] - m); the segment-level
-            # difference used the previous sample instead.
+            # difference used the previous sample instead.  (Windows that start
+            # at 0, as the default povey does, zero that sample either way.)
             first = raw[:, :, 0]
             if mean is not None:
                 first = first - mean.squeeze(-1)
