@@ -52,12 +52,13 @@ def _reflect_segment(x: torch.Tensor, start: int, n: int, p0: int, p1: int) -> t
     if simple:
         pieces: list[torch.Tensor] = []
         if left > 0:
-            pieces.append(torch.flip(x[:, max(0, -p1) : -p0], [1]))
+            lo = max(0, -p1)
+            pieces.append(torch.flip(x.narrow(1, lo, -p0 - lo), [1]))
         if mid1 > mid0:
-            pieces.append(x[:, mid0 - start : mid1 - start])
+            pieces.append(x.narrow(1, mid0 - start, mid1 - mid0))
         if right > 0:
             hi = 2 * n - max(p0, n)
-            pieces.append(torch.flip(x[:, 2 * n - p1 - start : hi - start], [1]))
+            pieces.append(torch.flip(x.narrow(1, 2 * n - p1 - start, hi - (2 * n - p1)), [1]))
         if len(pieces) == 1:
             return pieces[0]
         if len(pieces) == 0:
@@ -243,7 +244,8 @@ class Wav2Win(nn.Module):
         else:
             window = self._window.to(seg.dtype)
         c = self.preemph_coeff
-        raw = seg.unfold(1, length, self._shift)[:, :num_frames]  # (B, T, L) view
+        # (narrow/select rather than [] indexing below: a few us less per call each)
+        raw = seg.unfold(1, length, self._shift).narrow(1, 0, num_frames)  # (B, T, L) view
         fast = not (torch.is_grad_enabled() and seg.requires_grad)  # no autograd: in place
         energy: Optional[torch.Tensor] = None
         offset: Optional[torch.Tensor] = None  # per-frame constant to subtract
@@ -262,12 +264,18 @@ class Wav2Win(nn.Module):
         if c != 0.0:
             # Pre-emphasise the whole segment once: e[j] = s[j] - c * s[j-1].
             if fast:
+                n = seg.size(1)
                 emph = torch.empty_like(seg)
-                emph[:, :1] = seg[:, :1]
-                torch.sub(seg[:, 1:], seg[:, :-1], alpha=c, out=emph[:, 1:])
+                emph.narrow(1, 0, 1).copy_(seg.narrow(1, 0, 1))
+                torch.sub(
+                    seg.narrow(1, 1, n - 1),
+                    seg.narrow(1, 0, n - 1),
+                    alpha=c,
+                    out=emph.narrow(1, 1, n - 1),
+                )
             else:
                 emph = torch.cat([seg[:, :1], torch.sub(seg[:, 1:], seg[:, :-1], alpha=c)], dim=1)
-            frames = emph.unfold(1, length, self._shift)[:, :num_frames]  # (B, T, L) view
+            frames = emph.unfold(1, length, self._shift).narrow(1, 0, num_frames)  # (B, T, L)
         else:
             frames = raw
         if fast:
@@ -279,12 +287,12 @@ class Wav2Win(nn.Module):
                 and work.dtype == seg.dtype
                 and work.device == seg.device
             ):
-                out = work[:need].view(batch, num_frames, padded)
+                out = work.narrow(0, 0, need).view(batch, num_frames, padded)
             else:
                 out = seg.new_empty((batch, num_frames, padded))
             if padded > length:
-                out[:, :, length:].zero_()
-            body = out[:, :, :length]
+                out.narrow(2, length, padded - length).zero_()
+            body = out.narrow(2, 0, length)
             if offset is not None:
                 torch.sub(frames, offset, out=body)
                 body.mul_(window)

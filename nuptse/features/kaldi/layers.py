@@ -257,10 +257,10 @@ class Wav2FFT(nn.Module):
         else:
             parts = torch.view_as_real(spec).square_()  # in place: spec is ours
             if scratch is not None and scratch.size(-1) >= spec.size(-1):
-                power = scratch[:, :, : spec.size(-1)]  # row stride of the frames
-                torch.add(parts[..., 0], parts[..., 1], out=power)
+                power = scratch.narrow(2, 0, spec.size(-1))  # row stride of the frames
+                torch.add(parts.select(-1, 0), parts.select(-1, 1), out=power)
             else:
-                power = parts[..., 0] + parts[..., 1]
+                power = parts.select(-1, 0) + parts.select(-1, 1)
         if use_fft_mag:
             return power.sqrt()
         return power
@@ -287,7 +287,7 @@ class Wav2FFT(nn.Module):
             rows: list[torch.Tensor] = []
             for b in range(x.size(0)):
                 nb = lens[b]
-                rows.append(self._run(x[b : b + 1, :nb], -win._offset, counts[b]))
+                rows.append(self._run(x.narrow(0, b, 1).narrow(1, 0, nb), -win._offset, counts[b]))
             return _stack_rows(rows, out_frames)
         outs: list[torch.Tensor] = []
         total = (pos - win._length) // win._shift + 1 if pos > 0 else 0
@@ -517,7 +517,7 @@ def _stack_rows(rows: list[torch.Tensor], out_frames: int) -> torch.Tensor:
     for b in range(len(rows)):
         count = rows[b].size(1)
         if count > 0:
-            out[b, :count] = rows[b][0]
+            out[b].narrow(0, 0, count).copy_(rows[b][0])
     return out
 
 
@@ -655,15 +655,15 @@ class Wav2LogFilterBank(Wav2FFT):
             weights = self._fb_blocks.to(power.dtype)
         if len(self._blocks) == 1:
             at, r0, r1, c0, count = self._blocks[0]
-            mel = _matmul(power[:, :, r0:r1], weights[at : at + r1 - r0])
+            mel = _matmul(power.narrow(2, r0, r1 - r0), weights.narrow(0, at, r1 - r0))
             if not keep_padding:
-                mel = mel[:, :, :count]
+                mel = mel.narrow(2, 0, count)
         else:
             parts: list[torch.Tensor] = []
             for block in self._blocks:
                 at, r0, r1, c0, count = block
-                part = _matmul(power[:, :, r0:r1], weights[at : at + r1 - r0])
-                parts.append(part[:, :, :count])
+                part = _matmul(power.narrow(2, r0, r1 - r0), weights.narrow(0, at, r1 - r0))
+                parts.append(part.narrow(2, 0, count))
             mel = torch.cat(parts, dim=-1)  # (B, T, num_filters)
         if mel.is_contiguous() and not (torch.is_grad_enabled() and mel.requires_grad):
             return mel.clamp_min_(1.1920928955078125e-07).log_()  # in place: mel is ours
