@@ -112,12 +112,20 @@ _ALLOWED_GLOBALS = {
 }
 
 
+#: Globals already resolved by _ArrayUnpickler (only allowed ones get here).
+_RESOLVED: dict[tuple[str, str], Any] = {}
+
+
 class _ArrayUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
+        found = _RESOLVED.get((module, name))
+        if found is not None:
+            return found
         if (module, name) in _ALLOWED_GLOBALS or (
             module == "numpy.dtypes" and name.endswith("DType")
         ):
-            return super().find_class(module, name)
+            found = _RESOLVED[(module, name)] = super().find_class(module, name)
+            return found
         raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name}")
 
 
