@@ -70,6 +70,11 @@ including its last frames (reflected at its own end).  The output has
 each row is processed in place; on other devices the valid parts of all rows
 are packed into one signal so that each step is one large launch.
 
+**Memory.** On CPU without autograd, the spectral layers keep their frames
+buffer (at most ``_block_frames`` frames) between calls, since fresh
+multi-MiB buffers cost page faults on every call; it is never shared between
+concurrent calls, copied, pickled or saved.
+
 **Streaming.** ``online_inference(x, context=None, flush=False)`` takes
 successive chunks (any sizes, down to one sample) and returns the frames
 that became complete together with a ``context`` to pass to the next call.
