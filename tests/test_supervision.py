@@ -5,13 +5,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 import gzip
+import json
 import math
 import pickle
 import random
 import shutil
 from itertools import islice
 
-import orjson
 import pytest
 
 from nuptse.manifest import DuplicateIdError, load_manifest, load_manifest_lazy
@@ -240,7 +240,7 @@ def test_to_dict_omits_unset_fields_and_round_trips():
         "alignment",
     ]
     assert d["alignment"]["word"] == [["hello", 0.1, 0.5, None], ["world", 0.6, 0.7345, 0.5]]
-    assert SupervisionSegment.from_dict(orjson.loads(orjson.dumps(d))) == full
+    assert SupervisionSegment.from_dict(json.loads(json.dumps(d))) == full
     # to_dict output is independent of the segment
     d["custom"]["emotion"] = "sad"
     assert full.custom["emotion"] == "happy"
@@ -474,7 +474,7 @@ def test_accepts_dict():
 
 def read_jsonl_gz(path):
     with gzip.open(path, "rb") as f:
-        return [orjson.loads(line) for line in f if line.strip()]
+        return [json.loads(line) for line in f if line.strip()]
 
 
 @pytest.mark.parametrize(
@@ -606,10 +606,10 @@ def test_set_pickles_without_its_index():
 
 def test_from_dict_shares_zero_starts_but_keeps_values():
     a = SupervisionSegment.from_dict(
-        orjson.loads(b'{"id":"a","recording_id":"r","start":0.0,"duration":1}')
+        json.loads(b'{"id":"a","recording_id":"r","start":0.0,"duration":1}')
     )
     b = SupervisionSegment.from_dict(
-        orjson.loads(b'{"id":"b","recording_id":"r","start":0.0,"duration":1}')
+        json.loads(b'{"id":"b","recording_id":"r","start":0.0,"duration":1}')
     )
     assert a.start is b.start and a.start == 0.0
     neg = SupervisionSegment.from_dict(
@@ -623,7 +623,7 @@ def test_from_dict_shares_zero_starts_but_keeps_values():
 
 
 def test_from_dict_shares_id_and_equal_recording_id():
-    d = orjson.loads(b'{"id":"utt-1","recording_id":"utt-1","start":0.0,"duration":1}')
+    d = json.loads(b'{"id":"utt-1","recording_id":"utt-1","start":0.0,"duration":1}')
     s = SupervisionSegment.from_dict(d)
     assert s.recording_id is s.id
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import pickle
 import shutil
@@ -11,7 +12,6 @@ import sys
 import textwrap
 
 import numpy as np
-import orjson
 import pytest
 
 from nuptse.features.io import (
@@ -53,7 +53,7 @@ LILCOM_BACKENDS = {"lilcom_chunky", "lilcom_files", "lilcom_hdf5", "memory_lilco
 
 def manifest(fixtures_dir, name):
     with gzip.open(fixtures_dir / WRITTEN / name) as f:
-        return [orjson.loads(line) for line in f]
+        return [json.loads(line) for line in f]
 
 
 def fbank_like(rng, frames=1234, dim=80):
