@@ -13,6 +13,7 @@ from typing import Any, Optional
 from nuptse.serialization import dumps_line
 from nuptse.shar._io import AtomicShardFile
 from nuptse.shar.errors import SharError
+from nuptse.shar.writers.sharded import ShardedWriter
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ def _dumps(item: Any) -> bytes:
     return dumps_line(item if isinstance(item, dict) else item.to_dict())
 
 
-class JsonlShardWriter:
+class JsonlShardWriter(ShardedWriter):
     """Write cuts (or dicts) into ``pattern % shard_index`` JSON-lines files.
 
     ``.gz`` patterns are gzip-compressed.  Like :class:`TarWriter`, a shard
@@ -36,31 +37,6 @@ class JsonlShardWriter:
     >>> sorted(os.listdir(d))
     ['c.000000.jsonl', 'c.000001.jsonl']
     """
-
-    def __init__(self, pattern: Any, shard_size: Optional[int] = 1000, shard_offset: int = 0):
-        self.pattern = str(pattern)
-        if self.sharding_enabled:
-            if shard_size is None or shard_size < 1:
-                raise SharError(
-                    f"shard_size must be a positive int when the pattern has a shard marker, "
-                    f"got {shard_size!r}",
-                    shard=self.pattern,
-                )
-        elif shard_size is not None:
-            logger.warning(
-                "%s has no %%-marker, so sharding is off and shard_size=%s is ignored",
-                self.pattern,
-                shard_size,
-            )
-            shard_size = None
-        self.shard_size = shard_size
-        self.initial_shard_offset = int(shard_offset)
-        self.gzip = self.pattern.endswith(".gz")
-        self.reset()
-
-    @property
-    def sharding_enabled(self) -> bool:
-        return "%" in self.pattern
 
     def reset(self) -> None:
         self.fname: Optional[str] = None

@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import tarfile
 from io import BytesIO
-from typing import Any, Optional, Union
+from typing import Optional, Union
 
 from nuptse.shar._io import AtomicShardFile
 from nuptse.shar.errors import SharError
+from nuptse.shar.writers.sharded import ShardedWriter
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def _as_bytes(data: Data) -> bytes | bytearray | memoryview:
     return data
 
 
-class TarWriter:
+class TarWriter(ShardedWriter):
     """Write named binary blobs into ``pattern % shard_index`` tar files.
 
     ``pattern`` holds a ``%``-marker (e.g. ``"dir/data.%06d.tar"``) to start a
@@ -79,31 +80,6 @@ class TarWriter:
     >>> sorted(os.listdir(d))
     ['x.000000.tar', 'x.000001.tar']
     """
-
-    def __init__(self, pattern: Any, shard_size: Optional[int] = 1000, shard_offset: int = 0):
-        self.pattern = str(pattern)
-        if self.sharding_enabled:
-            if shard_size is None or shard_size < 1:
-                raise SharError(
-                    f"shard_size must be a positive int when the pattern has a shard marker, "
-                    f"got {shard_size!r}",
-                    shard=self.pattern,
-                )
-        elif shard_size is not None:
-            logger.warning(
-                "%s has no %%-marker, so sharding is off and shard_size=%s is ignored",
-                self.pattern,
-                shard_size,
-            )
-            shard_size = None
-        self.shard_size = shard_size
-        self.initial_shard_offset = int(shard_offset)
-        self.gzip = self.pattern.endswith(".gz")
-        self.reset()
-
-    @property
-    def sharding_enabled(self) -> bool:
-        return "%" in self.pattern
 
     def reset(self) -> None:
         self._out: Optional[AtomicShardFile] = None
