@@ -7,7 +7,7 @@ first use.
 
 from __future__ import annotations
 
-import importlib
+from nuptse.exports import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -66,14 +66,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'nuptse' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__ = lazy_exports("nuptse", _EXPORTS, globals())

@@ -6,7 +6,7 @@ Names are re-exported lazily (on first attribute access), so
 
 from __future__ import annotations
 
-import importlib
+from nuptse.exports import lazy_exports
 
 _EXPORTS = {
     # extractor interface, manifests, builder
@@ -63,14 +63,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'nuptse.features' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports("nuptse.features", _EXPORTS, globals())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+from nuptse.exports import lazy_exports
 
 _EXPORTS = {
     "Fbank": "nuptse.features.kaldi.extractors",
@@ -24,14 +24,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'nuptse.features.kaldi' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports("nuptse.features.kaldi", _EXPORTS, globals())
