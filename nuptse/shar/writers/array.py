@@ -9,7 +9,7 @@ import numpy as np
 
 from nuptse.shar.errors import SharError
 from nuptse.shar.utils import manifest_json_bytes, to_shar_placeholder
-from nuptse.shar.writers.tar import TarWriter
+from nuptse.shar.writers.tar import FieldTarWriter, TarWriter
 
 ARRAY_COMPRESSIONS = ("lilcom", "numpy")
 
@@ -34,7 +34,7 @@ def encode_array(value: np.ndarray, compression: str, tick_power: int = -5) -> t
     return out.getvalue(), ".npy"
 
 
-class ArrayTarWriter:
+class ArrayTarWriter(FieldTarWriter):
     """Write numpy arrays (lilcom-compressed or as ``.npy``) into tar shards.
 
     Each :meth:`write` adds ``<key>.llc`` or ``<key>.npy`` followed by
@@ -67,31 +67,6 @@ class ArrayTarWriter:
         self.compression = compression
         self.lilcom_tick_power = lilcom_tick_power
         self.tar_writer = TarWriter(pattern, shard_size, shard_offset=shard_offset)
-
-    def __enter__(self):
-        self.tar_writer.__enter__()
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self.tar_writer.__exit__(exc_type, exc, tb)
-
-    def close(self) -> None:
-        self.tar_writer.close()
-
-    def abort(self) -> None:
-        self.tar_writer.abort()
-
-    def commit_current(self) -> None:
-        self.tar_writer.commit_current()
-
-    @property
-    def output_paths(self) -> list[str]:
-        return self.tar_writer.output_paths
-
-    def write_placeholder(self, key: str) -> None:
-        """Record that the cut ``key`` has no array for this field."""
-        self.tar_writer.write(f"{key}.nodata", b"")
-        self.tar_writer.write(f"{key}.nometa", b"", count=False)
 
     def write(self, key: str, value: np.ndarray, manifest: Any) -> None:
         """Store ``value`` with its manifest (Features, Array or TemporalArray)."""

@@ -9,7 +9,7 @@ import numpy as np
 
 from nuptse.shar.errors import SharError
 from nuptse.shar.utils import manifest_json_bytes, to_shar_placeholder
-from nuptse.shar.writers.tar import TarWriter
+from nuptse.shar.writers.tar import FieldTarWriter, TarWriter
 
 AUDIO_FORMATS = ("wav", "flac", "mp3", "opus")
 #: Rates that the Opus encoder accepts.
@@ -52,7 +52,7 @@ def encode_audio(samples: np.ndarray, sampling_rate: int, format: str) -> bytes:
     return buf.getvalue()
 
 
-class AudioTarWriter:
+class AudioTarWriter(FieldTarWriter):
     """Write audio arrays, encoded as ``wav``/``flac``/``mp3``/``opus``, into tar shards.
 
     Each :meth:`write` adds ``<key>.<format>`` followed by ``<key>.json``, the
@@ -83,26 +83,6 @@ class AudioTarWriter:
         self.format = format
         self.tar_writer = TarWriter(pattern, shard_size, shard_offset=shard_offset)
 
-    def __enter__(self):
-        self.tar_writer.__enter__()
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self.tar_writer.__exit__(exc_type, exc, tb)
-
-    def close(self) -> None:
-        self.tar_writer.close()
-
-    def abort(self) -> None:
-        self.tar_writer.abort()
-
-    def commit_current(self) -> None:
-        self.tar_writer.commit_current()
-
-    @property
-    def output_paths(self) -> list[str]:
-        return self.tar_writer.output_paths
-
     def resolve_format(self, original_format: Optional[str]) -> str:
         if self.format != "original":
             return self.format
@@ -113,11 +93,6 @@ class AudioTarWriter:
                 shard=self.tar_writer.pattern,
             )
         return original_format
-
-    def write_placeholder(self, key: str) -> None:
-        """Record that the cut ``key`` has no audio for this field."""
-        self.tar_writer.write(f"{key}.nodata", b"")
-        self.tar_writer.write(f"{key}.nometa", b"", count=False)
 
     def write(
         self,

@@ -195,3 +195,36 @@ class TarWriter(ShardedWriter):
         if count:
             self.num_items += 1
             self.num_items_total += 1
+
+
+class FieldTarWriter:
+    """Base of the per-field writers (audio, arrays): one :class:`TarWriter`
+    underneath, a data member plus a ``.json`` manifest member per cut, and a
+    ``.nodata``/``.nometa`` pair for a cut without the field."""
+
+    tar_writer: TarWriter
+
+    def __enter__(self):
+        self.tar_writer.__enter__()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.tar_writer.__exit__(exc_type, exc, tb)
+
+    def close(self) -> None:
+        self.tar_writer.close()
+
+    def abort(self) -> None:
+        self.tar_writer.abort()
+
+    def commit_current(self) -> None:
+        self.tar_writer.commit_current()
+
+    @property
+    def output_paths(self) -> list[str]:
+        return self.tar_writer.output_paths
+
+    def write_placeholder(self, key: str) -> None:
+        """Record that the cut ``key`` has no data for this field."""
+        self.tar_writer.write(f"{key}.nodata", b"")
+        self.tar_writer.write(f"{key}.nometa", b"", count=False)
