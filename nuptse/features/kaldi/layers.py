@@ -107,6 +107,7 @@ from nuptse.features.kaldi.dsp import (
     linear_grid_mel_banks,
     next_power_of_2,
 )
+from nuptse.features.kaldi.fastpath import FastState, run_fast
 from nuptse.features.kaldi.framing import (
     StreamContext,
     Wav2Win,
@@ -173,6 +174,7 @@ class Wav2FFT(nn.Module):
         self._block_frames = max(16, (1 << 21) // self.fft_length)
         self._pack_on_cpu = False  # tests set it to run the packed (GPU) path on CPU
         self._workspace = _Workspace()
+        self._fast = FastState()  # the short path's tables and buffers (log-mel, MFCC)
         self.use_energy = use_energy
         self.kaldi_log_floor = kaldi_log_floor
         self.wav2win = Wav2Win(
@@ -228,6 +230,14 @@ class Wav2FFT(nn.Module):
         """Kaldi's frame count for each sample count in ``lengths``."""
         return self.wav2win.num_frames(lengths)
 
+    def _apply(self, *args, **kwargs):
+        self._fast.clear()  # the tensors the short path's plans hold are replaced
+        return super()._apply(*args, **kwargs)
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        self._fast.clear()  # the window (in ``wav2win``) may change too
+        super()._load_from_state_dict(*args, **kwargs)
+
     @torch.jit.unused
     def _take_work(self, like: torch.Tensor, numel: int) -> torch.Tensor:
         """A flat scratch tensor of ``numel`` elements for the frames (see :class:`_Workspace`)."""
@@ -237,10 +247,20 @@ class Wav2FFT(nn.Module):
     def _give_work(self, work: torch.Tensor) -> None:
         self._workspace.give(work)
 
+    @torch.jit.unused
+    def _run_fast(self, signal: torch.Tensor, num_frames: int) -> Optional[torch.Tensor]:
+        """The short path (see :mod:`nuptse.features.kaldi.fastpath`), or None where it does not apply."""
+        return None
+
     # TorchScript reads the signatures of unused methods without resolving
     # string annotations (this module postpones them), so give it real types.
     _take_work.__annotations__ = {"like": torch.Tensor, "numel": int, "return": torch.Tensor}
     _give_work.__annotations__ = {"work": torch.Tensor, "return": None}
+    _run_fast.__annotations__ = {
+        "signal": torch.Tensor,
+        "num_frames": int,
+        "return": Optional[torch.Tensor],
+    }
 
     def _fft(self, frames: torch.Tensor) -> torch.Tensor:
         if frames.numel() == 0:  # some FFT backends reject empty input
@@ -331,6 +351,9 @@ class Wav2FFT(nn.Module):
             and not (torch.is_grad_enabled() and signal.requires_grad)
         )
         if reuse:
+            fast = self._run_fast(signal, num_frames)
+            if fast is not None:
+                return fast
             # The frames are scratch here (every output is a new tensor), so
             # their buffer is kept for the next call: fresh multi-MiB buffers
             # cost page faults that measured ~20% of a call.
@@ -640,10 +663,17 @@ class Wav2LogFilterBank(Wav2FFT):
         self._blocks = blocks
         self._fb_blocks = packed
         self._fb_blocks_f32 = packed.float()
+        self._fast.clear()  # plans hold the old blocks
 
     def _load_from_state_dict(self, *args, **kwargs):
         super()._load_from_state_dict(*args, **kwargs)
         self._build_blocks()  # a loaded ``_fb`` replaces the derived blocks too
+
+    @torch.jit.unused
+    def _run_fast(self, signal: torch.Tensor, num_frames: int) -> Optional[torch.Tensor]:
+        return run_fast(self, signal, num_frames)
+
+    _run_fast.__annotations__ = Wav2FFT._run_fast.__annotations__
 
     def _log_mel(self, frames: torch.Tensor, keep_padding: bool = False) -> torch.Tensor:
         """Log-mel energies (B, T, num_filters) of ``frames``.
@@ -764,6 +794,7 @@ class Wav2MFCC(Wav2LogFilterBank):
             cep = torch.cat([cep, cep.new_zeros(width - cep.size(0), cep.size(1))], dim=0)
         self._cep = cep.detach().contiguous()
         self._cep_f32 = self._cep.float()
+        self._fast.clear()  # plans hold the old matrix
 
     def _load_from_state_dict(self, *args, **kwargs):
         super()._load_from_state_dict(*args, **kwargs)

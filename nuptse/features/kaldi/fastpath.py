@@ -1,0 +1,353 @@
+"""The short path of the log-mel and MFCC layers: one utterance, CPU, no autograd.
+
+:meth:`Wav2FFT._run` computes any layer on any input through general steps
+(reflection, framing, per-block features) that cost about 45 small torch
+calls per utterance.  For the common call, one row of float32 or float64
+on the CPU without autograd, in one block of frames, :func:`run_fast` does
+the same arithmetic, operation for operation (so the results are
+bit-identical), with the fixed parts prepared once per layer and dtype
+(:class:`_Plan`) and every intermediate written into buffers the layer
+keeps between calls (:class:`_Buffers`):
+
+* the reflected signal goes into a buffer that starts with a zero sample,
+  so that pre-emphasis (``e[0] = s[0]``, ``e[j] = s[j] - c * s[j-1]``) is
+  one subtraction;
+* the frames buffer keeps its zero padding (only the frame bodies and the
+  power spectrum, which is narrower than a frame, are ever written into it);
+* the FFT writes into a kept complex buffer (fresh multi-MiB outputs cost
+  page faults on every call);
+* each mel block's product writes straight into its columns of the output.
+
+Anything else (other dtypes or devices, autograd, batches of several rows,
+fewer than 16 or more than one block of frames, TorchScript) takes the
+general path.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+
+from nuptse.features.kaldi.framing import _log_energy
+
+#: Smallest frame count for the short path: :func:`framing._matmul` pads
+#: smaller products so that a frame's bits do not depend on the row count.
+MIN_FRAMES = 16
+
+
+class _Plan:
+    """Fixed tables and sizes of one layer for one dtype (built on first use).
+
+    The layer drops its plans whenever its tensors may have changed
+    (``.to()``, ``.double()``, ``load_state_dict``).
+    """
+
+    __slots__ = (
+        "usable",
+        "dtype",
+        "length",
+        "shift",
+        "offset",
+        "snip_edges",
+        "pad",
+        "bins",
+        "window",
+        "window_first",
+        "c",
+        "first_fix",
+        "remove_dc",
+        "need_energy",
+        "raw_energy",
+        "energy_floor",
+        "kaldi_log_floor",
+        "use_fft_mag",
+        "left_index",
+        "blocks",
+        "mel_width",
+        "mel_col0",
+        "out_cols",
+        "cep",
+    )
+
+
+class _Buffers:
+    """Scratch tensors for up to ``rows`` frames, kept between calls (see :class:`FastState`).
+
+    Each call takes the first rows of the views prepared here.
+    """
+
+    __slots__ = (
+        "dtype",
+        "rows",
+        "seg",
+        "prev",
+        "left",
+        "raw",
+        "emph",
+        "emph_frames",
+        "frames",
+        "body",
+        "power",
+        "block_src",
+        "mel",
+        "block_dst",
+    )
+
+    def __init__(self, plan: _Plan, rows: int) -> None:
+        self.dtype = plan.dtype
+        self.rows = rows
+        length, shift = plan.length, plan.shift
+        samples = (rows - 1) * shift + length
+        with torch.inference_mode(False):  # usable in and out of inference mode
+            # segz[0] stays 0: the sample "before" the reflected signal, so
+            # that pre-emphasis (e[0] = s[0] - c * 0) is one subtraction.
+            segz = torch.zeros(samples + 1, dtype=plan.dtype)
+            emph = torch.empty(samples, dtype=plan.dtype)
+            # Zeroed once: calls only write the first ``length`` columns.
+            frames = torch.zeros((rows, plan.pad), dtype=plan.dtype)
+            mel = torch.empty((rows, plan.mel_width), dtype=plan.dtype)
+        self.seg = segz.narrow(0, 1, samples)
+        self.prev = segz.narrow(0, 0, samples)
+        self.left = self.seg.narrow(0, 0, plan.offset if not plan.snip_edges else 0)
+        self.raw = self.seg.unfold(0, length, shift)  # (rows, length)
+        self.emph = emph
+        self.emph_frames = emph.unfold(0, length, shift)
+        self.frames = frames
+        self.body = frames.narrow(1, 0, length)
+        self.power = frames.narrow(1, 0, plan.bins)  # written over the spent bodies
+        self.block_src = [self.power.narrow(1, b[0], b[1]) for b in plan.blocks]
+        self.mel = mel
+        self.block_dst = [mel.narrow(1, b[2], b[3]) for b in plan.blocks]
+
+
+class FastState:
+    """A layer's short-path plans and buffers; never copied, pickled or saved.
+
+    ``take`` removes the buffers (``list.pop`` is atomic), so a call running
+    at the same time in another thread allocates its own instead of sharing.
+    """
+
+    def __init__(self) -> None:
+        self.plans: dict = {}
+        self._items: list[_Buffers] = []
+
+    def clear(self) -> None:
+        """Forget plans and buffers (the layer's tensors changed)."""
+        self.plans = {}
+        self._items = []
+
+    def take(self, plan: _Plan, rows: int) -> _Buffers:
+        try:
+            bufs: Optional[_Buffers] = self._items.pop()
+        except IndexError:
+            bufs = None
+        if bufs is None or bufs.rows < rows or bufs.dtype != plan.dtype:
+            # Grow by a quarter at least, so that slowly growing inputs do
+            # not allocate on every call.
+            size = rows if bufs is None else max(rows, bufs.rows + bufs.rows // 4)
+            bufs = _Buffers(plan, (size + 63) // 64 * 64)
+        return bufs
+
+    def give(self, bufs: _Buffers) -> None:
+        if not self._items:
+            self._items.append(bufs)
+
+    def __reduce__(self):
+        return (FastState, ())
+
+    def __deepcopy__(self, memo) -> FastState:
+        return FastState()
+
+
+def _build_plan(layer, dtype: torch.dtype) -> _Plan:
+    """The short-path plan of a log-mel or MFCC layer (``usable`` False where it does not apply)."""
+    win = layer.wav2win
+    f32 = dtype == torch.float32
+    plan = _Plan()
+    plan.usable = False
+    plan.dtype = dtype
+    plan.length, plan.shift, plan.offset = win._length, win._shift, win._offset
+    plan.snip_edges = win.snip_edges
+    plan.pad = win.pad_length
+    plan.bins = layer.fft_length // 2 + 1
+    if plan.pad != layer.fft_length or plan.bins > plan.length:
+        return plan  # the power spectrum must fit in the frame bodies
+    plan.window = (win._window_f32 if f32 else win._window).contiguous()
+    plan.window_first = win._window_first
+    plan.c = win.preemph_coeff
+    plan.first_fix = plan.c != 0.0 and plan.window_first != 0.0
+    plan.remove_dc = win.remove_dc_offset
+    plan.need_energy = layer.use_energy
+    plan.raw_energy = win.raw_energy
+    plan.energy_floor = win.energy_floor
+    plan.kaldi_log_floor = win.kaldi_log_floor
+    plan.use_fft_mag = layer.use_fft_mag
+    # Positions -1, -2, ... of the signal are samples 0, 1, ... (Kaldi's reflection).
+    plan.left_index = torch.arange(plan.offset - 1, -1, -1)
+    weights = layer._fb_blocks_f32 if f32 else layer._fb_blocks
+    mfcc = getattr(layer, "_cep", None) is not None
+    # MFCC with one block keeps the block's zero-padded columns (its
+    # cepstrum matrix has matching zero rows), as Wav2MFCC._features does.
+    keep_padding = mfcc and len(layer._blocks) == 1
+    padded = weights.size(1)  # every block's product has this many columns
+    widths = [padded if keep_padding else count for (*_, count) in layer._blocks]
+    plan.mel_width = sum(widths)
+    if mfcc:
+        plan.cep = layer._cep_f32 if f32 else layer._cep
+        plan.mel_col0 = 0
+        plan.out_cols = plan.cep.size(1)
+        row = plan.mel_width  # the mel buffer's row length
+    else:
+        plan.cep = None
+        plan.mel_col0 = 1 if plan.need_energy else 0
+        plan.out_cols = plan.mel_col0 + plan.mel_width
+        row = plan.out_cols
+    size = torch.empty(0, dtype=dtype).element_size()
+    blocks = []
+    col = 0
+    for (at, r0, r1, _c0, _count), width in zip(layer._blocks, widths):
+        # BLAS may round differently for other alignments of the result, so
+        # a block's product goes straight into the output only where its
+        # rows are laid out as in a fresh (T, width) tensor or start on 64
+        # bytes, as a fresh tensor's do; otherwise it goes via a fresh one.
+        at_col = plan.mel_col0 + col
+        aligned = row == padded or (row * size % 64 == 0 and at_col * size % 64 == 0)
+        direct = padded == width and aligned
+        blocks.append((r0, r1 - r0, col, width, weights.narrow(0, at, r1 - r0), direct))
+        col += width
+    plan.blocks = blocks
+    plan.usable = True
+    return plan
+
+
+def run_fast(layer, x: torch.Tensor, num_frames: int) -> Optional[torch.Tensor]:
+    """Features of ``x`` (1, n) as ``layer._run`` computes them, or None where the short path does not apply."""
+    if (
+        num_frames < MIN_FRAMES
+        or num_frames > layer._block_frames
+        or x.size(0) != 1
+        or x.device.type != "cpu"
+        or (x.requires_grad and torch.is_grad_enabled())
+    ):
+        return None
+    state: FastState = layer._fast
+    plan = state.plans.get(x.dtype)
+    if plan is None:
+        if x.dtype != torch.float32 and x.dtype != torch.float64:
+            return None
+        plan = _build_plan(layer, x.dtype)
+        state.plans[x.dtype] = plan
+    if not plan.usable:
+        return None
+    bufs = state.take(plan, num_frames)
+    try:
+        return _compute(plan, bufs, x.view(-1), num_frames)
+    finally:
+        state.give(bufs)
+
+
+def _compute(
+    plan: _Plan, bufs: _Buffers, x: torch.Tensor, num_frames: int
+) -> Optional[torch.Tensor]:
+    """The features of the 1-D signal ``x``: Wav2Win._process, then the layer's _features."""
+    length, shift, c = plan.length, plan.shift, plan.c
+    samples = (num_frames - 1) * shift + length
+    n = x.size(0)
+    # ---- the signal the frames read (frame m starts at sample m * shift)
+    if plan.snip_edges:
+        seg = x.narrow(0, 0, samples)
+        raw = seg.unfold(0, length, shift)
+    else:
+        left = plan.offset
+        mid = min(samples - left, n)
+        right = samples - left - mid
+        if left > n or right > n:
+            return None  # repeated reflection: the general path does it
+        seg = bufs.seg.narrow(0, 0, samples)
+        if left > 0:
+            torch.index_select(x, 0, plan.left_index, out=bufs.left)
+        seg.narrow(0, left, mid).copy_(x.narrow(0, 0, mid))
+        if right > 0:
+            seg.narrow(0, left + mid, right).copy_(x.narrow(0, n - right, right).flip(0))
+        raw = bufs.raw.narrow(0, 0, num_frames)  # (T, L) view
+    # ---- DC offset, raw energy, pre-emphasis, window (as Wav2Win._process)
+    energy: Optional[torch.Tensor] = None
+    mean: Optional[torch.Tensor] = None
+    offset: Optional[torch.Tensor] = None
+    if plan.remove_dc:
+        if plan.need_energy and plan.raw_energy:
+            var, mean = torch.var_mean(raw, dim=-1, correction=0, keepdim=True)
+            energy = var.squeeze(-1) * length
+        else:
+            mean = raw.mean(dim=-1, keepdim=True)  # (T, 1)
+        offset = mean * (1.0 - c) if c != 0.0 else mean
+    elif plan.need_energy and plan.raw_energy:
+        energy = raw.square().sum(-1)
+    if c != 0.0:
+        if plan.snip_edges:
+            emph = bufs.emph.narrow(0, 0, samples)
+            emph.narrow(0, 0, 1).copy_(seg.narrow(0, 0, 1))
+            torch.sub(
+                seg.narrow(0, 1, samples - 1),
+                seg.narrow(0, 0, samples - 1),
+                alpha=c,
+                out=emph.narrow(0, 1, samples - 1),
+            )
+        else:
+            # The sample before seg is 0, so e[0] = s[0] - c * 0 = s[0].
+            torch.sub(
+                seg, bufs.prev.narrow(0, 0, samples), alpha=c, out=bufs.emph.narrow(0, 0, samples)
+            )
+        frames = bufs.emph_frames.narrow(0, 0, num_frames)
+    else:
+        frames = raw
+    out = bufs.frames.narrow(0, 0, num_frames)  # (T, pad), zero padding kept
+    body = bufs.body.narrow(0, 0, num_frames)
+    if offset is not None:
+        torch.sub(frames, offset, out=body)
+        body.mul_(plan.window)
+    else:
+        torch.mul(frames, plan.window, out=body)
+    if plan.first_fix:
+        first = raw.select(1, 0)
+        if mean is not None:
+            first = first - mean.squeeze(-1)
+        out.select(1, 0).copy_(first * ((1.0 - c) * plan.window_first))
+    log_e: Optional[torch.Tensor] = None
+    if plan.need_energy:
+        if not plan.raw_energy:
+            energy = out.square().sum(-1)
+        log_e = _log_energy(energy, plan.energy_floor, plan.kaldi_log_floor)
+    # ---- power spectrum, written over the spent frame bodies
+    parts = torch.view_as_real(torch.fft.rfft(out)).square_()
+    power = bufs.power.narrow(0, 0, num_frames)
+    torch.add(parts.select(2, 0), parts.select(2, 1), out=power)
+    if plan.use_fft_mag:
+        power.sqrt_()
+    # ---- mel bank, block by block, into the output (log-mel) or a buffer (MFCC)
+    if plan.cep is None:
+        result = x.new_empty((1, num_frames, plan.out_cols))
+        mel = result.view(num_frames, plan.out_cols).narrow(1, plan.mel_col0, plan.mel_width)
+        for src, (_r0, _rows, col, width, w, direct) in zip(bufs.block_src, plan.blocks):
+            if direct:
+                torch.mm(src.narrow(0, 0, num_frames), w, out=mel.narrow(1, col, width))
+            else:
+                prod = torch.mm(src.narrow(0, 0, num_frames), w)
+                mel.narrow(1, col, width).copy_(prod.narrow(1, 0, width))
+        mel.clamp_min_(1.1920928955078125e-07).log_()  # FLT_EPSILON
+        if log_e is not None:
+            result.select(2, 0).copy_(log_e)
+        return result
+    for src, dst, block in zip(bufs.block_src, bufs.block_dst, plan.blocks):
+        if block[5]:
+            torch.mm(src.narrow(0, 0, num_frames), block[4], out=dst.narrow(0, 0, num_frames))
+        else:
+            prod = torch.mm(src.narrow(0, 0, num_frames), block[4])
+            dst.narrow(0, 0, num_frames).copy_(prod.narrow(1, 0, block[3]))
+    mel = bufs.mel.narrow(0, 0, num_frames)
+    mel.clamp_min_(1.1920928955078125e-07).log_()  # FLT_EPSILON
+    result = torch.mm(mel, plan.cep).unsqueeze(0)
+    if log_e is not None:
+        result.select(2, 0).copy_(log_e)
+    return result
