@@ -33,6 +33,7 @@ from nuptse.audio.errors import (
 )
 from nuptse.audio.recording import Recording
 from nuptse.audio.recording_set import RecordingSet
+from nuptse.audio.rir import FastRandomRIRGenerator
 from nuptse.audio.source import AudioSource, allow_commands, commands_allowed
 from nuptse.audio.transforms import (
     AudioTransform,
@@ -59,6 +60,7 @@ __all__ = [
     "RecordingSet",
     "Resample",
     "ReverbWithImpulseResponse",
+    "FastRandomRIRGenerator",
     "Speed",
     "Tempo",
     "Volume",

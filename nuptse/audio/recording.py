@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import logging
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ from nuptse.audio.errors import (
     OffsetOutOfRangeError,
 )
 from nuptse.audio.resampling import polyphase_resample
+from nuptse.audio.rir import FastRandomRIRGenerator
 from nuptse.audio.source import AudioSource
 from nuptse.audio.transforms import (
     AudioTransform,
@@ -449,12 +451,42 @@ class Recording:
         """Lazily convolve with the impulse response ``rir_recording``; id gets ``_rvb``.
 
         A mono recording with several ``rir_channels`` becomes multi-channel.
-        (Random RIR generation when ``rir_recording`` is None is not implemented.)
+        Without ``rir_recording`` a random room response is generated when
+        the audio is loaded (:class:`~nuptse.audio.rir.FastRandomRIRGenerator`)
+        from ``room_rng_seed`` and ``source_rng_seed``; seeds left as None are
+        drawn now from Python's :mod:`random` and stored in the transform, so
+        every load (and a reloaded manifest) gives the same audio.
         """
         if rir_recording is None:
-            raise NotImplementedError(
-                f"Recording '{self.id}'.reverb_rir(): random RIR generation is not implemented; "
-                "pass rir_recording=Recording.from_file(<rir.wav>)"
+            rir_channels = [0] if rir_channels is None else [int(c) for c in rir_channels]
+            if room_rng_seed is None:
+                room_rng_seed = random.randrange(2**31)
+            if source_rng_seed is None:
+                source_rng_seed = random.randrange(2**31)
+            if self.num_channels > 1 and len(rir_channels) not in (1, self.num_channels):
+                raise ValueError(
+                    f"Recording '{self.id}' has {self.num_channels} channels; a generated RIR "
+                    f"needs one rir_channel or {self.num_channels}, got {rir_channels}"
+                )
+            channel_ids = (
+                list(range(len(rir_channels)))
+                if self.num_channels == 1 and len(rir_channels) > 1
+                else list(self.channel_ids)
+            )
+            return self._append(
+                ReverbWithImpulseResponse(
+                    rir=None,
+                    normalize_output=normalize_output,
+                    early_only=early_only,
+                    rir_channels=rir_channels,
+                    rir_generator=FastRandomRIRGenerator(
+                        sr=self.sampling_rate,
+                        room_seed=int(room_rng_seed),
+                        source_seed=int(source_rng_seed),
+                    ),
+                ),
+                id=f"{self.id}_rvb" if affix_id else self.id,
+                channel_ids=channel_ids,
             )
         if rir_recording.sampling_rate != self.sampling_rate:
             raise ValueError(

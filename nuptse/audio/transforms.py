@@ -28,9 +28,11 @@ Algorithms (chosen for parity with what lhotse 1.33 wrote in the fixtures):
   12 ms cross-fades and a ±14.68 ms search, the parameters of ``sox tempo``.
   It is not sample-identical to sox.
 * ``Volume``: multiplication.
-* ``ReverbWithImpulseResponse``: convolution with the RIR scaled by 2^-15,
-  output aligned on the RIR's peak and cut to the input length, then
-  rescaled to the input's mean power when ``normalize_output``.
+* ``ReverbWithImpulseResponse``: convolution with the RIR (a recorded one
+  scaled by 2^-15, or a seeded random one from
+  :class:`~nuptse.audio.rir.FastRandomRIRGenerator`), output aligned on the
+  RIR's peak and cut to the input length, then rescaled to the input's mean
+  power when ``normalize_output``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from typing import Any, ClassVar, Optional
 import numpy as np
 
 from nuptse.audio.resampling import polyphase_resample, sinc_resample
+from nuptse.audio.rir import FastRandomRIRGenerator
 from nuptse.timing import (
     compute_num_samples,
     perturb_num_samples,
@@ -211,11 +214,14 @@ RIR_SCALING_FACTOR = 0.5**15
 
 @dataclass
 class ReverbWithImpulseResponse(AudioTransform):
-    """Convolve with a room impulse response (a :class:`Recording` of it).
+    """Convolve with a room impulse response: a :class:`Recording` of one, or
+    (``rir=None``) one drawn by ``rir_generator`` from its recorded seeds.
 
-    Mono input with a multi-channel ``rir_channels`` gives multi-channel output;
-    multi-channel input uses one RIR channel per input channel (or the single
-    one for all).  ``early_only`` keeps the first 50 ms of the RIR.
+    Mono input with a multi-channel ``rir_channels`` gives multi-channel output
+    (for a generated RIR, one microphone per entry); multi-channel input uses
+    one RIR channel per input channel (or the single one for all).
+    ``early_only`` keeps the first 50 ms of a recorded RIR, or the generator's
+    ``direct_range`` around the direct path of a generated one.
     """
 
     rir: Any = None
@@ -233,8 +239,12 @@ class ReverbWithImpulseResponse(AudioTransform):
                 )
             self.rir = _recording_type().from_dict(self.rir)
         self.rir_channels = [int(c) for c in (self.rir_channels or [0])]
+        if isinstance(self.rir_generator, dict):
+            self.rir_generator = FastRandomRIRGenerator.from_dict(self.rir_generator)
         if self.rir is None and self.rir_generator is None:
-            raise ValueError("ReverbWithImpulseResponse needs an `rir` Recording")
+            raise ValueError(
+                "ReverbWithImpulseResponse needs an `rir` Recording or an `rir_generator`"
+            )
         if self.rir is not None:
             bad = [c for c in self.rir_channels if c not in self.rir.channel_ids]
             if bad:
@@ -269,9 +279,14 @@ class ReverbWithImpulseResponse(AudioTransform):
     def load_rir(self, sampling_rate: int) -> np.ndarray:
         """The RIR channels in use as float32 ``(channels, samples)``."""
         if self.rir is None:
-            raise NotImplementedError(
-                "Random RIR generation (rir_generator) is not implemented; pass rir_recording"
-            )
+            gen = self.rir_generator
+            if gen.sr != sampling_rate:
+                raise ValueError(
+                    f"The RIR generator is set up for {gen.sr} Hz but the audio is at "
+                    f"{sampling_rate} Hz"
+                )
+            rir = gen(nsource=len(self.rir_channels))
+            return gen.early_part(rir) if self.early_only else rir
         if self.rir.sampling_rate != sampling_rate:
             raise ValueError(
                 f"RIR '{self.rir.id}' is sampled at {self.rir.sampling_rate} Hz but the audio at "
@@ -286,13 +301,16 @@ class ReverbWithImpulseResponse(AudioTransform):
         x = np.asarray(samples)
         if x.ndim == 1:
             x = x[None, :]
-        rir = self.load_rir(sampling_rate).astype(np.float64) * RIR_SCALING_FACTOR
+        rir = self.load_rir(sampling_rate).astype(np.float64)
+        if self.rir is not None:
+            rir *= RIR_SCALING_FACTOR  # generated RIRs have a unit direct path already
         n_in_ch, n = x.shape
         n_rir_ch = rir.shape[0]
         if n_in_ch > 1 and n_rir_ch not in (1, n_in_ch):
+            what = f"'{self.rir.id}'" if self.rir is not None else "generated"
             raise ValueError(
                 f"Cannot reverberate {n_in_ch}-channel audio with a {n_rir_ch}-channel RIR "
-                f"('{self.rir.id}', channels {self.rir_channels}): use one RIR channel or one per "
+                f"({what}, channels {self.rir_channels}): use one RIR channel or one per "
                 "input channel"
             )
         n_out_ch = n_rir_ch if n_in_ch == 1 else n_in_ch
@@ -390,5 +408,6 @@ __all__ = [
     "Resample",
     "ReverbWithImpulseResponse",
     "RIR_SCALING_FACTOR",
+    "FastRandomRIRGenerator",
     "wsola",
 ]
