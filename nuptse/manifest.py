@@ -2,10 +2,11 @@
 
 ``SupervisionSet``, ``RecordingSet``, ``FeatureSet`` and ``CutSet`` are all
 :class:`ManifestSet` subclasses that only name their item type and add their
-own domain methods.  A set is either *eager* (an insertion-ordered dict from
-id to item) or *lazy* (an iterator graph from :mod:`nuptse.lazy`, typically
-over a JSON-lines file); every method here works on both and keeps the
-laziness of its input.
+own domain methods.  A set is either *eager* (an insertion-ordered mapping
+from id to item: a dict, or an :class:`ItemStore` such as the compact columns
+that large supervision manifests load into) or *lazy* (an iterator graph from
+:mod:`nuptse.lazy`, typically over a JSON-lines file); every method here works
+on both and keeps the laziness of its input.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import logging
 import os
 import random
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -65,6 +66,22 @@ _MANIFEST_TYPES: list[type[ManifestSet]] = []
 _BUILTIN_MODULES = ("nuptse.supervision", "nuptse.audio", "nuptse.features.base", "nuptse.cut")
 
 
+class ItemStore(Mapping):
+    """An eager, read-only id -> item mapping that is not a plain dict.
+
+    A subclass stores items in some compact form and builds them on access
+    (so ``store[k] is store[k]`` need not hold).  :class:`ManifestSet` treats
+    it like its dict; operations that select or transform items return sets
+    backed by ordinary dicts.
+    """
+
+    __slots__ = ()
+
+
+#: The types an eager set keeps its items in.
+_EAGER = (dict, ItemStore)
+
+
 class DuplicateIdError(ValueError):
     """Two items of one manifest set share an id."""
 
@@ -87,7 +104,7 @@ class ManifestSet(Generic[T]):
     def __init__(self, items: dict[str, T] | Iterable[T] | None = None):
         if items is None:
             self._items: dict[str, T] | LazyNode = {}
-        elif isinstance(items, (dict, LazyNode)):
+        elif isinstance(items, (dict, ItemStore, LazyNode)):
             self._items = items
         elif isinstance(items, ManifestSet):
             self._items = items._items
@@ -101,6 +118,16 @@ class ManifestSet(Generic[T]):
         """Whether a serialized item looks like one of this set's items."""
         return False
 
+    @classmethod
+    def _builder(cls):
+        """What eager loads collect items with (see :class:`ItemListBuilder`)."""
+        return ItemListBuilder(cls.item_type.from_dict)
+
+    @classmethod
+    def _eager_from_items(cls, items: Iterable[T]) -> Mapping:
+        """The eager storage for items read from a lazy set (:meth:`to_eager`)."""
+        return _index_by_id(items)
+
     # --- basic container protocol -------------------------------------------------
 
     @property
@@ -111,11 +138,11 @@ class ManifestSet(Generic[T]):
     @property
     def is_lazy(self) -> bool:
         """Whether items are read on the fly instead of held in memory."""
-        return not isinstance(self._items, dict)
+        return not isinstance(self._items, _EAGER)
 
     @property
     def ids(self) -> Iterable[str]:
-        if isinstance(self._items, dict):
+        if isinstance(self._items, _EAGER):
             return self._items.keys()
         return (item.id for item in self._items)
 
@@ -123,18 +150,18 @@ class ManifestSet(Generic[T]):
         return len(self._items)
 
     def __iter__(self) -> Iterator[T]:
-        if isinstance(self._items, dict):
+        if isinstance(self._items, _EAGER):
             return iter(self._items.values())
         return iter(self._items)
 
     def __contains__(self, item: str | Any) -> bool:
         key = item if isinstance(item, str) else item.id
-        if isinstance(self._items, dict):
+        if isinstance(self._items, _EAGER):
             return key in self._items
         return any(i.id == key for i in self._items)
 
     def __getitem__(self, key: str) -> T:
-        if isinstance(self._items, dict):
+        if isinstance(self._items, _EAGER):
             try:
                 return self._items[key]
             except KeyError:
@@ -147,7 +174,7 @@ class ManifestSet(Generic[T]):
     def __add__(self: S, other: S) -> S:
         if self.is_lazy or other.is_lazy:
             return type(self)(LazyChain(self, other))
-        merged = dict(self._items)
+        merged = dict(self._items.items())
         for k, v in other._items.items():
             if k in merged:
                 raise DuplicateIdError(
@@ -184,14 +211,19 @@ class ManifestSet(Generic[T]):
         """Read every item into memory; a no-op for an eager set."""
         if not self.is_lazy:
             return self
-        return type(self)(_index_by_id(self._items))
+        return type(self)(self._eager_from_items(self._items))
 
     # --- files --------------------------------------------------------------------
 
     @classmethod
     def from_file(cls: type[S], path: Pathlike) -> S:
         """Load eagerly from ``.json``, ``.jsonl`` or ``.yaml`` (optionally ``.gz``)."""
-        return cls(_deserialize(cls, load_dicts(path), source=path))
+        return cls(cls._load_eager(path))
+
+    @classmethod
+    def _load_eager(cls, path: Pathlike) -> Mapping:
+        """The eager storage of a manifest file's items (a set type may add a fast path)."""
+        return _deserialize(cls, load_dicts(path), source=path)
 
     def to_file(self, path: Pathlike) -> None:
         """Save in the format the extension names, atomically."""
@@ -383,24 +415,65 @@ def _check_type(cls: type[ManifestSet], first: dict, path: Any, line: int) -> No
     )
 
 
-def _deserialize(cls: type[ManifestSet], dicts: Iterable[dict], source: Any) -> dict:
-    """Build an id->item dict from serialized items, naming the line at fault."""
-    from_dict = cls.item_type.from_dict
-    items: list = []
-    append = items.append
-    d: Any = None
+class ItemListBuilder:
+    """Collects deserialized items into a dict by id (the default eager storage).
+
+    :meth:`ManifestSet._builder` returns one; a set type with a compact store
+    returns its own builder with the same three members: ``consume(dicts)``,
+    ``count`` (items taken so far, so that a failure names line ``count + 1``)
+    and ``failed`` (the dict that failed), and ``finish(source)``, which
+    returns the mapping and raises :class:`DuplicateIdError` naming the line
+    of a repeated id.
+    """
+
+    def __init__(self, from_dict: Callable[[dict], Any]):
+        self._items: list = []
+        self._from_dict = from_dict
+        self.failed: Any = None
+
+    def consume(self, dicts: Iterable[dict]) -> None:
+        append, from_dict = self._items.append, self._from_dict
+        d = None
+        try:
+            for d in dicts:
+                append(from_dict(d))
+        except Exception:
+            self.failed = d
+            raise
+
+    @property
+    def count(self) -> int:
+        return len(self._items)
+
+    def finish(self, source: Any) -> dict:
+        items = self._items
+        out = {item.id: item for item in items}
+        if len(out) != len(items):
+            seen: set = set()
+            for line, item in enumerate(items, start=1):
+                if item.id in seen:
+                    raise DuplicateIdError(
+                        f"{source or 'input'}, line {line}: duplicate id {item.id!r}"
+                    )
+                seen.add(item.id)
+        return out
+
+
+def _deserialize(cls: type[ManifestSet], dicts: Iterable[dict], source: Any) -> Mapping:
+    """Build the eager id->item mapping from serialized items, naming the line at fault."""
+    builder = cls._builder()
     # The items form no reference cycles, yet each allocation counts towards
     # the cyclic collector's thresholds, whose full passes over a growing heap
     # cost ~40% of a large load; pause it for the loop (restored after).
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for d in dicts:
-            append(from_dict(d))
+        builder.consume(dicts)
     except (KeyError, TypeError, AttributeError, ValueError) as e:
         if isinstance(e, (ManifestParseError, TruncatedManifestError)):
             raise
-        line = len(items) + 1
+        line = builder.count + 1
+        d = builder.failed
         if isinstance(d, dict) and not cls.accepts_dict(d):
             _check_type(cls, d, source or "input", line)
         raise WrongManifestTypeError(
@@ -410,16 +483,7 @@ def _deserialize(cls: type[ManifestSet], dicts: Iterable[dict], source: Any) -> 
     finally:
         if gc_was_enabled:
             gc.enable()
-    out = {item.id: item for item in items}
-    if len(out) != len(items):
-        seen: set = set()
-        for line, item in enumerate(items, start=1):
-            if item.id in seen:
-                raise DuplicateIdError(
-                    f"{source or 'input'}, line {line}: duplicate id {item.id!r}"
-                )
-            seen.add(item.id)
-    return out
+    return builder.finish(source)
 
 
 def split_sequence(seq: list, num_splits: int, drop_last: bool = False) -> list[list]:
@@ -465,6 +529,9 @@ def load_manifest(path: Pathlike, manifest_cls: type[S] | None = None) -> S:
     """Load any manifest file eagerly, recognising its type from the first item."""
     dicts = iter(load_dicts(path))
     first = next(dicts, None)
+    close = getattr(dicts, "close", None)
+    if close is not None:
+        close()
     if first is None:
         if manifest_cls is None:
             raise ValueError(f"{path}: the manifest is empty, so its type is unknown")
@@ -473,7 +540,7 @@ def load_manifest(path: Pathlike, manifest_cls: type[S] | None = None) -> S:
     if cls is None:
         raise WrongManifestTypeError(f"{path}, line 1: not an item of any known manifest type")
     _check_type(cls, first, path, 1)
-    return cls(_deserialize(cls, _prepend(first, dicts), source=path))
+    return cls(cls._load_eager(path))
 
 
 def load_manifest_lazy(path: Pathlike, manifest_cls: type[S] | None = None) -> S:
@@ -487,11 +554,6 @@ def load_manifest_lazy(path: Pathlike, manifest_cls: type[S] | None = None) -> S
     if cls is None:
         raise WrongManifestTypeError(f"{path}, line 1: not an item of any known manifest type")
     return cls.from_jsonl_lazy(path)
-
-
-def _prepend(first, rest):
-    yield first
-    yield from rest
 
 
 # --- writers --------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import msgspec
 
@@ -216,6 +216,26 @@ def _error_byte(e: Exception) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def iter_line_blocks(f: BinaryIO, size: int = 1 << 22) -> Iterator[bytes]:
+    """Blocks of whole lines read from a binary file, about ``size`` bytes each.
+
+    Every block ends with a newline except possibly the last, which holds a
+    final line that has none.
+    """
+    rest = b""
+    while True:
+        block = f.read(size)
+        if not block:
+            break
+        buf = rest + block
+        end = buf.rfind(b"\n") + 1
+        rest = buf[end:]
+        if end:
+            yield buf[:end]
+    if rest:
+        yield rest
+
+
 def iter_jsonl(path: Pathlike) -> Iterator[dict]:
     """Yield the dicts of a JSON-lines file one by one.
 
@@ -227,12 +247,8 @@ def iter_jsonl(path: Pathlike) -> Iterator[dict]:
     decode = _DECODER.decode
     try:
         with open_best(path, "rb") as f:
-            rest = b""
-            while True:
-                block = f.read(1 << 22)
-                if not block:
-                    break
-                lines = (rest + block).split(b"\n")
+            for block in iter_line_blocks(f):
+                lines = block.split(b"\n")
                 rest = lines.pop()
                 for line in lines:
                     n += 1
@@ -241,17 +257,17 @@ def iter_jsonl(path: Pathlike) -> Iterator[dict]:
                     except JSONDecodeError as e:
                         if line.strip():
                             raise ManifestParseError(path, n, f"invalid JSON: {e}") from None
-            if rest.strip():
-                # The last line has no newline: fine if it is valid JSON (a file
-                # written by hand), a truncation otherwise.
-                n += 1
-                try:
-                    obj = decode(rest)
-                except JSONDecodeError:
-                    raise TruncatedManifestError(
-                        path, n - 1, "the last line is incomplete"
-                    ) from None
-                yield obj
+                if rest.strip():
+                    # The last line has no newline: fine if it is valid JSON (a
+                    # file written by hand), a truncation otherwise.
+                    n += 1
+                    try:
+                        obj = decode(rest)
+                    except JSONDecodeError:
+                        raise TruncatedManifestError(
+                            path, n - 1, "the last line is incomplete"
+                        ) from None
+                    yield obj
     except (EOFError, zlib.error) as e:
         raise TruncatedManifestError(path, n, f"gzip stream: {e}") from None
     except OSError as e:
