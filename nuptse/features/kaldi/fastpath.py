@@ -30,6 +30,9 @@ from typing import Optional
 import torch
 
 from nuptse.features.kaldi.framing import _log_energy
+from nuptse.timing import kaldi_num_frames
+
+__all__ = ["FastState", "MIN_FRAMES", "plan_for", "run_fast"]
 
 #: Smallest frame count for the short path: :func:`framing._matmul` pads
 #: smaller products so that a frame's bits do not depend on the row count.
@@ -50,6 +53,7 @@ class _Plan:
         "shift",
         "offset",
         "snip_edges",
+        "dither",
         "pad",
         "bins",
         "window",
@@ -82,7 +86,6 @@ class _Buffers:
         "rows",
         "seg",
         "prev",
-        "left",
         "raw",
         "emph",
         "emph_frames",
@@ -109,7 +112,6 @@ class _Buffers:
             mel = torch.empty((rows, plan.mel_width), dtype=plan.dtype)
         self.seg = segz.narrow(0, 1, samples)
         self.prev = segz.narrow(0, 0, samples)
-        self.left = self.seg.narrow(0, 0, plan.offset if not plan.snip_edges else 0)
         self.raw = self.seg.unfold(0, length, shift)  # (rows, length)
         self.emph = emph
         self.emph_frames = emph.unfold(0, length, shift)
@@ -169,6 +171,7 @@ def _build_plan(layer, dtype: torch.dtype) -> _Plan:
     plan.dtype = dtype
     plan.length, plan.shift, plan.offset = win._length, win._shift, win._offset
     plan.snip_edges = win.snip_edges
+    plan.dither = win.dither != 0.0
     plan.pad = win.pad_length
     plan.bins = layer.fft_length // 2 + 1
     if plan.pad != layer.fft_length or plan.bins > plan.length:
@@ -221,42 +224,71 @@ def _build_plan(layer, dtype: torch.dtype) -> _Plan:
     return plan
 
 
-def run_fast(layer, x: torch.Tensor, num_frames: int) -> Optional[torch.Tensor]:
-    """Features of ``x`` (1, n) as ``layer._run`` computes them, or None where the short path does not apply."""
+def plan_for(layer, dtype: torch.dtype) -> Optional[_Plan]:
+    """The layer's short-path plan for ``dtype`` (built on first use), or None where it does not apply."""
+    state: FastState = layer._fast
+    plan = state.plans.get(dtype)
+    if plan is None:
+        if dtype != torch.float32 and dtype != torch.float64:
+            return None
+        plan = _build_plan(layer, dtype)
+        state.plans[dtype] = plan
+    return plan if plan.usable else None
+
+
+def run_fast(
+    layer, x: torch.Tensor, num_frames: int = -1, dest: Optional[torch.Tensor] = None
+) -> Optional[torch.Tensor]:
+    """Features of ``x`` (1, n) as ``layer._run`` computes them, or None where the short path does not apply.
+
+    ``num_frames`` < 0 means all of the signal's frames (``forward`` without
+    lengths; the layer must not dither).  With ``dest`` (num_frames,
+    features), a view of a larger output, the features are written there
+    (and ``dest`` is returned).
+    """
     if (
-        num_frames < MIN_FRAMES
-        or num_frames > layer._block_frames
+        x.dim() != 2
         or x.size(0) != 1
         or x.device.type != "cpu"
         or (x.requires_grad and torch.is_grad_enabled())
     ):
         return None
-    state: FastState = layer._fast
-    plan = state.plans.get(x.dtype)
+    plan = plan_for(layer, x.dtype)
     if plan is None:
-        if x.dtype != torch.float32 and x.dtype != torch.float64:
-            return None
-        plan = _build_plan(layer, x.dtype)
-        state.plans[x.dtype] = plan
-    if not plan.usable:
         return None
+    if num_frames < 0:
+        if plan.dither:
+            return None
+        num_frames = kaldi_num_frames(x.size(1), plan.length, plan.shift, plan.snip_edges)
+    if num_frames < MIN_FRAMES or num_frames > layer._block_frames:
+        return None
+    state: FastState = layer._fast
     bufs = state.take(plan, num_frames)
     try:
-        return _compute(plan, bufs, x.view(-1), num_frames)
+        if dest is not None and dest.data_ptr() % 64 != 0:
+            # Products land in ``dest`` only where it is laid out as a fresh
+            # (64-byte aligned) tensor, so that BLAS rounds the same way.
+            dest.copy_(_compute(plan, bufs, x.view(-1), num_frames, None)[0])
+            return dest
+        return _compute(plan, bufs, x.view(-1), num_frames, dest)
     finally:
         state.give(bufs)
 
 
 def _compute(
-    plan: _Plan, bufs: _Buffers, x: torch.Tensor, num_frames: int
-) -> Optional[torch.Tensor]:
-    """The features of the 1-D signal ``x``: Wav2Win._process, then the layer's _features."""
+    plan: _Plan, bufs: _Buffers, x: torch.Tensor, num_frames: int, dest: Optional[torch.Tensor]
+) -> torch.Tensor:
+    """The features of the 1-D signal ``x``: Wav2Win._process, then the layer's _features.
+
+    Written into ``dest`` (num_frames, features; 64-byte aligned) when given.
+    """
     length, shift, c = plan.length, plan.shift, plan.c
     samples = (num_frames - 1) * shift + length
     n = x.size(0)
     # ---- the signal the frames read (frame m starts at sample m * shift)
+    # ([:k] slicing is a little cheaper per call than narrow.)
     if plan.snip_edges:
-        seg = x.narrow(0, 0, samples)
+        seg = x[:samples]
         raw = seg.unfold(0, length, shift)
     else:
         left = plan.offset
@@ -264,13 +296,14 @@ def _compute(
         right = samples - left - mid
         if left > n or right > n:
             return None  # repeated reflection: the general path does it
-        seg = bufs.seg.narrow(0, 0, samples)
-        if left > 0:
-            torch.index_select(x, 0, plan.left_index, out=bufs.left)
-        seg.narrow(0, left, mid).copy_(x.narrow(0, 0, mid))
+        seg = bufs.seg[:samples]
+        # Kaldi's reflection: position -1 - k is sample k, n + k is n - 1 - k.
+        pieces = [torch.index_select(x, 0, plan.left_index)] if left > 0 else []
+        pieces.append(x[:mid])
         if right > 0:
-            seg.narrow(0, left + mid, right).copy_(x.narrow(0, n - right, right).flip(0))
-        raw = bufs.raw.narrow(0, 0, num_frames)  # (T, L) view
+            pieces.append(x[n - right :].flip(0))
+        torch.cat(pieces, out=seg)
+        raw = bufs.raw[:num_frames]  # (T, L) view
     # ---- DC offset, raw energy, pre-emphasis, window (as Wav2Win._process)
     energy: Optional[torch.Tensor] = None
     mean: Optional[torch.Tensor] = None
@@ -280,7 +313,7 @@ def _compute(
             var, mean = torch.var_mean(raw, dim=-1, correction=0, keepdim=True)
             energy = var.squeeze(-1) * length
         else:
-            mean = raw.mean(dim=-1, keepdim=True)  # (T, 1)
+            mean = raw.mean(-1, True)  # (T, 1)
         offset = mean * (1.0 - c) if c != 0.0 else mean
     elif plan.need_energy and plan.raw_energy:
         energy = raw.square().sum(-1)
@@ -296,14 +329,12 @@ def _compute(
             )
         else:
             # The sample before seg is 0, so e[0] = s[0] - c * 0 = s[0].
-            torch.sub(
-                seg, bufs.prev.narrow(0, 0, samples), alpha=c, out=bufs.emph.narrow(0, 0, samples)
-            )
-        frames = bufs.emph_frames.narrow(0, 0, num_frames)
+            torch.sub(seg, bufs.prev[:samples], alpha=c, out=bufs.emph[:samples])
+        frames = bufs.emph_frames[:num_frames]
     else:
         frames = raw
-    out = bufs.frames.narrow(0, 0, num_frames)  # (T, pad), zero padding kept
-    body = bufs.body.narrow(0, 0, num_frames)
+    out = bufs.frames[:num_frames]  # (T, pad), zero padding kept
+    body = bufs.body[:num_frames]
     if offset is not None:
         torch.sub(frames, offset, out=body)
         body.mul_(plan.window)
@@ -321,33 +352,40 @@ def _compute(
         log_e = _log_energy(energy, plan.energy_floor, plan.kaldi_log_floor)
     # ---- power spectrum, written over the spent frame bodies
     parts = torch.view_as_real(torch.fft.rfft(out)).square_()
-    power = bufs.power.narrow(0, 0, num_frames)
-    torch.add(parts.select(2, 0), parts.select(2, 1), out=power)
+    power = bufs.power[:num_frames]
+    torch.add(parts[:, :, 0], parts[:, :, 1], out=power)
     if plan.use_fft_mag:
         power.sqrt_()
     # ---- mel bank, block by block, into the output (log-mel) or a buffer (MFCC)
     if plan.cep is None:
-        result = x.new_empty((1, num_frames, plan.out_cols))
-        mel = result.view(num_frames, plan.out_cols).narrow(1, plan.mel_col0, plan.mel_width)
+        if dest is None:
+            result = x.new_empty((1, num_frames, plan.out_cols))
+            dest = result.view(num_frames, plan.out_cols)
+        else:
+            result = dest
+        mel = dest.narrow(1, plan.mel_col0, plan.mel_width)
         for src, (_r0, _rows, col, width, w, direct) in zip(bufs.block_src, plan.blocks):
             if direct:
-                torch.mm(src.narrow(0, 0, num_frames), w, out=mel.narrow(1, col, width))
+                torch.mm(src[:num_frames], w, out=mel[:, col : col + width])
             else:
-                prod = torch.mm(src.narrow(0, 0, num_frames), w)
-                mel.narrow(1, col, width).copy_(prod.narrow(1, 0, width))
+                prod = torch.mm(src[:num_frames], w)
+                mel[:, col : col + width].copy_(prod[:, :width])
         mel.clamp_min_(1.1920928955078125e-07).log_()  # FLT_EPSILON
         if log_e is not None:
-            result.select(2, 0).copy_(log_e)
+            dest.select(1, 0).copy_(log_e)
         return result
     for src, dst, block in zip(bufs.block_src, bufs.block_dst, plan.blocks):
         if block[5]:
-            torch.mm(src.narrow(0, 0, num_frames), block[4], out=dst.narrow(0, 0, num_frames))
+            torch.mm(src[:num_frames], block[4], out=dst[:num_frames])
         else:
-            prod = torch.mm(src.narrow(0, 0, num_frames), block[4])
-            dst.narrow(0, 0, num_frames).copy_(prod.narrow(1, 0, block[3]))
-    mel = bufs.mel.narrow(0, 0, num_frames)
+            dst[:num_frames].copy_(torch.mm(src[:num_frames], block[4])[:, : block[3]])
+    mel = bufs.mel[:num_frames]
     mel.clamp_min_(1.1920928955078125e-07).log_()  # FLT_EPSILON
-    result = torch.mm(mel, plan.cep).unsqueeze(0)
+    if dest is None:
+        result = torch.mm(mel, plan.cep).unsqueeze(0)
+        dest = result[0]
+    else:
+        result = torch.mm(mel, plan.cep, out=dest)
     if log_e is not None:
-        result.select(2, 0).copy_(log_e)
+        dest.select(1, 0).copy_(log_e)
     return result

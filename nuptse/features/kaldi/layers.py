@@ -107,7 +107,7 @@ from nuptse.features.kaldi.dsp import (
     linear_grid_mel_banks,
     next_power_of_2,
 )
-from nuptse.features.kaldi.fastpath import FastState, run_fast
+from nuptse.features.kaldi.fastpath import FastState, plan_for, run_fast
 from nuptse.features.kaldi.framing import (
     StreamContext,
     Wav2Win,
@@ -249,7 +249,17 @@ class Wav2FFT(nn.Module):
 
     @torch.jit.unused
     def _run_fast(self, signal: torch.Tensor, num_frames: int) -> Optional[torch.Tensor]:
-        """The short path (see :mod:`nuptse.features.kaldi.fastpath`), or None where it does not apply."""
+        """The short path (see :mod:`nuptse.features.kaldi.fastpath`), or None where it does not apply.
+
+        ``num_frames`` < 0: all frames of ``x`` (``forward`` without lengths).
+        """
+        return None
+
+    @torch.jit.unused
+    def _rows_fast(
+        self, x: torch.Tensor, lens: list[int], counts: list[int], out_frames: int
+    ) -> Optional[torch.Tensor]:
+        """Rows of a CPU batch written straight into the output by the short path, or None."""
         return None
 
     # TorchScript reads the signatures of unused methods without resolving
@@ -259,6 +269,13 @@ class Wav2FFT(nn.Module):
     _run_fast.__annotations__ = {
         "signal": torch.Tensor,
         "num_frames": int,
+        "return": Optional[torch.Tensor],
+    }
+    _rows_fast.__annotations__ = {
+        "x": torch.Tensor,
+        "lens": list[int],
+        "counts": list[int],
+        "out_frames": int,
         "return": Optional[torch.Tensor],
     }
 
@@ -298,6 +315,10 @@ class Wav2FFT(nn.Module):
 
     def forward(self, x: torch.Tensor, lengths: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Features of ``x`` (batch, num_samples); ``lengths`` as in :meth:`Wav2Win.forward`."""
+        if lengths is None and not torch.jit.is_scripting():
+            fast = self._run_fast(x, -1)
+            if fast is not None:
+                return fast
         win = self.wav2win
         win._check_input(x)
         x = win._dither(x)
@@ -309,6 +330,10 @@ class Wav2FFT(nn.Module):
             # On CPU each row is computed in place (no packing copy); rows
             # then cost what they cost alone.  Other devices pack the rows
             # into few large launches.
+            if not torch.jit.is_scripting():
+                out = self._rows_fast(x, lens, counts, out_frames)
+                if out is not None:
+                    return out
             rows: list[torch.Tensor] = []
             for b in range(x.size(0)):
                 nb = lens[b]
@@ -673,7 +698,30 @@ class Wav2LogFilterBank(Wav2FFT):
     def _run_fast(self, signal: torch.Tensor, num_frames: int) -> Optional[torch.Tensor]:
         return run_fast(self, signal, num_frames)
 
+    @torch.jit.unused
+    def _rows_fast(
+        self, x: torch.Tensor, lens: list[int], counts: list[int], out_frames: int
+    ) -> Optional[torch.Tensor]:
+        if torch.is_grad_enabled() and x.requires_grad:
+            return None
+        plan = plan_for(self, x.dtype)
+        if plan is None:
+            return None
+        out = x.new_empty((x.size(0), out_frames, plan.out_cols))
+        for b in range(x.size(0)):
+            row = out[b]
+            count = counts[b]
+            if count > 0:
+                signal = x.narrow(0, b, 1).narrow(1, 0, lens[b])
+                dest = row.narrow(0, 0, count)
+                if run_fast(self, signal, count, dest) is None:
+                    dest.copy_(self._run(signal, -self.wav2win._offset, count)[0])
+            if count < out_frames:
+                row.narrow(0, count, out_frames - count).zero_()
+        return out
+
     _run_fast.__annotations__ = Wav2FFT._run_fast.__annotations__
+    _rows_fast.__annotations__ = Wav2FFT._rows_fast.__annotations__
 
     def _log_mel(self, frames: torch.Tensor, keep_padding: bool = False) -> torch.Tensor:
         """Log-mel energies (B, T, num_filters) of ``frames``.
