@@ -87,6 +87,10 @@ def test_direct_opus_consecutive_windows_and_end(long_opus):
     clear_audio_handle_cache()
     whole, _ = read_audio_samples(long_opus, start, 7 * step)
     np.testing.assert_array_equal(np.concatenate(windows, axis=1), whole)
+    # windows shorter than one Opus packet (20 ms = 320 samples here)
+    clear_audio_handle_cache()
+    tiny = [read_audio_samples(long_opus, start + i * 77, 77)[0] for i in range(30)]
+    np.testing.assert_array_equal(np.concatenate(tiny, axis=1), whole[:, : 30 * 77])
     n = sf.info(long_opus).frames
     tail, _ = read_audio_samples(long_opus, n - 10, 500)
     assert tail.shape == (1, 10)
