@@ -576,3 +576,78 @@ def test_reused_frames_buffer_is_not_shared_between_threads():
             got = list(pool.map(layer, xs * 4))
     for i, out in enumerate(got):
         assert torch.equal(out, want[i % len(xs)])
+
+
+# ------------------------------------------------------------------ the short path
+
+
+SHORT_PATH_CASES = [
+    {},
+    {"snip_edges": True},
+    {"window_type": "hamming"},  # non-zero first window sample
+    {"use_energy": True},
+    {"use_energy": True, "raw_energy": False, "kaldi_log_floor": True},
+    {"use_fft_mag": True},
+    {"preemph_coeff": 0.0, "remove_dc_offset": False},
+    {"num_filters": 40},  # several mel blocks (MFCC without padded columns)
+    {"num_filters": 23, "torchaudio_compatible_mel_scale": False, "norm_filters": True},
+    {"round_to_power_of_two": False},  # frames without zero padding
+]
+
+
+@pytest.mark.parametrize("cls", [Wav2LogFilterBank, Wav2MFCC])
+@pytest.mark.parametrize("kw", SHORT_PATH_CASES)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_short_path_is_bit_identical_to_the_general_path(fixtures_dir, monkeypatch, cls, kw, dtype):
+    # One CPU row without autograd takes nuptse.features.kaldi.fastpath; it
+    # must give exactly the general path's bits, alone and in a batch.
+    from nuptse.features.kaldi import fastpath
+
+    speech = torch.from_numpy(load(fixtures_dir, FILES[3])).to(dtype)
+    layer = cls(**kw).to(dtype)
+    rows = [speech[:n] for n in (len(speech), 48000, 2731, 1000)]
+    batch = torch.zeros(len(rows), len(speech), dtype=dtype)
+    for i, r in enumerate(rows):
+        batch[i, : len(r)] = r
+    lengths = torch.tensor([len(r) for r in rows])
+    with torch.inference_mode():
+        short = [layer(r[None]) for r in rows]
+        short_batch = layer(batch, lengths)
+    assert layer._fast._items  # the short path ran (and kept its buffers)
+    monkeypatch.setattr(fastpath, "MIN_FRAMES", 1 << 40)  # general path only
+    with torch.no_grad():
+        general = [cls(**kw).to(dtype)(r[None]) for r in rows]
+        general_batch = cls(**kw).to(dtype)(batch, lengths)
+    for a, b in zip(short, general):
+        assert a.dtype == dtype and torch.equal(a, b)
+    assert torch.equal(short_batch, general_batch)
+
+
+def test_short_path_follows_dtype_and_state_changes():
+    x = torch.randn(1, 8000) * 0.1
+    layer = Wav2MFCC()
+    with torch.no_grad():
+        layer(x)  # builds the float32 plan
+        assert torch.equal(layer.double()(x.double()), Wav2MFCC().double()(x.double()))
+        layer.float()
+        other = Wav2MFCC(window_type="hamming", cepstral_lifter=0)
+        layer.load_state_dict(other.state_dict())
+        assert torch.equal(layer(x), other(x))
+        fb = Wav2LogFilterBank()
+        fb(x)
+        state = fb.state_dict()
+        state["_fb"] = state["_fb"] * 2.0
+        fb.load_state_dict(state)
+        assert torch.allclose(fb(x), Wav2LogFilterBank()(x) + math.log(2.0), atol=1e-5)
+
+
+def test_short_path_state_is_not_copied():
+    import copy
+    import pickle
+
+    layer = Wav2LogFilterBank()
+    with torch.no_grad():
+        layer(torch.randn(1, 8000))
+    assert layer._fast.plans and layer._fast._items
+    for clone in (copy.deepcopy(layer), pickle.loads(pickle.dumps(layer))):
+        assert not clone._fast.plans and not clone._fast._items
