@@ -156,7 +156,7 @@ class SoundfileBackend:
         else:
             import soundfile as sf
 
-            key, h = None, _OpenFile(sf.SoundFile(src), None)
+            key, h = None, _OpenFile(sf.SoundFile(src), None, src)
         ok = False
         try:
             f = h.sf
@@ -191,11 +191,12 @@ class _OpenFile:
     for Ogg Opus files the direct decoder of :mod:`nuptse.audio.opus`.
     """
 
-    __slots__ = ("sf", "path", "pos", "_opus", "_raw")
+    __slots__ = ("sf", "path", "stream", "pos", "_opus", "_raw")
 
-    def __init__(self, f, path: Optional[str]):
+    def __init__(self, f, path: Optional[str], stream=None):
         self.sf = f
         self.path = path
+        self.stream = stream  # the in-memory source, if any
         self.pos = 0
         self._opus: Any = None  # None: not tried yet; False: not applicable
         self._raw: Optional[bool] = None
@@ -213,11 +214,14 @@ class _OpenFile:
         if self._opus is None:
             self._opus = False
             f = self.sf
-            if self.path is not None and f.format == "OGG" and f.subtype == "OPUS":
+            src = self.path
+            if src is None and isinstance(self.stream, io.BytesIO):
+                src = self.stream.getvalue()
+            if src is not None and f.format == "OGG" and f.subtype == "OPUS":
                 from nuptse.audio.opus import open_opus
 
                 try:
-                    self._opus = open_opus(self.path, f.samplerate, f.channels, f.frames) or False
+                    self._opus = open_opus(src, f.samplerate, f.channels, f.frames) or False
                 except OSError as e:
                     logger.debug("Direct Opus decoding unavailable for %s: %s", self.path, e)
         return self._opus or None

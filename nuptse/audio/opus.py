@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import io
 import logging
 import os
 import struct
 import threading
 from bisect import bisect_right
-from typing import BinaryIO, Optional
+from typing import BinaryIO, Optional, Union
 
 import numpy as np
 
@@ -166,10 +167,12 @@ def _first_packet(buf: bytes, pos: int) -> bytes:
 class OpusReader:
     """Decodes spans of one Ogg Opus file; keeps the decoder between reads."""
 
-    def __init__(self, path: str, index: _Index, rate: int, channels: int, frames: int):
+    def __init__(
+        self, src: Union[str, bytes], index: _Index, rate: int, channels: int, frames: int
+    ):
         lib = _libopus()
         self.lib = lib
-        self.path = path
+        self.path = src if isinstance(src, str) else f"<{len(src)} bytes of Ogg Opus>"
         self.index = index
         self.rate = rate
         self.channels = channels
@@ -191,9 +194,9 @@ class OpusReader:
         self.dec = lib.opus_decoder_create(rate, channels, ctypes.byref(err))
         if not self.dec or err.value != 0:
             raise OSError(
-                f"opus_decoder_create({rate}, {channels}) failed ({err.value}) for {path}"
+                f"opus_decoder_create({rate}, {channels}) failed ({err.value}) for {self.path}"
             )
-        self.fh = open(path, "rb")
+        self.fh = open(src, "rb") if isinstance(src, str) else io.BytesIO(src)
         self.closed = False
         self.scratch = np.empty((_MAX_PACKET_48K // self.scale, channels), dtype=np.float32)
         # Continuation state: decoded position (samples at ``rate`` from the
@@ -308,16 +311,22 @@ class OpusReader:
         return np.ascontiguousarray(out.T)
 
 
-def open_opus(path: str, rate: int, channels: int, frames: int) -> Optional[OpusReader]:
-    """An :class:`OpusReader` for ``path`` if we decode it exactly as libsndfile does.
+def open_opus(
+    src: Union[str, bytes], rate: int, channels: int, frames: int
+) -> Optional[OpusReader]:
+    """An :class:`OpusReader` for a path or the encoded bytes, if we decode it
+    exactly as libsndfile does (else None).
 
     ``rate``, ``channels`` and ``frames`` are libsndfile's view of the file.
     """
     if rate not in _NATIVE_RATES or channels not in (1, 2) or _libopus() is None:
         return None
     try:
-        with open(path, "rb") as fh:
-            index = _scan(fh)
+        if isinstance(src, str):
+            with open(src, "rb") as fh:
+                index = _scan(fh)
+        else:
+            index = _scan(io.BytesIO(src))
     except OSError:
         return None
     if index is None:
@@ -330,4 +339,4 @@ def open_opus(path: str, rate: int, channels: int, frames: int) -> Optional[Opus
         return None
     if 48000 % rate:
         return None
-    return OpusReader(path, index, rate, channels, frames)
+    return OpusReader(src, index, rate, channels, frames)

@@ -97,6 +97,22 @@ def test_direct_opus_consecutive_windows_and_end(long_opus):
     np.testing.assert_allclose(tail, _reference(long_opus)[:, -10:], atol=1e-2)
 
 
+@needs_libopus
+def test_direct_opus_from_bytes(fixtures_dir, monkeypatch):
+    import io
+
+    calls = []
+    real = opus.open_opus
+    monkeypatch.setattr(opus, "open_opus", lambda *a: calls.append(a) or real(*a))
+    path = fixtures_dir / "stereo.opus"
+    data = path.read_bytes()
+    audio, sr = read_audio_samples(io.BytesIO(data))
+    assert calls and isinstance(calls[0][0], bytes)
+    np.testing.assert_array_equal(audio, _reference(path))
+    part, _ = read_audio_samples(io.BytesIO(data), 2400, 1600)
+    np.testing.assert_array_equal(part, audio[:, 2400:4000])
+
+
 def test_opus_without_libopus_uses_libsndfile(long_opus, monkeypatch):
     monkeypatch.setattr(opus, "_lib", [None])
     clear_audio_handle_cache()
