@@ -351,9 +351,11 @@ def _compute(
             energy = out.square().sum(-1)
         log_e = _log_energy(energy, plan.energy_floor, plan.kaldi_log_floor)
     # ---- power spectrum, written over the spent frame bodies
-    parts = torch.view_as_real(torch.fft.rfft(out)).square_()
+    spec = torch.fft.rfft(out)
+    parts = torch.view_as_real(spec).square_()
     power = bufs.power[:num_frames]
-    torch.add(parts[:, :, 0], parts[:, :, 1], out=power)
+    re, im = parts.unbind(2)
+    torch.add(re, im, out=power)
     if plan.use_fft_mag:
         power.sqrt_()
     # ---- mel bank, block by block, into the output (log-mel) or a buffer (MFCC)
@@ -363,7 +365,7 @@ def _compute(
             dest = result.view(num_frames, plan.out_cols)
         else:
             result = dest
-        mel = dest.narrow(1, plan.mel_col0, plan.mel_width)
+        mel = dest if plan.mel_width == plan.out_cols else dest[:, plan.mel_col0 :]
         for src, (_r0, _rows, col, width, w, direct) in zip(bufs.block_src, plan.blocks):
             if direct:
                 torch.mm(src[:num_frames], w, out=mel[:, col : col + width])
@@ -374,12 +376,15 @@ def _compute(
         if log_e is not None:
             dest.select(1, 0).copy_(log_e)
         return result
-    for src, dst, block in zip(bufs.block_src, bufs.block_dst, plan.blocks):
-        if block[5]:
-            torch.mm(src[:num_frames], block[4], out=dst[:num_frames])
-        else:
-            dst[:num_frames].copy_(torch.mm(src[:num_frames], block[4])[:, : block[3]])
     mel = bufs.mel[:num_frames]
+    if len(plan.blocks) == 1 and plan.blocks[0][5]:
+        torch.mm(bufs.block_src[0][:num_frames], plan.blocks[0][4], out=mel)
+    else:
+        for src, dst, block in zip(bufs.block_src, bufs.block_dst, plan.blocks):
+            if block[5]:
+                torch.mm(src[:num_frames], block[4], out=dst[:num_frames])
+            else:
+                dst[:num_frames].copy_(torch.mm(src[:num_frames], block[4])[:, : block[3]])
     mel.clamp_min_(1.1920928955078125e-07).log_()  # FLT_EPSILON
     if dest is None:
         result = torch.mm(mel, plan.cep).unsqueeze(0)
