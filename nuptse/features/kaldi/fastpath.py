@@ -85,6 +85,7 @@ class _Buffers:
         "dtype",
         "rows",
         "seg",
+        "seg2d",
         "prev",
         "raw",
         "emph",
@@ -112,6 +113,7 @@ class _Buffers:
             mel = torch.empty((rows, plan.mel_width), dtype=plan.dtype)
         self.seg = segz.narrow(0, 1, samples)
         self.prev = segz.narrow(0, 0, samples)
+        self.seg2d = self.seg.unsqueeze(0)
         self.raw = self.seg.unfold(0, length, shift)  # (rows, length)
         self.emph = emph
         self.emph_frames = emph.unfold(0, length, shift)
@@ -246,10 +248,11 @@ def run_fast(
     features), a view of a larger output, the features are written there
     (and ``dest`` is returned).
     """
+    shape = x.shape
     if (
-        x.dim() != 2
-        or x.size(0) != 1
-        or x.device.type != "cpu"
+        len(shape) != 2
+        or shape[0] != 1
+        or not x.is_cpu
         or (x.requires_grad and torch.is_grad_enabled())
     ):
         return None
@@ -259,7 +262,7 @@ def run_fast(
     if num_frames < 0:
         if plan.dither:
             return None
-        num_frames = kaldi_num_frames(x.size(1), plan.length, plan.shift, plan.snip_edges)
+        num_frames = kaldi_num_frames(shape[1], plan.length, plan.shift, plan.snip_edges)
     if num_frames < MIN_FRAMES or num_frames > layer._block_frames:
         return None
     state: FastState = layer._fast
@@ -268,27 +271,31 @@ def run_fast(
         if dest is not None and dest.data_ptr() % 64 != 0:
             # Products land in ``dest`` only where it is laid out as a fresh
             # (64-byte aligned) tensor, so that BLAS rounds the same way.
-            dest.copy_(_compute(plan, bufs, x.view(-1), num_frames, None)[0])
+            dest.copy_(_compute(plan, bufs, x, shape[1], num_frames, None)[0])
             return dest
-        return _compute(plan, bufs, x.view(-1), num_frames, dest)
+        return _compute(plan, bufs, x, shape[1], num_frames, dest)
     finally:
         state.give(bufs)
 
 
 def _compute(
-    plan: _Plan, bufs: _Buffers, x: torch.Tensor, num_frames: int, dest: Optional[torch.Tensor]
+    plan: _Plan,
+    bufs: _Buffers,
+    x: torch.Tensor,
+    n: int,
+    num_frames: int,
+    dest: Optional[torch.Tensor],
 ) -> torch.Tensor:
-    """The features of the 1-D signal ``x``: Wav2Win._process, then the layer's _features.
+    """The features of the signal ``x`` (1, n): Wav2Win._process, then the layer's _features.
 
     Written into ``dest`` (num_frames, features; 64-byte aligned) when given.
     """
     length, shift, c = plan.length, plan.shift, plan.c
     samples = (num_frames - 1) * shift + length
-    n = x.size(0)
     # ---- the signal the frames read (frame m starts at sample m * shift)
     # ([:k] slicing is a little cheaper per call than narrow.)
     if plan.snip_edges:
-        seg = x[:samples]
+        seg = x[0, :samples]
         raw = seg.unfold(0, length, shift)
     else:
         left = plan.offset
@@ -298,11 +305,11 @@ def _compute(
             return None  # repeated reflection: the general path does it
         seg = bufs.seg[:samples]
         # Kaldi's reflection: position -1 - k is sample k, n + k is n - 1 - k.
-        pieces = [torch.index_select(x, 0, plan.left_index)] if left > 0 else []
-        pieces.append(x[:mid])
+        pieces = [torch.index_select(x, 1, plan.left_index)] if left > 0 else []
+        pieces.append(x[:, :mid])
         if right > 0:
-            pieces.append(x[n - right :].flip(0))
-        torch.cat(pieces, out=seg)
+            pieces.append(x[:, n - right :].flip(1))
+        torch.cat(pieces, 1, out=bufs.seg2d[:, :samples])
         raw = bufs.raw[:num_frames]  # (T, L) view
     # ---- DC offset, raw energy, pre-emphasis, window (as Wav2Win._process)
     energy: Optional[torch.Tensor] = None
