@@ -167,6 +167,16 @@ def profile_reads(path: Path, offsets: list, nuptse_rec, lhotse_rec) -> None:
         ),
     ]
     handle.close()
+
+    def ffmpeg_rate(_):  # decode everything, no conversion: the codec's own speed
+        import av
+
+        with av.open(str(path)) as c:
+            for _frame in c.decode(audio=0):
+                pass
+
+    whole = per_call_us(ffmpeg_rate, [None], repeat=2)
+    rows.append(("FFmpeg (PyAV) decoder, per 2 s of a full decode", whole * 2 * rate / info.frames))
     print(f"profile: one random 2 s read of {path.name} (CPU us per read)")
     for name, us in rows:
         print(f"  {name:<46} {us:9.0f}")
