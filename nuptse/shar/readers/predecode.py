@@ -1,8 +1,9 @@
 """Decoding FLAC audio ahead of the consumer, in background threads.
 
 With ``LazySharIterator(..., decode_workers=N)`` the FLAC bytes of the next
-cuts are decoded by ``N`` threads (libsndfile releases the GIL while it
-decodes) while the caller works on the current cut.  The decoded samples are
+cuts are decoded by ``N`` threads (FFmpeg's decoder through PyAV for 16-bit
+FLAC, see :mod:`nuptse.shar.readers.flac`, otherwise libsndfile; both release
+the GIL while they decode) while the caller works on the current cut.  The decoded samples are
 kept as an in-memory WAV of the same sample format, so ``load_audio()``
 returns exactly the samples the FLAC decodes to, at the cost of a copy.
 """
@@ -64,6 +65,12 @@ def predecode_flac(data: bytes) -> bytes:
     """The WAV equivalent of FLAC ``data`` (other input is returned unchanged)."""
     if data[:4] != b"fLaC":
         return data
+    from nuptse.shar.readers.flac import decode_flac16
+
+    fast = decode_flac16(data)
+    if fast is not None:
+        samples, rate = fast
+        return wav_bytes(samples.T, rate, 16)
     import soundfile as sf
 
     with sf.SoundFile(_unbuffered_source(data), closefd=True) as f:

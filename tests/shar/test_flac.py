@@ -1,0 +1,81 @@
+"""nuptse.shar.readers.flac: FFmpeg's FLAC decoder must give libsndfile's samples or step aside."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+sf = pytest.importorskip("soundfile")
+pytest.importorskip("av")
+
+from nuptse.shar.readers.flac import decode_flac16  # noqa: E402
+from nuptse.shar.readers.predecode import predecode_flac  # noqa: E402
+
+
+def _libsndfile_int16(data: bytes) -> np.ndarray:
+    return sf.read(io.BytesIO(data), dtype="int16", always_2d=True)[0].T
+
+
+def _flac(samples: np.ndarray, subtype: str = "PCM_16", rate: int = 16000) -> bytes:
+    buf = io.BytesIO()
+    sf.write(buf, samples, rate, format="FLAC", subtype=subtype)
+    return buf.getvalue()
+
+
+def test_fixture_flacs_match_libsndfile(fixtures_dir):
+    paths = sorted(fixtures_dir.rglob("*.flac"))
+    assert len(paths) >= 20
+    for path in paths:
+        data = path.read_bytes()
+        got = decode_flac16(data)
+        assert got is not None, path
+        samples, rate = got
+        assert rate == sf.info(str(path)).samplerate
+        assert samples.dtype == np.int16
+        np.testing.assert_array_equal(samples, _libsndfile_int16(data), err_msg=str(path))
+
+
+def test_float_scaling_is_libsndfile_float(fixtures_dir):
+    data = (fixtures_dir / "mini_corpus/dev-clean-2/9001/500/9001-500-0000.flac").read_bytes()
+    ints, _ = decode_flac16(data)
+    ref = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)[0].T
+    np.testing.assert_array_equal(np.multiply(ints, np.float32(2**-15), dtype=np.float32), ref)
+
+
+@pytest.mark.parametrize("channels", [2, 3])
+def test_multichannel_matches_libsndfile(channels):
+    rng = np.random.default_rng(channels)
+    x = rng.integers(-32768, 32768, size=(20000, channels)).astype(np.int16)
+    data = _flac(x)
+    samples, rate = decode_flac16(data)
+    assert rate == 16000 and samples.shape == (channels, 20000)
+    assert samples.flags.c_contiguous
+    np.testing.assert_array_equal(samples, x.T)
+
+
+def test_other_inputs_fall_back(fixtures_dir):
+    good = (fixtures_dir / "mini_corpus/dev-clean-2/9001/500/9001-500-0000.flac").read_bytes()
+    flipped = bytearray(good)
+    flipped[len(good) // 2] ^= 0x55
+    x = np.random.default_rng(0).integers(-(2**23), 2**23, size=(800, 1)) / 2**23
+    for bad in [
+        b"",
+        b"RIFF0000WAVEfmt ",
+        (fixtures_dir / "mono_c0.wav").read_bytes(),
+        good[:60],  # metadata only
+        good[: len(good) // 2],  # truncated: fewer samples than STREAMINFO promises
+        bytes(flipped),  # frame CRC mismatch
+        _flac(x, "PCM_24"),  # not 16-bit
+    ]:
+        assert decode_flac16(bad) is None
+
+
+def test_predecode_uses_the_same_samples(fixtures_dir):
+    data = (fixtures_dir / "mini_corpus/dev-clean-2/9001/500/9001-500-0001.flac").read_bytes()
+    wav = predecode_flac(data)
+    assert wav[:4] == b"RIFF"
+    a = sf.read(io.BytesIO(wav), dtype="float32", always_2d=True)[0]
+    b = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)[0]
+    np.testing.assert_array_equal(a, b)
