@@ -14,8 +14,9 @@ keeps between calls (:class:`_Buffers`):
   one subtraction;
 * the frames buffer keeps its zero padding (only the frame bodies and the
   power spectrum, which is narrower than a frame, are ever written into it);
-* the FFT writes into a kept complex buffer (fresh multi-MiB outputs cost
-  page faults on every call);
+* the previous call's FFT output is freed just before the next FFT, so that
+  its already mapped memory is reused (fresh multi-MiB outputs cost page
+  faults);
 * each mel block's product writes straight into its columns of the output.
 
 Anything else (other dtypes or devices, autograd, batches of several rows,
@@ -86,6 +87,7 @@ class _Buffers:
         "rows",
         "seg",
         "seg2d",
+        "spent",
         "prev",
         "raw",
         "emph",
@@ -114,6 +116,7 @@ class _Buffers:
         self.seg = segz.narrow(0, 1, samples)
         self.prev = segz.narrow(0, 0, samples)
         self.seg2d = self.seg.unsqueeze(0)
+        self.spent: Optional[torch.Tensor] = None
         self.raw = self.seg.unfold(0, length, shift)  # (rows, length)
         self.emph = emph
         self.emph_frames = emph.unfold(0, length, shift)
@@ -358,7 +361,14 @@ def _compute(
             energy = out.square().sum(-1)
         log_e = _log_energy(energy, plan.energy_floor, plan.kaldi_log_floor)
     # ---- power spectrum, written over the spent frame bodies
+    # The FFT's output is a fresh multi-MiB tensor (rfft's out= computes into
+    # a fresh one and copies).  The previous call's spectrum is kept and
+    # freed just before, so that the allocator hands the same, already
+    # mapped, memory back instead of faulting in new pages (measured ~5%
+    # of a call on 4-16 s utterances).
+    bufs.spent = None
     spec = torch.fft.rfft(out)
+    bufs.spent = spec
     parts = torch.view_as_real(spec).square_()
     power = bufs.power[:num_frames]
     re, im = parts.unbind(2)
