@@ -15,9 +15,13 @@ with the default options and dither 0:
 Each utterance (or batch) is timed a few times with the implementations
 interleaved, and its best time counts (robust on a busy machine).
 Times are reported as x real time (seconds of audio per second of compute)
-and as ratios.  ``--quick`` uses about 2 minutes of audio and 2 rounds.
+and as ratios.  ``--quick`` uses about 2 minutes of audio and 3 rounds.
+``--clock cpu`` times with the process CPU clock instead of the wall clock
+(steadier on a shared machine; with 2 threads it adds both threads' time).
+``--profile`` prints, instead, nuptse's torch ops (self CPU time per call)
+for one 10 s utterance.
 
-    python benchmarks/kaldi_layers.py [--quick] [--threads 1 2]
+    python benchmarks/kaldi_layers.py [--quick] [--threads 1 2] [--clock cpu] [--profile]
 """
 
 from __future__ import annotations
@@ -55,12 +59,15 @@ def make_utterances(total_seconds: float, seed: int = 0) -> list[np.ndarray]:
     return utts
 
 
+CLOCK = time.perf_counter
+
+
 def best_of(fn, rounds: int) -> float:
     best = float("inf")
     for _ in range(rounds):
-        start = time.perf_counter()
+        start = CLOCK()
         fn()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, CLOCK() - start)
     return best
 
 
@@ -75,9 +82,9 @@ def interleaved(jobs: dict, items: list, rounds: int) -> dict:
         best = {name: float("inf") for name in jobs}
         for _ in range(rounds):
             for name, fn in jobs.items():
-                start = time.perf_counter()
+                start = CLOCK()
                 fn(item)
-                best[name] = min(best[name], time.perf_counter() - start)
+                best[name] = min(best[name], CLOCK() - start)
         for name in jobs:
             totals[name] += best[name]
     return totals
@@ -142,14 +149,55 @@ def batches_of(utts, size: int):
     return out
 
 
+def profile_ops(utts) -> None:
+    """nuptse's torch ops for one 10 s utterance: self CPU time per call, 1 thread."""
+    from torch.profiler import ProfilerActivity, profile
+
+    torch.set_num_threads(1)
+    speech = np.concatenate(utts)[: 10 * SR]
+    x = torch.from_numpy(speech.copy())[None]
+    calls = 40
+    for layer in (ours.Wav2LogFilterBank(), ours.Wav2MFCC()):
+        with torch.inference_mode():
+            for _ in range(10):
+                layer(x)
+            with profile(activities=[ProfilerActivity.CPU]) as prof:
+                for _ in range(calls):
+                    layer(x)
+            best = float("inf")
+            for _ in range(50):
+                start = time.perf_counter()
+                layer(x)
+                best = min(best, time.perf_counter() - start)
+        events = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
+        print(f"{type(layer).__name__}: best call {best * 1e6:.0f} us (10 s, 1000 frames)")
+        for e in events:
+            per_call = e.self_cpu_time_total / calls
+            if per_call >= 1.0:
+                print(f"  {e.key:24} {per_call:8.1f} us  x{e.count / calls:.0f}")
+
+
 def main() -> None:
+    global CLOCK
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="about 2 minutes of audio")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument(
         "--threads", type=int, nargs="+", default=[1, 2], help="torch thread counts to run"
     )
+    parser.add_argument(
+        "--clock", choices=["wall", "cpu"], default="wall", help="wall clock or process CPU time"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="per-op times of nuptse's layers (no comparison)"
+    )
     args = parser.parse_args()
+    if args.clock == "cpu":
+        CLOCK = time.process_time
+
+    if args.profile:
+        profile_ops(make_utterances(30.0))
+        return
 
     import lhotse.features.kaldi.layers as theirs
 
@@ -161,7 +209,7 @@ def main() -> None:
     batches = batches_of(utts, args.batch_size)
     print(
         f"{len(utts)} utterances, {audio / 60:.1f} min of audio, "
-        f"batches of {args.batch_size}, best of {rounds} rounds"
+        f"batches of {args.batch_size}, best of {rounds} rounds, {args.clock} clock"
     )
     print(
         f"{'feature':7} {'threads':>7} {'mode':>9} {'nuptse xRT':>11} {'lhotse xRT':>11} "

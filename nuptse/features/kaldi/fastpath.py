@@ -19,9 +19,10 @@ keeps between calls (:class:`_Buffers`):
   faults);
 * each mel block's product writes straight into its columns of the output.
 
-Anything else (other dtypes or devices, autograd, batches of several rows,
-fewer than 16 or more than one block of frames, TorchScript) takes the
-general path.
+CPU batches with ``lengths`` run each row this way, straight into its part
+of the output.  Anything else (other dtypes or devices, autograd, several
+rows without ``lengths``, fewer than 16 or more than one block of frames,
+TorchScript) takes the general path.
 """
 
 from __future__ import annotations
