@@ -4,20 +4,23 @@ libsndfile decodes Ogg Opus at the stream's input rate, but every seek is a
 bisection over the file followed by a pre-roll decode, and soundfile seeks
 again after each read; a 2-second read at a random offset of a 10-minute file
 spends about a third of its time finding the page.  Here one pass over the
-page headers (about 10 ms for 10 minutes) records each page's byte offset and
-granule position, so a read starts decoding at the right page at once.
+page headers (when the file is first opened) records each page's byte
+offset and granule position, so a read goes to the right page at once, and
+skips the packets before its pre-roll by their durations (from each packet's
+TOC byte) without decoding them.
 
 Samples are decoded by libopus itself (found with ``ctypes.util``), through
 the same float API and at the same rate as libsndfile, and pre-skip is
 trimmed the same way, so a read from the start gives libsndfile's samples
-bit for bit.  A read at an offset starts decoding 0.5 s early with a
-freshly reset decoder.  RFC 7845 (section 4.1) asks for at least 80 ms of
-pre-roll, but the decoder's state converges slowly: on 16 kHz speech, reads
-with 80 ms deviated from a full decode by up to 1.5e-2 (libsndfile's own
-seeks, whose bisection usually lands earlier, by up to 3e-3); with 0.5 s by
-up to 1.6e-3, for about 20% more decoding per 2-second read.  Most reads
-match exactly.  A read that starts where the previous read of the same open
-file stopped continues with the decoder's state, so consecutive windows join exactly.
+bit for bit.  A read at an offset starts decoding 0.75 s early, at a packet
+boundary, with a freshly reset decoder.  RFC 7845 (section 4.1) asks for at
+least 80 ms of pre-roll, but the decoder's state converges slowly: over 200
+random 2-second reads of 16 kHz speech, the largest deviation from a full
+decode was 0.25 with 80 ms of pre-roll, 2.7e-2 with 0.25 s, 3.5e-3 with
+0.5 s and 3.0e-3 with 0.75 s, the same as libsndfile's own seeks (3.0e-3);
+most reads match exactly.  A read that starts where the previous read of
+the same open file stopped continues with the decoder's state, so
+consecutive windows join exactly.
 
 Only what libsndfile would decode identically is handled: one logical
 stream, channel mapping family 0 (mono/stereo), zero output gain, a rate
@@ -30,6 +33,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import io
+import itertools
 import logging
 import os
 import struct
@@ -48,7 +52,7 @@ DIRECT_OPUS_ENV = "NUPTSE_DIRECT_OPUS"
 
 _OPUS_RESET_STATE = 4028
 _MAX_PACKET_48K = 5760  # 120 ms, the longest Opus packet
-_PREROLL_S = 0.5  # seconds decoded and dropped before a seek target
+_PREROLL_S = 0.75  # seconds decoded and dropped before a seek target
 _NATIVE_RATES = (8000, 12000, 16000, 24000, 48000)
 
 _lib_lock = threading.Lock()
@@ -149,7 +153,45 @@ def _scan(fh: BinaryIO) -> Optional[_Index]:
         return None
     if not fresh[first_audio]:
         return None
+    # We number decoded samples from 0 at the first audio packet; a stream
+    # that starts at a later granule position (cut from a live stream) is
+    # left to libsndfile.  (On the last page the granule may be smaller: the
+    # end trimming.)
+    g = granules[first_audio]
+    decoded = sum(_packet_samples(pk) for pk in _page_packets(buf, offsets[first_audio]))
+    last_page = first_audio == len(granules) - 1
+    if g != -1 and (g > decoded if last_page else g != decoded):
+        return None
     return _Index(offsets, granules, fresh, first_audio, head)
+
+
+def _page_packets(buf: bytes, pos: int) -> list:
+    """The packets that end on the page at ``pos`` (which starts a packet)."""
+    nseg = buf[pos + 26]
+    q = start = pos + 27 + nseg
+    out = []
+    for s in buf[pos + 27 : pos + 27 + nseg]:
+        q += s
+        if s < 255:
+            out.append(buf[start:q])
+            start = q
+    return out
+
+
+#: Frame length (48 kHz samples) of each TOC configuration (RFC 6716, 3.1).
+_FRAME_48K = [480, 960, 1920, 2880] * 3 + [480, 960] * 2 + [120, 240, 480, 960] * 4
+
+
+def _packet_samples(packet: bytes) -> int:
+    """Samples at 48 kHz that an Opus packet decodes to (from its TOC byte)."""
+    if not packet:
+        return 0
+    toc = packet[0]
+    code = toc & 3
+    frames = (
+        1 if code == 0 else 2 if code in (1, 2) else (packet[1] & 0x3F if len(packet) > 1 else 0)
+    )
+    return frames * _FRAME_48K[toc >> 3]
 
 
 def _first_packet(buf: bytes, pos: int) -> bytes:
@@ -274,9 +316,19 @@ class OpusReader:
             pos = first + len(pending)
             tail = pending[k:]
         else:
-            p, pos = self._start_page(max(0, first - self.preroll))
+            begin = max(0, first - self.preroll)
+            p, pos = self._start_page(begin)
             self.lib.opus_decoder_ctl(ctypes.c_void_p(self.dec), _OPUS_RESET_STATE)
             self.packets = self._packets(p)
+            # Pages hold many packets (a second of audio, often): skip those
+            # that end before the pre-roll starts without decoding them.
+            scale = self.scale
+            for pkt in self.packets:
+                n = _packet_samples(pkt) // scale
+                if pos + n > begin or n == 0:
+                    self.packets = itertools.chain((pkt,), self.packets)
+                    break
+                pos += n
             tail = self.scratch[:0]
         self.next_pos = None  # until this read completes
         decode = self.lib.opus_decode_float

@@ -148,3 +148,19 @@ def test_float_wav_keeps_values(tmp_path):
     np.testing.assert_array_equal(full, x)
     part, _ = read_audio_samples(path, 100, 50)
     np.testing.assert_array_equal(part, x[:, 100:150])
+
+
+def test_opus_packet_durations_add_up_to_granules(long_opus):
+    """The TOC-byte durations we skip packets by agree with the pages' granules."""
+    data = long_opus.read_bytes()
+    import io
+
+    index = opus._scan(io.BytesIO(data))
+    assert index is not None
+    total = 0
+    for page in range(index.first_audio, len(index.granules)):
+        total += sum(opus._packet_samples(p) for p in opus._page_packets(data, index.offsets[page]))
+        g = index.granules[page]
+        if page < len(index.granules) - 1 and g != -1 and index.fresh[page + 1]:
+            assert total == g
+    assert 0 <= total - index.granules[-1] < 5760
