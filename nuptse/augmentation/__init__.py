@@ -6,6 +6,7 @@ re-exports them so that ``from lhotse.augmentation import Speed`` ports by
 renaming the package.
 """
 
+from nuptse.audio.rir import FastRandomRIRGenerator
 from nuptse.audio.transforms import (
     AudioTransform,
     Resample,
@@ -15,4 +16,12 @@ from nuptse.audio.transforms import (
     Volume,
 )
 
-__all__ = ["AudioTransform", "Resample", "ReverbWithImpulseResponse", "Speed", "Tempo", "Volume"]
+__all__ = [
+    "AudioTransform",
+    "FastRandomRIRGenerator",
+    "Resample",
+    "ReverbWithImpulseResponse",
+    "Speed",
+    "Tempo",
+    "Volume",
+]

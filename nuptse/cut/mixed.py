@@ -10,6 +10,7 @@ through the extractor's own ``mix`` (see :mod:`nuptse.features.mixer`).
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -417,7 +418,14 @@ class MixedCut(Cut):
         )
 
     def reverb_rir(self, rir_recording=None, affix_id: bool = True, **kwargs) -> MixedCut:
-        """Reverberate each track with the same impulse response."""
+        """Reverberate each track with the same impulse response.
+
+        Without ``rir_recording`` every track gets a generated response from
+        one room (one ``room_rng_seed``, drawn here if not given) with its
+        own source position (``source_rng_seed`` per track unless given).
+        """
+        if rir_recording is None and kwargs.get("room_rng_seed") is None:
+            kwargs["room_rng_seed"] = random.randrange(2**31)
         return self._map_tracks(
             lambda c: c.reverb_rir(rir_recording=rir_recording, affix_id=affix_id, **kwargs),
             None,

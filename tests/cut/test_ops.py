@@ -172,3 +172,17 @@ def test_mixed_cut_truncate_and_windows(a, fixture_cuts):
     tail = m.truncate(offset=1.5)
     assert isinstance(tail, MonoCut)  # only b's track is left (unscaled, as in lhotse)
     np.testing.assert_allclose(tail.load_audio(), b.truncate(offset=1.0).load_audio(), atol=1e-7)
+
+
+def test_mixed_cut_generated_reverb_shares_one_room(a, fixture_cuts):
+    m = a.mix(fixture_cuts["9002-501-0005-13"], offset_other_by=0.5, snr=10)
+    rvb = m.reverb_rir()
+    gens = [
+        t.cut.recording.transforms[-1].rir_generator
+        for t in rvb.tracks
+        if not isinstance(t.cut, PaddingCut)
+    ]
+    assert len(gens) == 2
+    assert gens[0].room_seed == gens[1].room_seed
+    assert gens[0].source_seed != gens[1].source_seed
+    assert rvb.load_audio().shape == m.load_audio().shape
