@@ -653,3 +653,16 @@ def test_short_path_state_is_not_copied():
     assert layer._fast.plans and layer._fast._items
     for clone in (copy.deepcopy(layer), pickle.loads(pickle.dumps(layer))):
         assert not clone._fast.plans and not clone._fast._items
+
+
+def test_short_path_built_in_inference_mode_works_outside():
+    x = torch.randn(1, 8000) * 0.1
+    layer = Wav2LogFilterBank()
+    with torch.inference_mode():
+        first = layer(x)
+    again = layer(x)  # grad mode on, input without grad: the same short path
+    assert not again.is_inference() and torch.equal(first, again)
+    y = x.clone().requires_grad_()
+    out = layer(y)  # autograd: the general path
+    out.sum().backward()
+    assert y.grad is not None and torch.allclose(out.detach(), first, atol=1e-5)

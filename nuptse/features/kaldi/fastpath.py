@@ -69,6 +69,8 @@ class _Plan:
         "kaldi_log_floor",
         "use_fft_mag",
         "left_index",
+        "length_t",
+        "one_minus_c",
         "blocks",
         "mel_width",
         "mel_col0",
@@ -193,7 +195,11 @@ def _build_plan(layer, dtype: torch.dtype) -> _Plan:
     plan.kaldi_log_floor = win.kaldi_log_floor
     plan.use_fft_mag = layer.use_fft_mag
     # Positions -1, -2, ... of the signal are samples 0, 1, ... (Kaldi's reflection).
-    plan.left_index = torch.arange(plan.offset - 1, -1, -1)
+    with torch.inference_mode(False):  # usable in and out of inference mode
+        plan.left_index = torch.arange(plan.offset - 1, -1, -1)
+        # Scalars as 0-d tensors of the dtype: Python numbers are converted on every op.
+        plan.length_t = torch.tensor(float(plan.length), dtype=dtype)
+        plan.one_minus_c = torch.tensor(1.0 - plan.c, dtype=dtype)
     weights = layer._fb_blocks_f32 if f32 else layer._fb_blocks
     mfcc = getattr(layer, "_cep", None) is not None
     # MFCC with one block keeps the block's zero-padded columns (its
@@ -324,8 +330,9 @@ def _compute(
             var, mean = torch.var_mean(raw, dim=-1, correction=0, keepdim=True)
             energy = var.squeeze(-1) * length
         else:
-            mean = raw.mean(-1, True)  # (T, 1)
-        offset = mean * (1.0 - c) if c != 0.0 else mean
+            # raw.mean(-1, True), without converting the divisor on every call
+            mean = raw.sum(-1, True).div_(plan.length_t)  # (T, 1)
+        offset = torch.mul(mean, plan.one_minus_c) if c != 0.0 else mean
     elif plan.need_energy and plan.raw_energy:
         energy = raw.square().sum(-1)
     if c != 0.0:
