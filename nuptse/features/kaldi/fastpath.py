@@ -90,6 +90,8 @@ class _Buffers:
         "rows",
         "seg",
         "seg2d",
+        "prev2d",
+        "emph2d",
         "spent",
         "prev",
         "raw",
@@ -119,9 +121,11 @@ class _Buffers:
         self.seg = segz.narrow(0, 1, samples)
         self.prev = segz.narrow(0, 0, samples)
         self.seg2d = self.seg.unsqueeze(0)
+        self.prev2d = self.prev.unsqueeze(0)
         self.spent: Optional[torch.Tensor] = None
         self.raw = self.seg.unfold(0, length, shift)  # (rows, length)
         self.emph = emph
+        self.emph2d = emph.unsqueeze(0)
         self.emph_frames = emph.unfold(0, length, shift)
         self.frames = frames
         self.body = frames.narrow(1, 0, length)
@@ -313,13 +317,13 @@ def _compute(
         right = samples - left - mid
         if left > n or right > n:
             return None  # repeated reflection: the general path does it
-        seg = bufs.seg[:samples]
+        seg = bufs.seg2d[:, :samples]  # (1, S)
         # Kaldi's reflection: position -1 - k is sample k, n + k is n - 1 - k.
         pieces = [torch.index_select(x, 1, plan.left_index)] if left > 0 else []
         pieces.append(x[:, :mid])
         if right > 0:
             pieces.append(x[:, n - right :].flip(1))
-        torch.cat(pieces, 1, out=bufs.seg2d[:, :samples])
+        torch.cat(pieces, 1, out=seg)
         raw = bufs.raw[:num_frames]  # (T, L) view
     # ---- DC offset, raw energy, pre-emphasis, window (as Wav2Win._process)
     energy: Optional[torch.Tensor] = None
@@ -347,7 +351,7 @@ def _compute(
             )
         else:
             # The sample before seg is 0, so e[0] = s[0] - c * 0 = s[0].
-            torch.sub(seg, bufs.prev[:samples], alpha=c, out=bufs.emph[:samples])
+            torch.sub(seg, bufs.prev2d[:, :samples], alpha=c, out=bufs.emph2d[:, :samples])
         frames = bufs.emph_frames[:num_frames]
     else:
         frames = raw
@@ -377,7 +381,8 @@ def _compute(
     bufs.spent = None
     spec = torch.fft.rfft(out)
     bufs.spent = spec
-    parts = torch.view_as_real(spec).square_()
+    parts = torch.view_as_real(spec)
+    parts.mul_(parts)  # square_ is pow_(2), which spends a few calls on the exponent
     power = bufs.power[:num_frames]
     re, im = parts.unbind(2)
     torch.add(re, im, out=power)
@@ -413,9 +418,10 @@ def _compute(
     mel.clamp_min_(1.1920928955078125e-07).log_()  # FLT_EPSILON
     if dest is None:
         result = torch.mm(mel, plan.cep).unsqueeze(0)
-        dest = result[0]
-    else:
-        result = torch.mm(mel, plan.cep, out=dest)
+        if log_e is not None:
+            result[0].select(1, 0).copy_(log_e)
+        return result
+    torch.mm(mel, plan.cep, out=dest)
     if log_e is not None:
         dest.select(1, 0).copy_(log_e)
-    return result
+    return dest
