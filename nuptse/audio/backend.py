@@ -124,6 +124,22 @@ def _is_mp3(fmt: str) -> bool:
 # --------------------------------------------------------------------------- soundfile
 
 
+def _read_memory_flac(src: PathOrFile, start, num) -> Optional[tuple[np.ndarray, int]]:
+    """A whole in-memory 16-bit FLAC through :mod:`nuptse.audio.flac`; None if not taken."""
+    if start or num is not None or not isinstance(src, io.BytesIO):
+        return None
+    data = src.getvalue()
+    if data[:4] != b"fLaC":
+        return None
+    from nuptse.audio.flac import decode_flac16
+
+    decoded = decode_flac16(data)
+    if decoded is None:
+        return None
+    ints, rate = decoded
+    return np.multiply(ints, np.float32(1 / 32768), dtype=np.float32), rate
+
+
 class SoundfileBackend:
     """libsndfile through python-soundfile."""
 
@@ -154,6 +170,9 @@ class SoundfileBackend:
             key = (path, st.st_ino, st.st_size, st.st_mtime_ns)
             h = _handles.acquire(path, key)
         else:
+            fast = _read_memory_flac(src, start, num)
+            if fast is not None:
+                return fast
             import soundfile as sf
 
             key, h = None, _OpenFile(sf.SoundFile(src), None, src)

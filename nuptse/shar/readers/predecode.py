@@ -65,7 +65,7 @@ def predecode_flac(data: bytes) -> bytes:
     """The WAV equivalent of FLAC ``data`` (other input is returned unchanged)."""
     if data[:4] != b"fLaC":
         return data
-    from nuptse.shar.readers.flac import decode_flac16
+    from nuptse.audio.flac import decode_flac16
 
     fast = decode_flac16(data)
     if fast is not None:

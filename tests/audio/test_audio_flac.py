@@ -1,4 +1,4 @@
-"""nuptse.shar.readers.flac: FFmpeg's FLAC decoder must give libsndfile's samples or step aside."""
+"""nuptse.audio.flac: FFmpeg's FLAC decoder must give libsndfile's samples or step aside."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import pytest
 sf = pytest.importorskip("soundfile")
 pytest.importorskip("av")
 
-from nuptse.shar.readers.flac import decode_flac16  # noqa: E402
-from nuptse.shar.readers.predecode import predecode_flac  # noqa: E402
+from nuptse.audio.flac import decode_flac16  # noqa: E402
 
 
 def _libsndfile_int16(data: bytes) -> np.ndarray:
@@ -72,10 +71,15 @@ def test_other_inputs_fall_back(fixtures_dir):
         assert decode_flac16(bad) is None
 
 
-def test_predecode_uses_the_same_samples(fixtures_dir):
+def test_memory_source_reads_take_the_ffmpeg_path_and_match_libsndfile(fixtures_dir):
+    from nuptse.audio import backend
+    from nuptse.audio.backend import read_audio
+
     data = (fixtures_dir / "mini_corpus/dev-clean-2/9001/500/9001-500-0001.flac").read_bytes()
-    wav = predecode_flac(data)
-    assert wav[:4] == b"RIFF"
-    a = sf.read(io.BytesIO(wav), dtype="float32", always_2d=True)[0]
-    b = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)[0]
-    np.testing.assert_array_equal(a, b)
+    assert backend._read_memory_flac(io.BytesIO(data), 0, None) is not None
+    got, rate = read_audio(io.BytesIO(data))
+    expected, expected_rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    assert rate == expected_rate
+    np.testing.assert_array_equal(got, expected.T)
+    # a partial read goes to libsndfile
+    assert backend._read_memory_flac(io.BytesIO(data), 100, 50) is None

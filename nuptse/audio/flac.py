@@ -11,8 +11,8 @@ are the integers the stream encodes, as from any FLAC decoder; float32 is
 Only streams with 16-bit samples and a sample count in STREAMINFO are taken,
 with every frame's CRC checked.  Anything else, including any decoding error,
 gives None, and the caller uses libsndfile instead (which reports errors in
-its own terms).  This module has no nuptse dependencies, so it can move down
-to the audio layer unchanged.
+its own terms).  :class:`~nuptse.audio.backend.SoundfileBackend` takes this
+path for whole reads of in-memory FLAC (Shar members, memory sources).
 """
 
 from __future__ import annotations
