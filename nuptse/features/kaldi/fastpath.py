@@ -86,16 +86,16 @@ class _Buffers:
     """
 
     __slots__ = (
-        "dtype",
+        "plan",
         "rows",
+        "spent",
         "seg",
+        "prev",
         "seg2d",
         "prev2d",
-        "emph2d",
-        "spent",
-        "prev",
         "raw",
         "emph",
+        "emph2d",
         "emph_frames",
         "frames",
         "body",
@@ -106,10 +106,11 @@ class _Buffers:
     )
 
     def __init__(self, plan: _Plan, rows: int) -> None:
-        self.dtype = plan.dtype
+        self.plan = plan  # the views below follow its blocks and sizes
         self.rows = rows
         length, shift = plan.length, plan.shift
         samples = (rows - 1) * shift + length
+        self.spent: Optional[torch.Tensor] = None  # the last FFT output (see _compute)
         with torch.inference_mode(False):  # usable in and out of inference mode
             # segz[0] stays 0: the sample "before" the reflected signal, so
             # that pre-emphasis (e[0] = s[0] - c * 0) is one subtraction.
@@ -118,21 +119,20 @@ class _Buffers:
             # Zeroed once: calls only write the first ``length`` columns.
             frames = torch.zeros((rows, plan.pad), dtype=plan.dtype)
             mel = torch.empty((rows, plan.mel_width), dtype=plan.dtype)
-        self.seg = segz.narrow(0, 1, samples)
-        self.prev = segz.narrow(0, 0, samples)
-        self.seg2d = self.seg.unsqueeze(0)
-        self.prev2d = self.prev.unsqueeze(0)
-        self.spent: Optional[torch.Tensor] = None
-        self.raw = self.seg.unfold(0, length, shift)  # (rows, length)
-        self.emph = emph
-        self.emph2d = emph.unsqueeze(0)
-        self.emph_frames = emph.unfold(0, length, shift)
-        self.frames = frames
-        self.body = frames.narrow(1, 0, length)
-        self.power = frames.narrow(1, 0, plan.bins)  # written over the spent bodies
-        self.block_src = [self.power.narrow(1, b[0], b[1]) for b in plan.blocks]
-        self.mel = mel
-        self.block_dst = [mel.narrow(1, b[2], b[3]) for b in plan.blocks]
+            self.seg = segz.narrow(0, 1, samples)
+            self.prev = segz.narrow(0, 0, samples)
+            self.seg2d = self.seg.unsqueeze(0)
+            self.prev2d = self.prev.unsqueeze(0)
+            self.raw = self.seg.unfold(0, length, shift)  # (rows, length)
+            self.emph = emph
+            self.emph2d = emph.unsqueeze(0)
+            self.emph_frames = emph.unfold(0, length, shift)
+            self.frames = frames
+            self.body = frames.narrow(1, 0, length)
+            self.power = frames.narrow(1, 0, plan.bins)  # written over the spent bodies
+            self.block_src = [self.power.narrow(1, b[0], b[1]) for b in plan.blocks]
+            self.mel = mel
+            self.block_dst = [mel.narrow(1, b[2], b[3]) for b in plan.blocks]
 
 
 class FastState:
@@ -156,7 +156,7 @@ class FastState:
             bufs: Optional[_Buffers] = self._items.pop()
         except IndexError:
             bufs = None
-        if bufs is None or bufs.rows < rows or bufs.dtype != plan.dtype:
+        if bufs is None or bufs.rows < rows or bufs.plan is not plan:
             # Grow by a quarter at least, so that slowly growing inputs do
             # not allocate on every call.
             size = rows if bufs is None else max(rows, bufs.rows + bufs.rows // 4)
