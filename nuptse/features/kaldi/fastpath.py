@@ -22,7 +22,8 @@ keeps between calls (:class:`_Buffers`):
 CPU batches with ``lengths`` run each row this way, straight into its part
 of the output.  Anything else (other dtypes or devices, autograd, several
 rows without ``lengths``, fewer than 16 or more than one block of frames,
-TorchScript) takes the general path.
+TorchScript) takes the general path, whose frames buffer is kept in a
+:class:`Workspace`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import torch
 from nuptse.features.kaldi.framing import _log_energy
 from nuptse.timing import kaldi_num_frames
 
-__all__ = ["FastState", "MIN_FRAMES", "plan_for", "run_fast"]
+__all__ = ["FastState", "MIN_FRAMES", "Workspace", "plan_for", "rows_fast", "run_fast"]
 
 #: Smallest frame count for the short path: :func:`framing._matmul` pads
 #: smaller products so that a frame's bits do not depend on the row count.
@@ -133,6 +134,42 @@ class _Buffers:
             self.block_src = [self.power.narrow(1, b[0], b[1]) for b in plan.blocks]
             self.mel = mel
             self.block_dst = [mel.narrow(1, b[2], b[3]) for b in plan.blocks]
+
+
+class Workspace:
+    """The general path's frames buffer, reused across calls; never copied, pickled or saved.
+
+    ``take`` removes the tensor (``list.pop`` is atomic), so a call running
+    at the same time in another thread allocates its own instead of sharing.
+    """
+
+    def __init__(self) -> None:
+        self._items: list[torch.Tensor] = []
+
+    def take(self, like: torch.Tensor, numel: int) -> torch.Tensor:
+        try:
+            work = self._items.pop()
+        except IndexError:
+            work = None
+        if (
+            work is None
+            or work.numel() < numel
+            or work.dtype != like.dtype
+            or work.device != like.device
+        ):
+            with torch.inference_mode(False):  # usable in and out of inference mode
+                work = like.new_empty(numel)
+        return work
+
+    def give(self, work: torch.Tensor) -> None:
+        if not self._items:
+            self._items.append(work)
+
+    def __reduce__(self):
+        return (Workspace, ())
+
+    def __deepcopy__(self, memo) -> Workspace:
+        return Workspace()
 
 
 class FastState:
@@ -290,6 +327,34 @@ def run_fast(
         return _compute(plan, bufs, x, shape[1], num_frames, dest)
     finally:
         state.give(bufs)
+
+
+def rows_fast(
+    layer, x: torch.Tensor, lens: list[int], counts: list[int], out_frames: int
+) -> Optional[torch.Tensor]:
+    """Rows of a CPU batch, each written straight into its part of the output, or None.
+
+    ``lens``/``counts`` are each row's samples and frames, ``out_frames``
+    the output's frame count; rows the short path does not take go through
+    ``layer._run``.  Frames past a row's own count are zero.
+    """
+    if torch.is_grad_enabled() and x.requires_grad:
+        return None
+    plan = plan_for(layer, x.dtype)
+    if plan is None:
+        return None
+    out = x.new_empty((x.size(0), out_frames, plan.out_cols))
+    for b in range(x.size(0)):
+        row = out[b]
+        count = counts[b]
+        if count > 0:
+            signal = x.narrow(0, b, 1).narrow(1, 0, lens[b])
+            dest = row.narrow(0, 0, count)
+            if run_fast(layer, signal, count, dest) is None:
+                dest.copy_(layer._run(signal, -layer.wav2win._offset, count)[0])
+        if count < out_frames:
+            row.narrow(0, count, out_frames - count).zero_()
+    return out
 
 
 def _compute(

@@ -526,3 +526,15 @@ class Wav2Win(nn.Module):
         """
         frames, log_e, ctx = self._stream(x, context, flush, self.return_log_energy)
         return (frames, log_e), ctx
+
+
+def _stack_rows(rows: list[torch.Tensor], out_frames: int) -> torch.Tensor:
+    """(1, T_b, ...) per row -> (B, out_frames, ...), zero after each row's frames."""
+    first = rows[0]
+    shape: list[int] = [len(rows), out_frames] + list(first.shape[2:])
+    out = first.new_zeros(shape)
+    for b in range(len(rows)):
+        count = rows[b].size(1)
+        if count > 0:
+            out[b].narrow(0, 0, count).copy_(rows[b][0])
+    return out

@@ -107,13 +107,14 @@ from nuptse.features.kaldi.dsp import (
     linear_grid_mel_banks,
     next_power_of_2,
 )
-from nuptse.features.kaldi.fastpath import FastState, plan_for, run_fast
+from nuptse.features.kaldi.fastpath import FastState, Workspace, rows_fast, run_fast
 from nuptse.features.kaldi.framing import (
     StreamContext,
     Wav2Win,
     _matmul,
     _reflect_segment,
     _replace_first,
+    _stack_rows,
 )
 from nuptse.timing import compute_num_samples, kaldi_num_frames
 
@@ -173,7 +174,7 @@ class Wav2FFT(nn.Module):
         # utterances are done in one block.
         self._block_frames = max(16, (1 << 21) // self.fft_length)
         self._pack_on_cpu = False  # tests set it to run the packed (GPU) path on CPU
-        self._workspace = _Workspace()
+        self._workspace = Workspace()
         self._fast = FastState()  # the short path's tables and buffers (log-mel, MFCC)
         self.use_energy = use_energy
         self.kaldi_log_floor = kaldi_log_floor
@@ -240,7 +241,7 @@ class Wav2FFT(nn.Module):
 
     @torch.jit.unused
     def _take_work(self, like: torch.Tensor, numel: int) -> torch.Tensor:
-        """A flat scratch tensor of ``numel`` elements for the frames (see :class:`_Workspace`)."""
+        """A flat scratch tensor of ``numel`` elements for the frames (see :class:`~nuptse.features.kaldi.fastpath.Workspace`)."""
         return self._workspace.take(like, numel)
 
     @torch.jit.unused
@@ -526,54 +527,6 @@ class Wav2LogSpec(Wav2FFT):
         return log_power
 
 
-class _Workspace:
-    """A scratch tensor a layer reuses across calls; never copied, pickled or saved.
-
-    ``take`` removes the tensor (``list.pop`` is atomic), so a call running
-    at the same time in another thread allocates its own instead of sharing.
-    """
-
-    def __init__(self) -> None:
-        self._items: list[torch.Tensor] = []
-
-    def take(self, like: torch.Tensor, numel: int) -> torch.Tensor:
-        try:
-            work = self._items.pop()
-        except IndexError:
-            work = None
-        if (
-            work is None
-            or work.numel() < numel
-            or work.dtype != like.dtype
-            or work.device != like.device
-        ):
-            with torch.inference_mode(False):  # usable in and out of inference mode
-                work = like.new_empty(numel)
-        return work
-
-    def give(self, work: torch.Tensor) -> None:
-        if not self._items:
-            self._items.append(work)
-
-    def __reduce__(self):
-        return (_Workspace, ())
-
-    def __deepcopy__(self, memo) -> _Workspace:
-        return _Workspace()
-
-
-def _stack_rows(rows: list[torch.Tensor], out_frames: int) -> torch.Tensor:
-    """(1, T_b, ...) per row -> (B, out_frames, ...), zero after each row's frames."""
-    first = rows[0]
-    shape: list[int] = [len(rows), out_frames] + list(first.shape[2:])
-    out = first.new_zeros(shape)
-    for b in range(len(rows)):
-        count = rows[b].size(1)
-        if count > 0:
-            out[b].narrow(0, 0, count).copy_(rows[b][0])
-    return out
-
-
 def _mel_banks(
     num_filters: int,
     fft_length: int,
@@ -702,23 +655,7 @@ class Wav2LogFilterBank(Wav2FFT):
     def _rows_fast(
         self, x: torch.Tensor, lens: list[int], counts: list[int], out_frames: int
     ) -> Optional[torch.Tensor]:
-        if torch.is_grad_enabled() and x.requires_grad:
-            return None
-        plan = plan_for(self, x.dtype)
-        if plan is None:
-            return None
-        out = x.new_empty((x.size(0), out_frames, plan.out_cols))
-        for b in range(x.size(0)):
-            row = out[b]
-            count = counts[b]
-            if count > 0:
-                signal = x.narrow(0, b, 1).narrow(1, 0, lens[b])
-                dest = row.narrow(0, 0, count)
-                if run_fast(self, signal, count, dest) is None:
-                    dest.copy_(self._run(signal, -self.wav2win._offset, count)[0])
-            if count < out_frames:
-                row.narrow(0, count, out_frames - count).zero_()
-        return out
+        return rows_fast(self, x, lens, counts, out_frames)
 
     _run_fast.__annotations__ = Wav2FFT._run_fast.__annotations__
     _rows_fast.__annotations__ = Wav2FFT._rows_fast.__annotations__
