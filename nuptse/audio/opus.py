@@ -97,9 +97,66 @@ def _libopus():
         return lib
 
 
+_match_lock = threading.Lock()
+_match: list = []  # [] = not checked yet; [bool] = the check's result
+
+
+def _matches_libsndfile() -> bool:
+    """Whether the libopus we found decodes exactly as libsndfile's own copy.
+
+    Decoders of different libopus releases may differ in the last bits, and
+    libsndfile carries its own.  So once per process we encode two short
+    signals with libsndfile (mono 16 kHz, stereo 48 kHz), decode them both
+    ways and keep the direct path only if every sample agrees (~10 ms).
+    """
+    if _match:
+        return _match[0]
+    with _match_lock:
+        if _match:
+            return _match[0]
+        ok = False
+        try:
+            import soundfile as sf
+
+            rng = np.random.default_rng(0)
+            ok = True
+            for rate, channels in ((16000, 1), (48000, 2)):
+                t = np.arange(rate // 4) / rate
+                tone = 0.3 * np.sin(2 * np.pi * 440 * t)[:, None]
+                x = (tone + 0.05 * rng.standard_normal((t.size, channels))).astype(np.float32)
+                buf = io.BytesIO()
+                sf.write(buf, x, rate, format="OGG", subtype="OPUS")
+                data = buf.getvalue()
+                ref = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)[0].T
+                index = _scan(io.BytesIO(data))
+                if index is None:
+                    ok = False
+                    break
+                reader = OpusReader(data, index, rate, channels, ref.shape[1])
+                try:
+                    got = reader.read(0, None)
+                finally:
+                    reader.close()
+                if got.shape != ref.shape or not np.array_equal(got, ref):
+                    ok = False
+                    break
+        except Exception as e:  # any failure just means: use libsndfile
+            logger.debug("direct Opus self-check failed: %s", e)
+            ok = False
+        if not ok:
+            logger.info(
+                "the libopus found (%s) does not decode exactly as libsndfile's; "
+                "Ogg Opus is read through libsndfile",
+                getattr(_libopus(), "_name", "?"),
+            )
+        _match.append(ok)
+        return ok
+
+
 def direct_opus_available() -> bool:
-    """Whether Ogg Opus reads can bypass libsndfile (libopus was found)."""
-    return _libopus() is not None
+    """Whether Ogg Opus reads can bypass libsndfile: libopus was found and
+    decodes bit for bit as libsndfile does (checked once per process)."""
+    return _libopus() is not None and _matches_libsndfile()
 
 
 class _Index:
@@ -371,7 +428,7 @@ def open_opus(
 
     ``rate``, ``channels`` and ``frames`` are libsndfile's view of the file.
     """
-    if rate not in _NATIVE_RATES or channels not in (1, 2) or _libopus() is None:
+    if rate not in _NATIVE_RATES or channels not in (1, 2) or not direct_opus_available():
         return None
     try:
         if isinstance(src, str):

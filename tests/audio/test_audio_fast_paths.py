@@ -38,6 +38,13 @@ def _reference(path) -> np.ndarray:
     return sf.read(path, dtype="float32", always_2d=True)[0].T
 
 
+def test_self_check_passes_with_the_libopus_in_use():
+    # direct_opus_available() is only True after the once-per-process check
+    # found libopus decoding exactly as libsndfile's built-in copy
+    if opus.direct_opus_available():
+        assert opus._match == [True]
+
+
 def _uses_direct_decoder(path) -> bool:
     return any(h._opus for h in backend._handles.items.values() if h.path == str(path))
 
@@ -113,8 +120,13 @@ def test_direct_opus_from_bytes(fixtures_dir, monkeypatch):
     np.testing.assert_array_equal(part, audio[:, 2400:4000])
 
 
-def test_opus_without_libopus_uses_libsndfile(long_opus, monkeypatch):
-    monkeypatch.setattr(opus, "_lib", [None])
+@pytest.mark.parametrize("why", ["no libopus", "libopus decodes differently"])
+def test_opus_without_a_matching_libopus_uses_libsndfile(long_opus, monkeypatch, why):
+    if why == "no libopus":
+        monkeypatch.setattr(opus, "_lib", [None])
+    else:
+        monkeypatch.setattr(opus, "_match", [False])
+    assert not opus.direct_opus_available()
     clear_audio_handle_cache()
     part, _ = read_audio_samples(long_opus, 50000, 16000)
     assert not _uses_direct_decoder(long_opus)
