@@ -83,7 +83,12 @@ class LazyJsonlIterator(LazyNode):
 
 
 class LazyDeserializer(LazyNode):
-    """Turns dicts from ``source`` into items with ``item_type.from_dict``."""
+    """Turns dicts from ``source`` into items with ``item_type.from_dict``.
+
+    An item type with a ``jsonl_block_decoder`` (see
+    :func:`nuptse.serialization.iter_jsonl`) reads a JSON-lines source
+    through it, and its ``from_dict`` accepts the records that decoder makes.
+    """
 
     def __init__(self, source: Iterable[dict], item_type: type, check: Callable | None = None):
         self.source = source
@@ -92,7 +97,12 @@ class LazyDeserializer(LazyNode):
     def __iter__(self):
         from_dict = self.item_type.from_dict
         path = getattr(self.source, "path", None)
-        for idx, d in enumerate(self.source, start=1):
+        records: Iterable = self.source
+        block_decoder = getattr(self.item_type, "jsonl_block_decoder", None)
+        if block_decoder is not None and type(self.source) is LazyJsonlIterator:
+            # typed records straight from blocks of lines (from_dict takes them)
+            records = iter_jsonl(self.source.path, block_decoder)
+        for idx, d in enumerate(records, start=1):
             try:
                 yield from_dict(d)
             except (KeyError, TypeError, ValueError) as e:

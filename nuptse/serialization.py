@@ -21,7 +21,7 @@ import logging
 import os
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -236,11 +236,17 @@ def iter_line_blocks(f: BinaryIO, size: int = 1 << 22) -> Iterator[bytes]:
         yield rest
 
 
-def iter_jsonl(path: Pathlike) -> Iterator[dict]:
+def iter_jsonl(path: Pathlike, block_decoder: Callable[[bytes], list] | None = None) -> Iterator:
     """Yield the dicts of a JSON-lines file one by one.
 
     Raises :class:`ManifestParseError` (with the 1-based line number) on a bad
     line and :class:`TruncatedManifestError` if the file ends mid-item.
+
+    With ``block_decoder`` (say a typed ``msgspec`` decoder's
+    ``decode_lines``), each block of whole lines is first given to it and its
+    records are yielded instead of dicts; a block it rejects (by raising a
+    ``msgspec`` error) is decoded line by line as without it, so the records
+    are then dicts and errors name their line.
     """
     gz = str(path).endswith(".gz")
     n = 0
@@ -248,6 +254,15 @@ def iter_jsonl(path: Pathlike) -> Iterator[dict]:
     try:
         with open_best(path, "rb") as f:
             for block in iter_line_blocks(f):
+                if block_decoder is not None:
+                    try:
+                        records = block_decoder(block)
+                    except msgspec.MsgspecError:
+                        pass
+                    else:
+                        n += block.count(b"\n") + (not block.endswith(b"\n"))
+                        yield from records
+                        continue
                 lines = block.split(b"\n")
                 rest = lines.pop()
                 for line in lines:

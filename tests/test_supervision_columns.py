@@ -198,3 +198,23 @@ def test_columns_round_trip_any_values(rows):
     assert list(store.values()) == segs
     assert all(store[s.id] == s for s in segs)
     assert pickle.loads(pickle.dumps(store)) == store
+
+
+def test_lazy_reading_decodes_blocks_and_still_names_bad_lines(tmp_path):
+    from nuptse.serialization import ManifestParseError
+
+    segs = _segments(30_000)  # over 4 MiB of JSON: several blocks
+    segs[10] = SupervisionSegment("odd", "r", 1.0, 2.0, custom={"k": 1}, channel=[0, 1])
+    path = tmp_path / "s.jsonl.gz"
+    SupervisionSet.from_segments(segs).to_file(path)
+    assert list(SupervisionSet.from_jsonl_lazy(path)) == segs
+    lines = gzip.open(path, "rt").read().splitlines()
+    lines[25_000] = lines[25_000][:-5] + "oops"
+    bad = tmp_path / "bad.jsonl.gz"
+    with gzip.open(bad, "wt") as f:
+        f.write("\n".join(lines) + "\n")
+    got = []
+    with pytest.raises(ManifestParseError, match="line 25001"):
+        for s in SupervisionSet.from_jsonl_lazy(bad):
+            got.append(s)
+    assert got == segs[:25_000]

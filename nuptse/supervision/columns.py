@@ -23,13 +23,13 @@ from array import array
 from bisect import bisect_left
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, ValuesView
 from itertools import islice
-from typing import Any, Optional
+from typing import Any
 
 import msgspec
 
 from nuptse.manifest import DuplicateIdError, ItemStore
 from nuptse.serialization import Pathlike, detect_format, iter_line_blocks, open_best
-from nuptse.supervision.segment import SupervisionSegment
+from nuptse.supervision.segment import SupervisionSegment, _Row, decode_jsonl_block
 
 #: Keys a row may have and still be stored in columns.
 _COLUMN_KEYS = frozenset(
@@ -430,25 +430,6 @@ class SupervisionColumnsBuilder:
         return out
 
 
-class _Row(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    """One manifest line as msgspec decodes it (types checked while parsing)."""
-
-    id: str
-    recording_id: str
-    start: float
-    duration: float
-    channel: Any = 0
-    text: Optional[str] = None  # noqa: UP045 (msgspec reads the annotation at runtime)
-    language: Optional[str] = None  # noqa: UP045
-    speaker: Optional[str] = None  # noqa: UP045
-    gender: Optional[str] = None  # noqa: UP045
-    custom: Any = None
-    alignment: Any = None
-
-
-_ROW_DECODER = msgspec.json.Decoder(_Row)
-
-
 def load_jsonl_columns(path: Pathlike) -> SupervisionColumns | None:
     """Read a ``.jsonl(.gz)`` supervision manifest straight into columns.
 
@@ -461,7 +442,7 @@ def load_jsonl_columns(path: Pathlike) -> SupervisionColumns | None:
     if fmt != "jsonl":
         return None
     builder = SupervisionColumnsBuilder()
-    decode_lines = _ROW_DECODER.decode_lines
+    decode_lines = decode_jsonl_block
     try:
         with open_best(path, "rb") as f:
             for block in iter_line_blocks(f):

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from math import copysign
 from sys import intern
-from typing import Any
+from typing import Any, Optional
+
+import msgspec
 
 from nuptse.supervision.alignment import AlignmentItem, _perturb_span, trim_span
 from nuptse.supervision.custom import (
@@ -16,6 +18,31 @@ from nuptse.supervision.custom import (
     serialize_custom_field,
 )
 from nuptse.timing import Seconds
+
+
+class _Row(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """A manifest line as msgspec decodes it, types checked while parsing.
+
+    Decoding blocks of lines straight into these skips the dict per line
+    (about twice as fast); :meth:`SupervisionSegment.from_dict` accepts them.
+    """
+
+    id: str
+    recording_id: str
+    start: float
+    duration: float
+    channel: Any = 0
+    text: Optional[str] = None  # noqa: UP045 (msgspec reads the annotation at runtime)
+    language: Optional[str] = None  # noqa: UP045
+    speaker: Optional[str] = None  # noqa: UP045
+    gender: Optional[str] = None  # noqa: UP045
+    custom: Any = None
+    alignment: Any = None
+
+
+#: Decodes a block of manifest lines into :class:`_Row` records (raises
+#: ``msgspec`` errors on anything else, e.g. a foreign field).
+decode_jsonl_block = msgspec.json.Decoder(_Row).decode_lines
 
 
 @dataclass(slots=True)
@@ -109,6 +136,10 @@ class SupervisionSegment(CustomFieldMixin):
     gender: str | None = None
     custom: dict[str, Any] | None = None
     alignment: dict[str, list[AlignmentItem]] | None = None
+
+    #: Lazy JSON-lines reading decodes blocks of lines with this (see
+    #: :class:`nuptse.lazy.LazyDeserializer`).
+    jsonl_block_decoder = staticmethod(decode_jsonl_block)
 
     # --- time ---------------------------------------------------------------------
 
@@ -331,6 +362,10 @@ class SupervisionSegment(CustomFieldMixin):
         >>> SupervisionSegment.from_dict(d).alignment["word"][0]
         AlignmentItem(symbol='HI', start=0.0, duration=1.0, score=None)
         """
+        if type(data) is _Row:
+            if data.custom is None and data.alignment is None:
+                return _from_row(data)
+            data = {name: getattr(data, name) for name in _FIELD_NAMES}
         if not _FIELD_NAMES_SET.issuperset(data):
             unknown = sorted(set(data) - _FIELD_NAMES_SET)
             raise TypeError(f"unknown SupervisionSegment field(s) {unknown}")
@@ -381,3 +416,21 @@ class SupervisionSegment(CustomFieldMixin):
 _ZERO = 0.0
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(SupervisionSegment))
 _FIELD_NAMES_SET = frozenset(_FIELD_NAMES)
+
+
+def _from_row(r: _Row) -> SupervisionSegment:
+    sid, rid = r.id, r.recording_id
+    language, speaker, gender = r.language, r.speaker, r.gender
+    return SupervisionSegment(
+        sid,
+        sid if rid == sid else intern(rid),
+        r.start,
+        r.duration,
+        r.channel,
+        r.text,
+        intern(language) if language is not None else None,
+        intern(speaker) if speaker is not None else None,
+        intern(gender) if gender is not None else None,
+        None,
+        None,
+    )
