@@ -38,6 +38,7 @@ import logging
 import os
 import struct
 import threading
+import zlib
 from bisect import bisect_right
 from typing import BinaryIO, Optional, Union
 
@@ -170,8 +171,26 @@ class _Index:
         self.head = head
 
 
+#: Each byte value with its bits reversed (for the Ogg CRC below).
+_BIT_REVERSED = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
+
+
+def _ogg_crc(page: bytes) -> int:
+    """The Ogg page checksum: CRC-32 with polynomial 0x04C11DB7, not reflected,
+    initial value 0, no final xor, over the page with its CRC field zeroed.
+
+    zlib's CRC-32 is the reflected form of the same polynomial, so the Ogg
+    value is zlib's (with its pre- and post-inversion undone) over the
+    bit-reversed bytes, bit-reversed: two C calls instead of a Python loop.
+    """
+    raw = zlib.crc32(page.translate(_BIT_REVERSED), 0xFFFFFFFF) ^ 0xFFFFFFFF
+    return int(f"{raw:032b}"[::-1], 2)
+
+
 def _scan(fh: BinaryIO) -> Optional[_Index]:
-    """Read every page header of an Ogg Opus file; None if we must not handle it."""
+    """Read every page header of an Ogg Opus file; None if we must not handle it
+    (including any page whose checksum does not match: libsndfile then reads
+    the file and reports what it makes of the damage)."""
     fh.seek(0)
     buf = fh.read()
     offsets, granules, fresh = [], [], []
@@ -188,10 +207,16 @@ def _scan(fh: BinaryIO) -> Optional[_Index]:
             return None  # multiplexed or chained streams
         nseg = buf[pos + 26]
         body = sum(buf[pos + 27 : pos + 27 + nseg])
+        end = pos + 27 + nseg + body
+        if end > n:
+            return None
+        crc = int.from_bytes(buf[pos + 22 : pos + 26], "little")
+        if _ogg_crc(buf[pos : pos + 22] + b"\0\0\0\0" + buf[pos + 26 : end]) != crc:
+            return None
         offsets.append(pos)
         granules.append(granule)
         fresh.append(not (flags & 1))
-        pos += 27 + nseg + body
+        pos = end
     if pos != n or len(offsets) < 3:
         return None
     offsets.append(n)

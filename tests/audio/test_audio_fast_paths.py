@@ -8,6 +8,8 @@ libsndfile's own seeking gets), consecutive windows must join exactly.
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -176,3 +178,19 @@ def test_opus_packet_durations_add_up_to_granules(long_opus):
         if page < len(index.granules) - 1 and g != -1 and index.fresh[page + 1]:
             assert total == g
     assert 0 <= total - index.granules[-1] < 5760
+
+
+def test_a_damaged_page_leaves_the_file_to_libsndfile(long_opus, tmp_path):
+    data = bytearray(long_opus.read_bytes())
+    assert opus._scan(io.BytesIO(bytes(data))) is not None
+    data[len(data) // 2] ^= 0x5A  # inside some page: its checksum no longer matches
+    bad = tmp_path / "bad.opus"
+    bad.write_bytes(bytes(data))
+    assert opus._scan(io.BytesIO(bytes(data))) is None
+    clear_audio_handle_cache()
+    try:
+        read_audio_samples(bad, 16000, 16000)
+    except Exception:
+        pass  # libsndfile may reject the damage; either way not our decoder
+    assert not _uses_direct_decoder(bad)
+    clear_audio_handle_cache()
