@@ -17,7 +17,7 @@ import logging
 import os
 import random
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -71,11 +71,16 @@ class ItemStore(Mapping):
 
     A subclass stores items in some compact form and builds them on access
     (so ``store[k] is store[k]`` need not hold).  :class:`ManifestSet` treats
-    it like its dict; operations that select or transform items return sets
-    backed by ordinary dicts.
+    it like its dict.  :meth:`take` keeps selections (``filter``, ``subset``,
+    ``shuffle``, ``split``) in the same compact form; transformations
+    (``map``, ``+``) return sets backed by ordinary dicts.
     """
 
     __slots__ = ()
+
+    def take(self, rows: Sequence[int]) -> ItemStore:
+        """A store of the items at positions ``rows`` (distinct), in that order."""
+        raise NotImplementedError
 
 
 #: The types an eager set keeps its items in.
@@ -275,6 +280,9 @@ class ManifestSet(Generic[T]):
         """Items for which ``predicate`` is true (lazily for a lazy set)."""
         if self.is_lazy:
             return type(self)(LazyFilter(self._items, predicate))
+        if isinstance(self._items, ItemStore):
+            rows = [i for i, v in enumerate(self._items.values()) if predicate(v)]
+            return type(self)(self._items.take(rows))
         return type(self)({k: v for k, v in self._items.items() if predicate(v)})
 
     def map(self: S, transform_fn: Callable[[T], T]) -> S:
@@ -293,14 +301,25 @@ class ManifestSet(Generic[T]):
         if first is not None:
             if self.is_lazy:
                 return type(self)(LazySlicer(self._items, 0, first))
+            if isinstance(self._items, ItemStore):
+                return type(self)(self._items.take(range(min(first, len(self._items)))))
             return type(self)(_take(self._items.items(), first))
         if self.is_lazy:
             return type(self)(_index_by_id(deque(self._items, maxlen=last)))
-        keys = list(self._items)[len(self._items) - min(last, len(self._items)) :]
+        n = len(self._items)
+        if isinstance(self._items, ItemStore):
+            return type(self)(self._items.take(range(n - min(last, n), n)))
+        keys = list(self._items)[n - min(last, n) :]
         return type(self)({k: self._items[k] for k in keys})
 
     def split(self: S, num_splits: int, shuffle: bool = False, drop_last: bool = False) -> list[S]:
         """Split into ``num_splits`` eager pieces of (nearly) equal size."""
+        if isinstance(self._items, ItemStore):
+            rows = list(range(len(self._items)))
+            if shuffle:
+                random.shuffle(rows)
+            parts = split_sequence(rows, num_splits, drop_last)
+            return [type(self)(self._items.take(part)) for part in parts]
         items = list(self)
         if shuffle:
             random.shuffle(items)
@@ -331,6 +350,10 @@ class ManifestSet(Generic[T]):
         rng = rng if rng is not None else random
         if self.is_lazy:
             return type(self)(LazyShuffler(self._items, buffer_size, seed=rng.getrandbits(63)))
+        if isinstance(self._items, ItemStore):
+            rows = list(range(len(self._items)))
+            rng.shuffle(rows)
+            return type(self)(self._items.take(rows))
         keys = list(self._items)
         rng.shuffle(keys)
         return type(self)({k: self._items[k] for k in keys})

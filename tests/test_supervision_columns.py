@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 import pickle
+import random
 import subprocess
 import sys
 
@@ -140,6 +141,30 @@ def test_set_operations_on_columns(tmp_path):
     assert found == [s for s in segs if s.recording_id == "rec3" and s.end <= 30.0]
     assert loaded == SupervisionSet.from_segments(segs)
     assert set(loaded.ids) & {segs[0].id, "x"} == {segs[0].id}
+
+
+def test_selections_stay_columns(tmp_path):
+    segs = _segments(500)
+    segs[7] = SupervisionSegment("odd", "r", 1.0, 2.0, custom={"k": 1})
+    path = tmp_path / "s.jsonl.gz"
+    SupervisionSet.from_segments(segs).to_file(path)
+    loaded = SupervisionSet.from_file(path)
+    picked = loaded.filter(lambda s: s.channel == 1 or s.id == "odd")
+    assert isinstance(picked.data, SupervisionColumns)
+    assert list(picked) == [s for s in segs if s.channel == 1 or s.id == "odd"]
+    assert picked["odd"].custom == {"k": 1} and segs[9].id in picked
+    assert "missing" not in picked and segs[2].id not in picked
+    assert list(loaded.subset(last=3)) == segs[-3:]
+    shuffled = loaded.shuffle(rng=random.Random(3))
+    assert isinstance(shuffled.data, SupervisionColumns)
+    assert sorted(s.id for s in shuffled) == sorted(s.id for s in segs)
+    assert shuffled[segs[123].id] == segs[123]
+    parts = loaded.split(3, shuffle=True)
+    assert all(isinstance(p.data, SupervisionColumns) for p in parts)
+    assert sorted(s.id for p in parts for s in p) == sorted(s.id for s in segs)
+    back = pickle.loads(pickle.dumps(picked))
+    assert list(back) == list(picked) and back["odd"] == picked["odd"]
+    assert len(loaded.subset(first=0)) == 0
 
 
 def test_lazy_to_eager_packs_columns(tmp_path):

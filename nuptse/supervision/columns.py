@@ -225,6 +225,38 @@ class SupervisionColumns(ItemStore):
                     break
         return worst
 
+    def take(self, rows) -> SupervisionColumns:
+        """The rows at positions ``rows`` (distinct), in that order, still as columns."""
+        import numpy as np
+
+        idx = np.fromiter(rows, dtype=np.int64)
+        if len(idx) and (idx.min() < 0 or idx.max() >= self._n):
+            raise IndexError(f"rows out of range for {self!r}")
+        out = SupervisionColumns.__new__(SupervisionColumns)
+        out._n = len(idx)
+        out._id_blob, out._id_off = _gather(self._id_blob, self._id_off, idx)
+        out._text_blob, out._text_off = _gather(self._text_blob, self._text_off, idx)
+        out._text_none = None
+        if self._text_none is not None:
+            out._text_none = bytearray(np.frombuffer(self._text_none, np.uint8)[idx].tobytes())
+        for name in ("_rec", "_start", "_dur", "_chan", "_lang", "_spk", "_gen"):
+            column = getattr(self, name)
+            picked = np.frombuffer(column, dtype=column.typecode)[idx]
+            setattr(out, name, _to_array(column.typecode, picked))
+        out._strings = self._strings
+        out._objects = {}
+        if self._objects:
+            where = {int(old): new for new, old in enumerate(idx.tolist()) if old in self._objects}
+            out._objects = {new: self._objects[old] for old, new in where.items()}
+        out._sorted_hashes = out._order = None
+        if self._sorted_hashes is not None:
+            hashes = np.empty(self._n, dtype=np.int64)
+            hashes[np.frombuffer(self._order, np.int64)] = np.frombuffer(
+                self._sorted_hashes, np.int64
+            )
+            out._build_lookup(hashes[idx])
+        return out
+
     # --- pickling (str hashes differ between processes) ----------------------------------
 
     def __getstate__(self) -> dict:
@@ -456,6 +488,16 @@ def _chunks(items: Iterable) -> Iterator[list]:
     it = iter(items)
     while chunk := list(islice(it, _CHUNK)):
         yield chunk
+
+
+def _gather(blob: bytearray, off: array, idx) -> tuple[bytearray, array]:
+    """The byte strings at positions ``idx`` of a blob with offsets, packed anew."""
+    import numpy as np
+
+    starts = np.frombuffer(off, dtype=np.int64)
+    parts = [blob[a:b] for a, b in zip(starts[idx].tolist(), starts[idx + 1].tolist())]
+    lengths = array("I", list(map(len, parts)))
+    return bytearray(b"".join(parts)), _offsets(lengths)
 
 
 def _offsets(lengths: array) -> array:
