@@ -227,7 +227,14 @@ class ManifestSet(Generic[T]):
 
     @classmethod
     def _load_eager(cls, path: Pathlike) -> Mapping:
-        """The eager storage of a manifest file's items (a set type may add a fast path)."""
+        """The eager storage of a manifest file's items.
+
+        JSON lines go through the item type's ``jsonl_block_decoder`` when it
+        has one, as lazy reading does (see :class:`~nuptse.lazy.LazyDeserializer`).
+        """
+        block_decoder = getattr(cls.item_type, "jsonl_block_decoder", None)
+        if block_decoder is not None and detect_format(path)[0] == "jsonl":
+            return _deserialize(cls, iter_jsonl(path, block_decoder), source=path)
         return _deserialize(cls, load_dicts(path), source=path)
 
     def to_file(self, path: Pathlike) -> None:
@@ -442,7 +449,7 @@ class ItemListBuilder:
     """Collects deserialized items into a dict by id (the default eager storage).
 
     :meth:`ManifestSet._builder` returns one; a set type with a compact store
-    returns its own builder with the same three members: ``consume(dicts)``,
+    returns its own builder with the same members: ``consume(records)``,
     ``count`` (items taken so far, so that a failure names line ``count + 1``)
     and ``failed`` (the dict that failed), and ``finish(source)``, which
     returns the mapping and raises :class:`DuplicateIdError` naming the line

@@ -5,8 +5,9 @@ floats costs about 450 bytes; a manifest of a few million segments loaded
 eagerly then needs gigabytes.  :class:`SupervisionColumns` keeps the same
 segments as columns instead: ids and texts as UTF-8 in two byte buffers with
 offsets, times as float arrays, and recording ids, speakers, languages and
-genders as codes into one table of distinct strings -- about 140 bytes per
-segment.  A segment object is built when it is asked for.
+genders as codes into one table of distinct strings -- about 150 bytes per
+segment besides its id and text (a load peaks near 240 bytes a segment with
+60-character texts).  A segment object is built when it is asked for.
 
 Segments that do not fit the columns (with ``custom`` fields, alignments, a
 list of channels or values of unusual types) are kept as objects, so every
@@ -22,14 +23,11 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, ValuesView
-from itertools import islice
+from itertools import groupby, islice
 from typing import Any
 
-import msgspec
-
 from nuptse.manifest import DuplicateIdError, ItemStore
-from nuptse.serialization import Pathlike, detect_format, iter_line_blocks, open_best
-from nuptse.supervision.segment import SupervisionSegment, _Row, decode_jsonl_block
+from nuptse.supervision.segment import SupervisionSegment, _Row
 
 #: Keys a row may have and still be stored in columns.
 _COLUMN_KEYS = frozenset(
@@ -302,7 +300,7 @@ class SupervisionColumnsBuilder:
 
     def __init__(self):
         self.count = 0
-        self.failed: Any = None  # the dict whose row could not be read
+        self.failed: Any = None  # the record (dict or row) that could not be read
         self._codes = _Codes()
         self._objects: dict[int, SupervisionSegment] = {}
         self._id_blob = bytearray()
@@ -322,76 +320,44 @@ class SupervisionColumnsBuilder:
 
     # --- input ------------------------------------------------------------------------
 
-    def consume(self, dicts: Iterable[dict]) -> None:
-        """Add serialized segments (manifest lines' dicts) in file order."""
-        for chunk in _chunks(dicts):
-            columns = _fast_columns(chunk)
-            if columns is None:
-                self._add_rows(chunk)
-            else:
-                self._append(*columns)
-
-    def add(self, d: dict) -> None:
-        """Add one serialized segment."""
-        self._add_rows([d])
-
-    def add_segment(self, seg: SupervisionSegment) -> None:
-        """Add a segment object (kept as an object if it does not fit the columns)."""
-        self.add_segments([seg])
-
-    def consume_rows(self, rows: list[_Row]) -> None:
-        """Add rows decoded by :func:`load_jsonl_columns` (their types already checked)."""
-        chans = [r.channel for r in rows]
-        if (
-            _INT.issuperset(map(type, chans))
-            and (not chans or (_CHANNEL_MIN <= min(chans) and max(chans) <= _CHANNEL_MAX))
-            and not any([r.custom is not None or r.alignment is not None for r in rows])
-        ):
-            self._append_attrs(rows)
-            return
-        for r in rows:
-            self._add_rows([{f: getattr(r, f) for f in r.__struct_fields__}])
+    def consume(self, records: Iterable) -> None:
+        """Add serialized segments in file order: dicts, or the typed rows that
+        :data:`~nuptse.supervision.segment.decode_jsonl_block` makes."""
+        for chunk in _chunks(records):
+            for kind, run in groupby(chunk, type):
+                run = list(run)
+                columns = _row_columns(run) if kind is _Row else _dict_columns(run)
+                if columns is None:
+                    self._add_one_by_one(run)
+                else:
+                    self._append(*columns)
 
     def add_segments(self, segments: Iterable[SupervisionSegment]) -> None:
         """Add segment objects; those that do not fit the columns stay objects."""
         for chunk in _chunks(segments):
             fits = [_fits(s) for s in chunk]
             if all(fits):
-                self._append_attrs(chunk)
+                self._append(*_attr_columns(chunk))
                 continue
             for seg, ok in zip(chunk, fits):
                 if ok:
-                    self._append_attrs([seg])
+                    self._append(*_attr_columns([seg]))
                 else:
                     self._add_object(seg)
 
-    def _append_attrs(self, rows: list) -> None:
-        """Append rows given as objects with the segment's attribute names."""
-        self._append(
-            [r.id for r in rows],
-            [r.recording_id for r in rows],
-            [r.start for r in rows],
-            [r.duration for r in rows],
-            [r.channel for r in rows],
-            [r.text for r in rows],
-            [r.language for r in rows],
-            [r.speaker for r in rows],
-            [r.gender for r in rows],
-        )
-
-    def _add_rows(self, chunk: list[dict]) -> None:
-        """The careful path: one row at a time, so an error names its row."""
-        for d in chunk:
-            columns = _fast_columns([d])
-            if columns is None:
-                try:
-                    seg = SupervisionSegment.from_dict(d)
-                except Exception:
-                    self.failed = d
-                    raise
-                self._add_object(seg)
-            else:
+    def _add_one_by_one(self, records: list) -> None:
+        """The careful path: one record at a time, so an error names its row."""
+        for r in records:
+            columns = _row_columns([r]) if type(r) is _Row else _dict_columns([r])
+            if columns is not None:
                 self._append(*columns)
+                continue
+            try:
+                seg = SupervisionSegment.from_dict(r)
+            except Exception:
+                self.failed = r
+                raise
+            self._add_object(seg)
 
     def _add_object(self, seg: SupervisionSegment) -> None:
         self._objects[self.count] = seg
@@ -462,28 +428,6 @@ class SupervisionColumnsBuilder:
         return out
 
 
-def load_jsonl_columns(path: Pathlike) -> SupervisionColumns | None:
-    """Read a ``.jsonl(.gz)`` supervision manifest straight into columns.
-
-    Blocks of lines are decoded at once into typed rows, skipping the dict per
-    line of the general path.  Returns None when the file is not JSON lines
-    or anything in it is off (bad JSON, a foreign field, a truncated gzip):
-    the caller then loads it the careful way, which names the file and line.
-    """
-    fmt, _ = detect_format(path)
-    if fmt != "jsonl":
-        return None
-    builder = SupervisionColumnsBuilder()
-    decode_lines = decode_jsonl_block
-    try:
-        with open_best(path, "rb") as f:
-            for block in iter_line_blocks(f):
-                builder.consume_rows(decode_lines(block))
-    except (msgspec.MsgspecError, EOFError, OSError, ValueError, TypeError, KeyError):
-        return None
-    return builder.finish(path)
-
-
 def _chunks(items: Iterable) -> Iterator[list]:
     it = iter(items)
     while chunk := list(islice(it, _CHUNK)):
@@ -516,7 +460,36 @@ def _to_array(typecode: str, values) -> array:
     return out
 
 
-def _fast_columns(chunk: list[dict]) -> tuple | None:
+def _attr_columns(rows: list) -> tuple:
+    """The nine column lists of objects with the segment's attribute names."""
+    return (
+        [r.id for r in rows],
+        [r.recording_id for r in rows],
+        [r.start for r in rows],
+        [r.duration for r in rows],
+        [r.channel for r in rows],
+        [r.text for r in rows],
+        [r.language for r in rows],
+        [r.speaker for r in rows],
+        [r.gender for r in rows],
+    )
+
+
+def _row_columns(rows: list[_Row]) -> tuple | None:
+    """The column lists of typed rows (msgspec checked their types), or None
+    if one needs the object path (custom fields, alignments, odd channels)."""
+    chans = [r.channel for r in rows]
+    if (
+        _INT.issuperset(map(type, chans))
+        and _CHANNEL_MIN <= min(chans)
+        and max(chans) <= _CHANNEL_MAX
+        and not any([r.custom is not None or r.alignment is not None for r in rows])
+    ):
+        return _attr_columns(rows)
+    return None
+
+
+def _dict_columns(chunk: list[dict]) -> tuple | None:
     """The nine column lists of ``chunk``, or None if a row needs the object path."""
     if not all(map(_COLUMN_KEYS.issuperset, chunk)):
         return None

@@ -364,7 +364,19 @@ class SupervisionSegment(CustomFieldMixin):
         """
         if type(data) is _Row:
             if data.custom is None and data.alignment is None:
-                return _from_row(data)
+                return _assemble(
+                    data.id,
+                    data.recording_id,
+                    data.start,
+                    data.duration,
+                    data.channel,
+                    data.text,
+                    data.language,
+                    data.speaker,
+                    data.gender,
+                    None,
+                    None,
+                )
             data = {name: getattr(data, name) for name in _FIELD_NAMES}
         if not _FIELD_NAMES_SET.issuperset(data):
             unknown = sorted(set(data) - _FIELD_NAMES_SET)
@@ -385,24 +397,16 @@ class SupervisionSegment(CustomFieldMixin):
             }
         if custom:
             custom = deserialize_custom_field(custom)
-        start = data["start"]
-        if start == 0 and type(start) is float and copysign(1.0, start) == 1.0:
-            start = _ZERO  # utterance corpora: share one 0.0 instead of one per segment
-        sid = data["id"]
-        rid = data["recording_id"]
-        # one string for both when they are equal (utterance-level corpora);
-        # otherwise intern the recording id, which many segments share
-        rid = sid if rid == sid else intern(rid)
-        return SupervisionSegment(
-            sid,
-            rid,
-            start,
+        return _assemble(
+            data["id"],
+            data["recording_id"],
+            data["start"],
             data["duration"],
             get("channel", 0),
             get("text"),
-            intern(language) if language is not None else None,
-            intern(speaker) if speaker is not None else None,
-            intern(gender) if gender is not None else None,
+            language,
+            speaker,
+            gender,
             custom,
             alignment,
         )
@@ -418,19 +422,27 @@ _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(SupervisionSegment))
 _FIELD_NAMES_SET = frozenset(_FIELD_NAMES)
 
 
-def _from_row(r: _Row) -> SupervisionSegment:
-    sid, rid = r.id, r.recording_id
-    language, speaker, gender = r.language, r.speaker, r.gender
+def _assemble(
+    sid, rid, start, duration, channel, text, language, speaker, gender, custom, alignment
+) -> SupervisionSegment:
+    """A segment from deserialized fields, sharing the strings that repeat.
+
+    One string serves as id and recording id when they are equal
+    (utterance-level corpora); recording ids, languages, speakers and genders,
+    which many segments share, are interned, and a start of 0.0 is one object.
+    """
+    if start == 0 and type(start) is float and copysign(1.0, start) == 1.0:
+        start = _ZERO
     return SupervisionSegment(
         sid,
         sid if rid == sid else intern(rid),
-        r.start,
-        r.duration,
-        r.channel,
-        r.text,
+        start,
+        duration,
+        channel,
+        text,
         intern(language) if language is not None else None,
         intern(speaker) if speaker is not None else None,
         intern(gender) if gender is not None else None,
-        None,
-        None,
+        custom,
+        alignment,
     )
