@@ -35,6 +35,22 @@ ON_ERROR = ("raise", "skip")
 # --- one cut ----------------------------------------------------------------------------
 
 
+def _features_only(cut: Cut, features) -> Cut:
+    """A mixed cut's features as a MonoCut without a recording (lhotse's layout)."""
+    from nuptse.cut.mono import MonoCut
+
+    return MonoCut(
+        id=cut.id,
+        start=0.0,
+        duration=cut.duration,
+        channel=0,
+        supervisions=cut.supervisions,
+        features=features,
+        recording=None,
+        custom=cut.custom,
+    )
+
+
 def compute_and_store_cut(
     cut: Cut, extractor, storage, augment_fn=None, mix_eagerly=True, samples=None
 ) -> Cut:
@@ -45,7 +61,6 @@ def compute_and_store_cut(
     import dataclasses
 
     from nuptse.cut.mixed import MixedCut
-    from nuptse.cut.mono import MonoCut
     from nuptse.cut.padding import PaddingCut
 
     if isinstance(cut, PaddingCut):
@@ -65,16 +80,7 @@ def compute_and_store_cut(
             channel=0,
             augment_fn=augment_fn,
         )
-        return MonoCut(
-            id=cut.id,
-            start=0.0,
-            duration=cut.duration,
-            channel=0,
-            supervisions=cut.supervisions,
-            features=feats,
-            recording=None,
-            custom=cut.custom,
-        )
+        return _features_only(cut, feats)
     if samples is None:
         samples = cut.load_audio()
     if samples.shape[0] == 1:
@@ -146,7 +152,6 @@ def _store_extracted(cut: Cut, num_samples: int, feats, extractor, storage) -> C
     import uuid
 
     from nuptse.cut.mixed import MixedCut
-    from nuptse.cut.mono import MonoCut
     from nuptse.features import Features
     from nuptse.timing import round_time, samples_to_seconds
 
@@ -167,16 +172,7 @@ def _store_extracted(cut: Cut, num_samples: int, feats, extractor, storage) -> C
         channels=0 if mixed else cut.channel,
     )
     if mixed:
-        return MonoCut(
-            id=cut.id,
-            start=0.0,
-            duration=cut.duration,
-            channel=0,
-            supervisions=cut.supervisions,
-            features=f,
-            recording=None,
-            custom=cut.custom,
-        )
+        return _features_only(cut, f)
     return cut._copy(features=f)
 
 
