@@ -542,7 +542,10 @@ def test_reused_frames_buffer_gives_the_same_features():
     import io
     import pickle
 
-    x = torch.randn(2, 9000) * 0.1
+    x = torch.randn(2, 9000, generator=torch.Generator().manual_seed(0)) * 0.1
+    # float32 vs float64: the log spectrum's bins far below the frame's peak
+    # differ most (documented); over 40 random inputs the worst was 1.3e-3.
+    tolerance = {Wav2LogSpec: 5e-3}
     for cls in (Wav2LogFilterBank, Wav2MFCC, Wav2LogSpec, Wav2Spec):
         layer = cls()
         with torch.inference_mode():
@@ -554,7 +557,7 @@ def test_reused_frames_buffer_gives_the_same_features():
         assert torch.equal(big, cls()(x))
         assert torch.equal(again, big)
         assert torch.equal(small, cls()(x[:1, :3000]))
-        assert torch.allclose(double.float(), big, atol=1e-3)
+        assert torch.allclose(double.float(), big, atol=tolerance.get(cls, 1e-3))
         assert not big.is_inference() or torch.equal(big, again)
         # The buffer never travels with copies, pickles or scripted modules.
         assert copy.deepcopy(layer)._workspace._items == []
