@@ -33,7 +33,7 @@ all cuts, each library on the lhotse-written directory): iterating cuts
 without loading, ``load_audio`` / ``load_features`` of already iterated
 cuts, and the bare decoders on the same bytes (the floor any reader pays):
 the stdlib ``tarfile`` reading every member, libsndfile and FFmpeg (through
-``nuptse.shar.readers.flac``) decoding the FLAC bytes to float32, lilcom.
+``nuptse.audio.flac``) decoding the FLAC bytes to float32, lilcom.
 
 ``--decode-workers N`` adds nuptse reads that decode FLAC in N background
 threads (``from_shar(..., decode_workers=N)``); they help only with idle cores.
@@ -160,7 +160,7 @@ def flac_soundfile():
 
 
 def flac_ffmpeg():  # int16 from FFmpeg's decoder, scaled to float32 as libsndfile does
-    from nuptse.shar.readers.flac import decode_flac16
+    from nuptse.audio.flac import decode_flac16
 
     for b in flacs:
         np.multiply(decode_flac16(b)[0], np.float32(1 / 32768), dtype=np.float32)
