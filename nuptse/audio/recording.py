@@ -299,9 +299,13 @@ class Recording:
             rows = [i for i, c in enumerate(src.channels) if c in wanted]
             if not rows:
                 continue
+            decoded = src.take_decoded()
             try:
-                with src._open(allow_commands) as handle:
-                    data, rate = read_audio(handle, offset=read_offset, duration=read_duration)
+                if decoded is not None and read_offset == 0.0 and read_duration is None:
+                    data, rate = decoded
+                else:
+                    with src._open(allow_commands) as handle:
+                        data, rate = read_audio(handle, offset=read_offset, duration=read_duration)
             except AudioLoadingError as e:
                 if src.type == "file":
                     raise type(e)(f"Recording '{self.id}': {e}") from e
@@ -314,7 +318,10 @@ class Recording:
                     f"Recording '{self.id}': source {src._describe()} declares channels "
                     f"{src.channels} but decodes to {data.shape[0]} channel(s)"
                 )
-            per_source.append(data[rows])
+            if rows == list(range(data.shape[0])):
+                per_source.append(data)  # every channel, in order: no copy
+            else:
+                per_source.append(data[rows])
         if not per_source:
             raise ChannelNotFoundError(
                 f"Recording '{self.id}': channels {wanted} are created by its transforms, not "

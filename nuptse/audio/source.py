@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, ClassVar, Optional, Union
 
 import numpy as np
 
@@ -101,6 +101,11 @@ class AudioSource:
     channels: list[int]
     source: Union[str, bytes]
     video: Optional[Any] = field(default=None)
+
+    #: Samples decoded ahead of use (Shar's ``decode_workers``): ``(float32
+    #: (channels, n), rate)``.  Not a field, so it is never serialised or
+    #: compared; the next load of the source takes it (see :meth:`take_decoded`).
+    _decoded: ClassVar[Optional[tuple]] = None
 
     def __post_init__(self):
         if self.type not in SOURCE_TYPES:
@@ -236,6 +241,22 @@ class AudioSource:
 
             video = VideoInfo.from_dict(video)
         return AudioSource(**data, video=video)
+
+    def attach_decoded(self, samples: Any, sampling_rate: int) -> None:
+        """Keep the already decoded samples of this source for its next whole read.
+
+        ``samples`` must be exactly what reading the whole source returns
+        (float32 ``(channels, n)``).
+        """
+        self._decoded = (samples, sampling_rate)
+
+    def take_decoded(self) -> Optional[tuple]:
+        """The attached ``(samples, rate)``, removed from the source (None if there are none).
+
+        Taking them once keeps memory bounded: a decode-ahead reader attaches
+        each source's samples, and the first load of the cut releases them.
+        """
+        return self.__dict__.pop("_decoded", None)
 
     def __repr__(self) -> str:
         shown = self.source if isinstance(self.source, str) else "<binary-data>"

@@ -163,7 +163,9 @@ def read_cuts_from_shar(
     ``fields`` or a dict passed as ``in_dir`` is taken for what it is.  With
     ``in_dir``, ``fields`` may list the fields to read (default: all of them).
     ``pipe:`` shard sources run shell commands and need ``allow_pipe=True``.
-    ``decode_workers=N`` decodes FLAC audio of upcoming cuts in N threads.
+    ``decode_workers=N`` decodes the audio of upcoming cuts in N threads, for
+    machines with idle cores; each cut keeps its decoded samples until its
+    first whole ``load_audio()``.
     """
     if in_dir is None and isinstance(fields, (str, os.PathLike)):
         in_dir, fields = fields, None

@@ -193,7 +193,7 @@ class LazySharIterator(LazyNode):
     (default: all).  ``shuffle_shards`` permutes the shard order with ``seed``
     (plus the epoch if ``stateful_shuffle``); ``split_for_dataloading`` gives
     each distributed rank and DataLoader worker its own shards.
-    ``decode_workers > 0`` decodes FLAC audio of the upcoming cuts in that many
+    ``decode_workers > 0`` decodes the audio of the upcoming cuts in that many
     background threads (see :mod:`nuptse.shar.readers.predecode`).
     """
 
@@ -311,7 +311,7 @@ class LazySharIterator(LazyNode):
         from collections import deque
         from concurrent.futures import ThreadPoolExecutor
 
-        from nuptse.shar.readers.predecode import predecode_recording_dict
+        from nuptse.shar.readers.predecode import decode_memory_audio
 
         window = 4 * self.decode_workers
         pending: deque = deque()
@@ -322,7 +322,7 @@ class LazySharIterator(LazyNode):
                         rec = d.get("recording")
                         fut = None
                         if isinstance(rec, dict) and rec["sources"][0]["type"] == "memory":
-                            fut = pool.submit(predecode_recording_dict, rec)
+                            fut = pool.submit(decode_memory_audio, rec["sources"][0]["source"])
                         pending.append((d, fn_, shard["cuts"], fut))
                         if len(pending) >= window:
                             yield self._finish_pending(pending.popleft())
@@ -336,9 +336,11 @@ class LazySharIterator(LazyNode):
     @staticmethod
     def _finish_pending(item) -> Any:
         d, fn, origin, fut = item
-        if fut is not None:
-            d["recording"] = fut.result()
-        return _finish(d, fn, origin)
+        cut = _finish(d, None, origin)
+        decoded = fut.result() if fut is not None else None
+        if decoded is not None:
+            cut.recording.sources[0].attach_decoded(*decoded)
+        return fn(cut) if fn is not None else cut
 
     def _iter_shard(self, shard: dict, fn: Optional[Callable], rng: random.Random):
         """Yield ``(filled cut dict, map function)`` for the cuts of one shard."""
