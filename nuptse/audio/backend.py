@@ -195,6 +195,9 @@ class SoundfileBackend:
                 h.close()
 
 
+#: FLAC subtypes that :mod:`nuptse.audio.flac_native` decodes exactly as libsndfile.
+_FLAC_DIRECT_SUBTYPES = frozenset({"PCM_S8", "PCM_16", "PCM_24"})
+
 #: libsndfile subtypes whose samples are 16-bit integers: read as int16 and
 #: scaled by 2**-15 in numpy, which gives libsndfile's float values exactly
 #: (a power-of-two scale is exact) several times faster than its own
@@ -207,10 +210,11 @@ class _OpenFile:
 
     Keeps our own read position (soundfile's ``read`` seeks after every read
     to re-sync its position, and ``tell`` is a libsndfile call as well), and
-    for Ogg Opus files the direct decoder of :mod:`nuptse.audio.opus`.
+    for Ogg Opus and FLAC files the direct decoders of :mod:`nuptse.audio.opus`
+    and :mod:`nuptse.audio.flac_native`.
     """
 
-    __slots__ = ("sf", "path", "stream", "pos", "_opus", "_raw")
+    __slots__ = ("sf", "path", "stream", "pos", "_opus", "_flac", "_raw")
 
     def __init__(self, f, path: Optional[str], stream=None):
         self.sf = f
@@ -218,6 +222,7 @@ class _OpenFile:
         self.stream = stream  # the in-memory source, if any
         self.pos = 0
         self._opus: Any = None  # None: not tried yet; False: not applicable
+        self._flac: Any = None  # likewise
         self._raw: Optional[bool] = None
 
     @property
@@ -228,6 +233,8 @@ class _OpenFile:
         self.sf.close()
         if self._opus:
             self._opus.close()
+        if self._flac:
+            self._flac.close()
 
     def opus_reader(self):
         if self._opus is None:
@@ -245,8 +252,25 @@ class _OpenFile:
                     logger.debug("Direct Opus decoding unavailable for %s: %s", self.path, e)
         return self._opus or None
 
+    def flac_reader(self):
+        if self._flac is None:
+            self._flac = False
+            f = self.sf
+            if self.path is not None and f.format == "FLAC" and f.subtype in _FLAC_DIRECT_SUBTYPES:
+                from nuptse.audio.flac_native import open_flac
+
+                self._flac = open_flac(self.path, f.samplerate, f.channels, f.frames) or False
+        return self._flac or None
+
     def read(self, start: int, num: Optional[int]) -> np.ndarray:
         """float32 ``(channels, n)`` from frame ``start``; ``n <= num``."""
+        flac = self.flac_reader()
+        if flac is not None:
+            data = flac.read(start, num)
+            if data is not None:
+                return data
+            flac.close()  # it met something it does not handle: libsndfile from now on
+            self._flac = False
         f = self.sf
         if self.pos != start:
             f.seek(start)
