@@ -60,12 +60,6 @@ _WRITE_CB = ctypes.CFUNCTYPE(ctypes.c_int, _P, _P, _P, _P)
 _META_CB = ctypes.CFUNCTYPE(None, _P, _P, _P)
 _ERROR_CB = ctypes.CFUNCTYPE(None, _P, ctypes.c_int, _P)
 
-#: The start of ``FLAC__FrameHeader`` (the first member of ``FLAC__Frame``):
-#: blocksize, sample_rate, channels, channel_assignment, bits_per_sample,
-#: number_type, then (8-byte aligned) the number; libFLAC always hands the
-#: write callback a sample number.
-_FRAME_HEADER = struct.Struct("=IIIiIiQ")
-
 _lib_lock = threading.Lock()
 _lib: list = []  # [] = not looked up yet; [None] = not available
 
@@ -328,23 +322,32 @@ class _Target:
 
 
 def _make_callbacks(target: _Target):
-    unpack = _FRAME_HEADER.unpack
-    string_at = ctypes.string_at
+    u32 = ctypes.c_uint32.from_address
+    u64 = ctypes.c_uint64.from_address
+    pointer = ctypes.c_void_p.from_address
     memmove = ctypes.memmove
-    pointers = ctypes.c_void_p * target.channels
+    channels = target.channels
+    offsets = [(8 * c, c) for c in range(channels)]
 
+    # FLAC__Frame starts with its header: blocksize (uint32) at byte 0,
+    # channels at 8, and (libFLAC always converts to it) the sample number
+    # (uint64) at 24.  ``buffer`` is an array of one int32 pointer per channel.
     def write(_decoder, frame, buffer, _client):
         try:
-            blocksize, _, channels, _, _, _, sample = unpack(string_at(frame, 32))
             t = target
+            blocksize = u32(frame).value
+            sample = u64(frame + 24).value
             pos = sample - t.base
-            if channels != t.channels or pos < 0 or pos + blocksize > t.cap:
+            if pos < 0 or pos + blocksize > t.cap or u32(frame + 8).value != channels:
                 t.error = f"unexpected frame: {blocksize} samples from {sample}"
                 return _WRITE_ABORT
             dest = t.addr + 4 * pos
-            row = t.row
-            for c, src in enumerate(pointers.from_address(buffer)):
-                memmove(dest + c * row, src, 4 * blocksize)
+            if channels == 1:
+                memmove(dest, pointer(buffer).value, 4 * blocksize)
+            else:
+                row = t.row
+                for off, c in offsets:
+                    memmove(dest + c * row, pointer(buffer + off).value, 4 * blocksize)
             t.last = sample
             t.next = sample + blocksize
             return _WRITE_CONTINUE
