@@ -22,6 +22,7 @@ and as ratios.  ``--quick`` uses about 2 minutes of audio and 3 rounds.
 for one 10 s utterance.
 
     python benchmarks/kaldi_layers.py [--quick] [--threads 1 2] [--clock cpu] [--profile]
+        [--only fbank mfcc] [--rounds N]
 """
 
 from __future__ import annotations
@@ -191,6 +192,16 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="per-op times of nuptse's layers (no comparison)"
     )
+    parser.add_argument(
+        "--only",
+        choices=["fbank", "mfcc"],
+        nargs="+",
+        default=["fbank", "mfcc"],
+        help="features to time",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=None, help="timings per item (default 5, --quick 3)"
+    )
     args = parser.parse_args()
     if args.clock == "cpu":
         CLOCK = time.process_time
@@ -202,7 +213,7 @@ def main() -> None:
     import lhotse.features.kaldi.layers as theirs
 
     seconds = 120.0 if args.quick else 1230.0
-    rounds = 3 if args.quick else 5
+    rounds = args.rounds if args.rounds else (3 if args.quick else 5)
     utts = make_utterances(seconds)
     audio = sum(len(u) for u in utts) / SR
     tensors = [torch.from_numpy(u)[None] for u in utts]
@@ -216,7 +227,7 @@ def main() -> None:
         f"{'floor xRT':>10} {'knf xRT':>8} {'vs lhotse':>10} {'vs floor':>9} {'vs knf':>7}"
     )
 
-    for kind in ("fbank", "mfcc"):
+    for kind in args.only:
         mine = ours.Wav2LogFilterBank() if kind == "fbank" else ours.Wav2MFCC()
         other = theirs.Wav2LogFilterBank() if kind == "fbank" else theirs.Wav2MFCC()
         frames, powers = floor_inputs(mine, utts)

@@ -632,6 +632,35 @@ def test_short_path_is_bit_identical_to_the_general_path(fixtures_dir, monkeypat
     assert torch.equal(short_batch, general_batch)
 
 
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"frame_length": 0.05},  # two frames start before sample 0
+        {"frame_length": 0.0251, "frame_shift": 0.0097},  # odd length and shift
+        {"frame_length": 0.01, "frame_shift": 0.01},  # no reflected start
+        {"remove_dc_offset": False},
+        {"use_energy": True, "raw_energy": False},
+    ],
+)
+def test_short_path_reads_the_signal_ends_as_the_general_path(monkeypatch, kw):
+    # Without the reflected signal, the short path pre-emphasises and sums
+    # frames from the input, and only the end frames from reflected copies;
+    # every length modulo the shift must still give the general path's bits.
+    from nuptse.features.kaldi import fastpath
+
+    x = torch.randn(1, 4000) * 0.1
+    lengths = [3999, 4000] + list(range(2600, 2600 + 170, 3))
+    with torch.inference_mode():
+        layers = [Wav2MFCC(**kw), Wav2LogFilterBank(**kw)]
+        short = [[layer(x[:, :n]) for n in lengths] for layer in layers]
+    monkeypatch.setattr(fastpath, "MIN_FRAMES", 1 << 40)  # general path only
+    with torch.no_grad():
+        for layer, outs in zip(layers, short):
+            for n, out in zip(lengths, outs):
+                assert torch.equal(out, layer(x[:, :n])), n
+
+
 def test_short_path_follows_dtype_and_state_changes():
     x = torch.randn(1, 8000) * 0.1
     layer = Wav2MFCC()

@@ -9,9 +9,13 @@ bit-identical), with the fixed parts prepared once per layer and dtype
 (:class:`_Plan`) and every intermediate written into buffers the layer
 keeps between calls (:class:`_Buffers`):
 
-* the reflected signal goes into a buffer that starts with a zero sample,
-  so that pre-emphasis (``e[0] = s[0]``, ``e[j] = s[j] - c * s[j-1]``) is
-  one subtraction;
+* with pre-emphasis and without a per-frame first-sample fix or raw
+  energy (the defaults), the reflected signal is never built: pre-emphasis
+  (``e[0] = s[0]``, ``e[j] = s[j] - c * s[j-1]``) and the frame sums for
+  the DC offset read the input in place, and only the few frames at the
+  ends read small reflected copies (:func:`_direct`);
+* otherwise the reflected signal goes into a buffer that starts with a
+  zero sample, so that pre-emphasis is one subtraction;
 * the frames buffer keeps its zero padding (only the frame bodies and the
   power spectrum, which is narrower than a frame, are ever written into it);
 * the previous call's FFT output is freed just before the next FFT, so that
@@ -70,6 +74,9 @@ class _Plan:
         "kaldi_log_floor",
         "use_fft_mag",
         "left_index",
+        "direct",
+        "edge_frames",
+        "edge_index",
         "length_t",
         "one_minus_c",
         "blocks",
@@ -98,6 +105,9 @@ class _Buffers:
         "emph",
         "emph2d",
         "emph_frames",
+        "edge_l",
+        "edge_r",
+        "sums",
         "frames",
         "body",
         "power",
@@ -128,6 +138,11 @@ class _Buffers:
             self.emph = emph
             self.emph2d = emph.unsqueeze(0)
             self.emph_frames = emph.unfold(0, length, shift)
+            # The reflected ends for run_direct: edge_l[0] stays 0 (the sample
+            # before the signal), edge_r holds at most the last frames' samples.
+            self.edge_l = torch.zeros(1, 1 + plan.edge_index.numel(), dtype=plan.dtype)
+            self.edge_r = torch.empty(1, 2 * length + 2 * shift + 2, dtype=plan.dtype)
+            self.sums = torch.empty(rows, 1, dtype=plan.dtype)
             self.frames = frames
             self.body = frames.narrow(1, 0, length)
             self.power = frames.narrow(1, 0, plan.bins)  # written over the spent bodies
@@ -236,8 +251,26 @@ def _build_plan(layer, dtype: torch.dtype) -> _Plan:
     plan.kaldi_log_floor = win.kaldi_log_floor
     plan.use_fft_mag = layer.use_fft_mag
     # Positions -1, -2, ... of the signal are samples 0, 1, ... (Kaldi's reflection).
+    # Without a per-frame first-sample fix or a raw energy, frames do not
+    # need the reflected signal itself: pre-emphasis and frame sums read the
+    # input directly, and only the frames at the ends read small reflected
+    # copies (see _direct).
+    plan.direct = (
+        not plan.snip_edges
+        and plan.c != 0.0
+        and not plan.first_fix
+        and not (plan.need_energy and plan.raw_energy)
+    )
+    # Frames that start before sample 0, and the input samples they read
+    # (positions -offset ... of the reflected signal).
+    plan.edge_frames = (plan.offset + plan.shift - 1) // plan.shift
+    edge_len = plan.offset + 1
+    if plan.edge_frames > 0:
+        edge_len = max(edge_len, (plan.edge_frames - 1) * plan.shift + plan.length)
+    pos = torch.arange(-plan.offset, edge_len - plan.offset)
     with torch.inference_mode(False):  # usable in and out of inference mode
         plan.left_index = torch.arange(plan.offset - 1, -1, -1)
+        plan.edge_index = torch.where(pos < 0, -1 - pos, pos)
         # Scalars as 0-d tensors of the dtype: Python numbers are converted on every op.
         plan.length_t = torch.tensor(float(plan.length), dtype=dtype)
         plan.one_minus_c = torch.tensor(1.0 - plan.c, dtype=dtype)
@@ -357,6 +390,68 @@ def rows_fast(
     return out
 
 
+def _direct(plan: _Plan, bufs: _Buffers, x: torch.Tensor, n: int, num_frames: int) -> bool:
+    """Pre-emphasis of the reflected signal and each frame's sum, without building that signal.
+
+    Writes what the general path computes from the reflected signal ``s``:
+    ``e[0] = s[0]``, ``e[p] = s[p] - c * s[p - 1]`` into ``bufs.emph`` and
+    (with ``remove_dc``) each frame's sum of ``s`` into ``bufs.sums``, with
+    the same operations on the same values.  The middle of the signal is
+    read in place; only the frames that start before sample 0 (from
+    ``bufs.edge_l``) or end after sample ``n - 1`` (from ``bufs.edge_r``)
+    read reflected copies.  Returns False, having written nothing, where
+    the ends are too long for that (the caller then reflects the signal).
+    """
+    length, shift, left, c = plan.length, plan.shift, plan.offset, plan.c
+    samples = (num_frames - 1) * shift + length
+    edge_index = plan.edge_index
+    first_mid = plan.edge_frames  # frames [first_mid, first_right) read x in place
+    first_right = (left + n - length) // shift + 1 if left + n >= length else 0
+    first_right = min(first_right, num_frames)
+    mid = min(samples - left, n)  # signal samples the frames read
+    right = samples - left - mid  # reflected samples after the signal
+    start_r = first_right * shift - left  # where the last frames start in x
+    span_r = samples - first_right * shift + 1  # their samples and the one before
+    if (
+        edge_index.numel() - left > n
+        or right > n
+        or first_right < first_mid
+        or mid < 2
+        or (first_right < num_frames and (start_r < 1 or span_r > bufs.edge_r.size(1)))
+    ):
+        return False
+    emph = bufs.emph2d
+    # positions -left .. of s, after the zero at edge_l[0]
+    edge_l = bufs.edge_l
+    torch.index_select(x, 1, edge_index, out=edge_l[:, 1:])
+    torch.sub(edge_l[:, 1 : left + 2], edge_l[:, : left + 1], alpha=c, out=emph[:, : left + 1])
+    torch.sub(x[:, 1:mid], x[:, : mid - 1], alpha=c, out=emph[:, left + 1 : left + mid])
+    if first_right < num_frames:
+        # samples start_r - 1 .. n - 1, then n - 1, n - 2, ... (Kaldi's reflection)
+        edge_r = bufs.edge_r[:, :span_r]
+        torch.cat([x[:, start_r - 1 :], x[:, n - right :].flip(1)], 1, out=edge_r)
+        if right > 0:
+            at = n - start_r + 1  # position n in edge_r
+            torch.sub(
+                edge_r[:, at : at + right],
+                edge_r[:, at - 1 : at - 1 + right],
+                alpha=c,
+                out=emph[:, left + n : samples],
+            )
+    if plan.remove_dc:
+        sums = bufs.sums
+        if first_mid > 0:
+            view = edge_l[0, 1:].unfold(0, length, shift)[:first_mid]
+            torch.sum(view, -1, True, out=sums[:first_mid])
+        if first_right > first_mid:
+            view = x[0, first_mid * shift - left :].unfold(0, length, shift)
+            torch.sum(view[: first_right - first_mid], -1, True, out=sums[first_mid:first_right])
+        if first_right < num_frames:
+            view = edge_r[0, 1:].unfold(0, length, shift)
+            torch.sum(view, -1, True, out=sums[first_right:num_frames])
+    return True
+
+
 def _compute(
     plan: _Plan,
     bufs: _Buffers,
@@ -371,9 +466,14 @@ def _compute(
     """
     length, shift, c = plan.length, plan.shift, plan.c
     samples = (num_frames - 1) * shift + length
+    mean: Optional[torch.Tensor] = None
     # ---- the signal the frames read (frame m starts at sample m * shift)
     # ([:k] slicing is a little cheaper per call than narrow.)
-    if plan.snip_edges:
+    direct = plan.direct and _direct(plan, bufs, x, n, num_frames)
+    if direct:  # pre-emphasised into bufs.emph, frame sums in bufs.sums
+        if plan.remove_dc:
+            mean = bufs.sums[:num_frames].div_(plan.length_t)  # as raw.sum(-1, True).div_
+    elif plan.snip_edges:
         seg = x[0, :samples]
         raw = seg.unfold(0, length, shift)
     else:
@@ -392,9 +492,11 @@ def _compute(
         raw = bufs.raw[:num_frames]  # (T, L) view
     # ---- DC offset, raw energy, pre-emphasis, window (as Wav2Win._process)
     energy: Optional[torch.Tensor] = None
-    mean: Optional[torch.Tensor] = None
     offset: Optional[torch.Tensor] = None
-    if plan.remove_dc:
+    if direct:
+        if mean is not None:
+            offset = torch.mul(mean, plan.one_minus_c)
+    elif plan.remove_dc:
         if plan.need_energy and plan.raw_energy:
             var, mean = torch.var_mean(raw, dim=-1, correction=0, keepdim=True)
             energy = var.squeeze(-1) * length
@@ -404,7 +506,9 @@ def _compute(
         offset = torch.mul(mean, plan.one_minus_c) if c != 0.0 else mean
     elif plan.need_energy and plan.raw_energy:
         energy = raw.square().sum(-1)
-    if c != 0.0:
+    if direct:
+        frames = bufs.emph_frames[:num_frames]
+    elif c != 0.0:
         if plan.snip_edges:
             emph = bufs.emph.narrow(0, 0, samples)
             emph.narrow(0, 0, 1).copy_(seg.narrow(0, 0, 1))
