@@ -52,7 +52,6 @@ DIRECT_FLAC_ENV = "NUPTSE_DIRECT_FLAC"
 
 _SUPPORTED_BITS = (8, 16, 24)
 _WRITE_CONTINUE, _WRITE_ABORT = 0, 1
-_STATE_END_OF_STREAM = 4
 _MAX_SEARCH_STEPS = 48
 
 _P = ctypes.c_void_p
@@ -84,9 +83,8 @@ def _load_libraries():
             "FLAC__stream_decoder_delete",
             "FLAC__stream_decoder_finish",
             "FLAC__stream_decoder_flush",
-            "FLAC__stream_decoder_process_single",
+            "FLAC__stream_decoder_process_until_end_of_stream",
             "FLAC__stream_decoder_process_until_end_of_metadata",
-            "FLAC__stream_decoder_get_state",
         ):
             fn = getattr(lib, fname)
             fn.restype, fn.argtypes = ctypes.c_int, [_P]
@@ -308,15 +306,16 @@ class _Target:
     """What the write callback fills: shared by a reader and its callbacks
     (not the reader itself, so that no reference cycle keeps it alive)."""
 
-    __slots__ = ("addr", "row", "base", "cap", "next", "last", "error", "channels")
+    __slots__ = ("addr", "row", "base", "cap", "end", "next", "last", "error", "channels")
 
     def __init__(self, channels: int):
         self.channels = channels
-        self.addr = 0
+        self.addr = 0  # the int32 (channels, cap) buffer; sample ``base`` at column 0
         self.row = 0
         self.base = 0
         self.cap = 0
-        self.next = -1  # sample after the last frame written
+        self.end = 0  # stop (abort the decoder) once this sample is written
+        self.next = -1  # sample after the last frame written; the next frame must start here
         self.last = -1  # first sample of the last frame written
         self.error: Optional[str] = None
 
@@ -332,14 +331,18 @@ def _make_callbacks(target: _Target):
     # FLAC__Frame starts with its header: blocksize (uint32) at byte 0,
     # channels at 8, and (libFLAC always converts to it) the sample number
     # (uint64) at 24.  ``buffer`` is an array of one int32 pointer per channel.
+    # Once the span is complete the callback aborts the decoder, so that one
+    # call decodes a whole read; the next read flushes it and seeks anyway.
     def write(_decoder, frame, buffer, _client):
         try:
             t = target
+            if t.error is not None:
+                return _WRITE_ABORT
             blocksize = u32(frame).value
             sample = u64(frame + 24).value
             pos = sample - t.base
-            if pos < 0 or pos + blocksize > t.cap or u32(frame + 8).value != channels:
-                t.error = f"unexpected frame: {blocksize} samples from {sample}"
+            if sample != t.next or pos + blocksize > t.cap or u32(frame + 8).value != channels:
+                t.error = f"expected a frame at sample {t.next}, got {blocksize} from {sample}"
                 return _WRITE_ABORT
             dest = t.addr + 4 * pos
             if channels == 1:
@@ -350,7 +353,7 @@ def _make_callbacks(target: _Target):
                     memmove(dest + c * row, pointer(buffer + off).value, 4 * blocksize)
             t.last = sample
             t.next = sample + blocksize
-            return _WRITE_CONTINUE
+            return _WRITE_ABORT if t.next >= t.end else _WRITE_CONTINUE
         except BaseException as e:  # never let an exception cross into C
             target.error = f"{type(e).__name__}: {e}"
             return _WRITE_ABORT
@@ -383,7 +386,6 @@ class FlacReader:
         # Known frame starts: sorted frame numbers and their byte offsets.
         self.known_frames: list = []
         self.known_offsets: list = []
-        self.position = -1  # frame number the decoder will decode next; -1: unknown
         self.tail: Optional[np.ndarray] = None  # the last frame decoded, (channels, n) int32
         self.tail_frame = -1
         try:
@@ -413,7 +415,6 @@ class FlacReader:
             raise OSError(f"libFLAC could not read the metadata of {self.name}")
         self._learn(0, first)
         self._learn(self.stream.frames, self.size)
-        self.position = 0
 
     def close(self) -> None:
         """Release the decoder, the ``FILE`` and the descriptor (once)."""
@@ -512,12 +513,10 @@ class FlacReader:
 
     def _seek(self, frame: int) -> None:
         offset = self._offset_of(frame)
-        self.position = -1
         if not self.lib.FLAC__stream_decoder_flush(self.dec):
             raise _Fallback("flush failed")
         if self.libc.fseeko(self.file, offset, os.SEEK_SET) != 0:
             raise _Fallback(f"fseek to {offset} failed")
-        self.position = frame
 
     def read(self, start: int, num: Optional[int]) -> Optional[np.ndarray]:
         """float32 ``(channels, n)`` from sample ``start``, ``n <= num``; None if
@@ -528,7 +527,6 @@ class FlacReader:
             return self._read(start, num)
         except _Fallback as e:
             logger.debug("direct FLAC read of %s at %d failed: %s", self.name, start, e)
-            self.position = -1
             self.tail = None
             self.target.error = None
             return None
@@ -544,41 +542,30 @@ class FlacReader:
         base = first * bs
         cap = min(s.total, (last + 1) * bs) - base
         ints = np.empty((channels, cap), dtype=np.int32)
-        t = self.target
-        t.addr, t.row, t.base, t.cap = ints.ctypes.data, 4 * cap, base, cap
-        t.error = None
         nxt = base
-        if self.position == first:
-            pass
-        elif self.position == first + 1 and self.tail_frame == first and self.tail is not None:
-            ints[:, : self.tail.shape[1]] = self.tail
-            nxt = base + self.tail.shape[1]
-        else:
-            self._seek(first)
-        t.next, t.last = nxt, -1
-        lib, dec = self.lib, self.dec
-        stalled = 0
-        while t.next < end:
-            expect = t.next
-            ok = lib.FLAC__stream_decoder_process_single(dec)
+        tail = self.tail
+        if tail is not None and self.tail_frame == first:
+            # The previous read ended inside this frame: start from its copy.
+            ints[:, : tail.shape[1]] = tail
+            nxt += tail.shape[1]
+        t = self.target
+        t.addr, t.row, t.base, t.cap, t.end = ints.ctypes.data, 4 * cap, base, cap, end
+        t.next, t.last, t.error = nxt, -1, None
+        if nxt < end:
+            self.tail = None
+            self._seek(nxt // bs)
+            self.lib.FLAC__stream_decoder_process_until_end_of_stream(self.dec)
             if t.error is not None:
                 raise _Fallback(t.error)
-            if t.next != expect:
-                if t.last != expect:  # a frame went missing, or the seek landed wrong
-                    raise _Fallback(f"expected the frame at sample {expect}, got {t.last}")
-                continue
-            state = lib.FLAC__stream_decoder_get_state(dec)
-            stalled += 1
-            if not ok or state == _STATE_END_OF_STREAM or stalled > 3:
-                raise _Fallback(f"decoding stopped at sample {expect} (decoder state {state})")
-        done = t.next
-        self.position = done // bs if done < s.total else s.frames
-        if t.last >= base:
+            if t.next < end:
+                raise _Fallback(f"the stream ended at sample {t.next}")
+            done = t.next
+            if done < s.total:
+                position = self._decode_position()
+                if position is not None:
+                    self._learn(done // bs, position)
             self.tail_frame = t.last // bs
-            self.tail = ints[:, t.last - base : done - base]
-        position = self._decode_position()
-        if position is not None and self.position < s.frames:
-            self._learn(self.position, position)
+            self.tail = ints[:, t.last - base : done - base].copy()
         out = np.empty((channels, end - start), dtype=np.float32)
         np.multiply(ints[:, start - base : end - base], self.scale, out=out, dtype=np.float32)
         return out
