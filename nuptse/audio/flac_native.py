@@ -15,9 +15,11 @@ the frame that holds the first requested sample ourselves:
   first valid header; a few guesses narrow it down.  Every header found is
   remembered, as is where each read stopped, so later reads of the same file
   need fewer guesses (usually none).
-* The decoder is then flushed and its ``FILE`` is repositioned at that
-  header, and libFLAC decodes forward from there.  A read that starts where
-  the previous read of the same open file stopped continues without any seek.
+* The decoder is then flushed, its ``FILE`` is repositioned at that header,
+  and one libFLAC call decodes forward: the write callback (one Python call
+  per frame, ~4096 samples) aborts the decoder once the span is complete.
+  The last frame of each read is kept, so consecutive windows of one file
+  decode every frame once.
 
 Samples are the integers the stream encodes (FLAC is lossless, so any
 conforming decoder gives the same ones); float32 is ``x * 2**-(bits-1)``,
