@@ -106,6 +106,12 @@ class _Buffers:
         "emph2d",
         "emph_frames",
         "edge_l",
+        "edge_l_in",
+        "left_cur",
+        "left_prev",
+        "emph_left",
+        "left_frames",
+        "left_sums",
         "edge_r",
         "sums",
         "frames",
@@ -138,11 +144,21 @@ class _Buffers:
             self.emph = emph
             self.emph2d = emph.unsqueeze(0)
             self.emph_frames = emph.unfold(0, length, shift)
-            # The reflected ends for run_direct: edge_l[0] stays 0 (the sample
+            # The reflected ends for _direct: edge_l[0] stays 0 (the sample
             # before the signal), edge_r holds at most the last frames' samples.
-            self.edge_l = torch.zeros(1, 1 + plan.edge_index.numel(), dtype=plan.dtype)
-            self.edge_r = torch.empty(1, 2 * length + 2 * shift + 2, dtype=plan.dtype)
+            left, first_mid = plan.offset, plan.edge_frames
+            edge_l = torch.zeros(1 + plan.edge_index.numel(), dtype=plan.dtype)
             self.sums = torch.empty(rows, 1, dtype=plan.dtype)
+            self.edge_l = edge_l
+            self.edge_l_in = edge_l[1:]
+            self.left_cur = edge_l[1 : left + 2]
+            self.left_prev = edge_l[: left + 1]
+            self.emph_left = emph[: left + 1]
+            self.left_frames = (
+                edge_l[1:].unfold(0, length, shift)[:first_mid] if first_mid > 0 else None
+            )
+            self.left_sums = self.sums[:first_mid]
+            self.edge_r = torch.empty(2 * length + 2 * shift + 2, dtype=plan.dtype)
             self.frames = frames
             self.body = frames.narrow(1, 0, length)
             self.power = frames.narrow(1, 0, plan.bins)  # written over the spent bodies
@@ -417,38 +433,41 @@ def _direct(plan: _Plan, bufs: _Buffers, x: torch.Tensor, n: int, num_frames: in
         or right > n
         or first_right < first_mid
         or mid < 2
-        or (first_right < num_frames and (start_r < 1 or span_r > bufs.edge_r.size(1)))
+        or (first_right < num_frames and (start_r < 1 or span_r > bufs.edge_r.size(0)))
     ):
         return False
-    emph = bufs.emph2d
-    # positions -left .. of s, after the zero at edge_l[0]
-    edge_l = bufs.edge_l
-    torch.index_select(x, 1, edge_index, out=edge_l[:, 1:])
-    torch.sub(edge_l[:, 1 : left + 2], edge_l[:, : left + 1], alpha=c, out=emph[:, : left + 1])
-    torch.sub(x[:, 1:mid], x[:, : mid - 1], alpha=c, out=emph[:, left + 1 : left + mid])
+    emph = bufs.emph
+    x1 = x[0]
+    # positions -left, ..., of s after the zero at edge_l[0]
+    torch.index_select(x1, 0, plan.edge_index, out=bufs.edge_l_in)
+    torch.sub(bufs.left_cur, bufs.left_prev, alpha=c, out=bufs.emph_left)
+    torch.sub(x1[1:mid], x1[: mid - 1], alpha=c, out=emph[left + 1 : left + mid])
     if first_right < num_frames:
-        # samples start_r - 1 .. n - 1, then n - 1, n - 2, ... (Kaldi's reflection)
-        edge_r = bufs.edge_r[:, :span_r]
-        torch.cat([x[:, start_r - 1 :], x[:, n - right :].flip(1)], 1, out=edge_r)
-        if right > 0:
-            at = n - start_r + 1  # position n in edge_r
-            torch.sub(
-                edge_r[:, at : at + right],
-                edge_r[:, at - 1 : at - 1 + right],
-                alpha=c,
-                out=emph[:, left + n : samples],
-            )
+        # samples start_r - 1, ..., n - 1, then n - 1, n - 2, ... (Kaldi's reflection)
+        edge_r = bufs.edge_r[:span_r]
+        torch.cat([x1[start_r - 1 :], x1[n - right :].flip(0)], out=edge_r)
+        at = n - start_r + 1  # position n in edge_r
+        torch.sub(
+            edge_r[at : at + right],
+            edge_r[at - 1 : at - 1 + right],
+            alpha=c,
+            out=emph[left + n : samples],
+        )
     if plan.remove_dc:
         sums = bufs.sums
         if first_mid > 0:
-            view = edge_l[0, 1:].unfold(0, length, shift)[:first_mid]
-            torch.sum(view, -1, True, out=sums[:first_mid])
+            torch.sum(bufs.left_frames, -1, True, out=bufs.left_sums)
         if first_right > first_mid:
-            view = x[0, first_mid * shift - left :].unfold(0, length, shift)
-            torch.sum(view[: first_right - first_mid], -1, True, out=sums[first_mid:first_right])
+            step = x1.stride(0)
+            frames = x1.as_strided(
+                (first_right - first_mid, length),
+                (shift * step, step),
+                x1.storage_offset() + (first_mid * shift - left) * step,
+            )
+            torch.sum(frames, -1, True, out=sums[first_mid:first_right])
         if first_right < num_frames:
-            view = edge_r[0, 1:].unfold(0, length, shift)
-            torch.sum(view, -1, True, out=sums[first_right:num_frames])
+            frames = bufs.edge_r.as_strided((num_frames - first_right, length), (shift, 1), 1)
+            torch.sum(frames, -1, True, out=sums[first_right:num_frames])
     return True
 
 
