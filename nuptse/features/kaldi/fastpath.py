@@ -78,7 +78,7 @@ class _Plan:
         "edge_frames",
         "edge_index",
         "length_t",
-        "one_minus_c",
+        "scale",
         "blocks",
         "mel_width",
         "mel_col0",
@@ -284,12 +284,12 @@ def _build_plan(layer, dtype: torch.dtype) -> _Plan:
     if plan.edge_frames > 0:
         edge_len = max(edge_len, (plan.edge_frames - 1) * plan.shift + plan.length)
     pos = torch.arange(-plan.offset, edge_len - plan.offset)
+    plan.scale = (1.0 - plan.c) / plan.length  # as Wav2Win._process
     with torch.inference_mode(False):  # usable in and out of inference mode
         plan.left_index = torch.arange(plan.offset - 1, -1, -1)
         plan.edge_index = torch.where(pos < 0, -1 - pos, pos)
         # Scalars as 0-d tensors of the dtype: Python numbers are converted on every op.
         plan.length_t = torch.tensor(float(plan.length), dtype=dtype)
-        plan.one_minus_c = torch.tensor(1.0 - plan.c, dtype=dtype)
     weights = layer._fb_blocks_f32 if f32 else layer._fb_blocks
     mfcc = getattr(layer, "_cep", None) is not None
     # MFCC with one block keeps the block's zero-padded columns (its
@@ -485,13 +485,11 @@ def _compute(
     """
     length, shift, c = plan.length, plan.shift, plan.c
     samples = (num_frames - 1) * shift + length
-    mean: Optional[torch.Tensor] = None
     # ---- the signal the frames read (frame m starts at sample m * shift)
     # ([:k] slicing is a little cheaper per call than narrow.)
     direct = plan.direct and _direct(plan, bufs, x, n, num_frames)
-    if direct:  # pre-emphasised into bufs.emph, frame sums in bufs.sums
-        if plan.remove_dc:
-            mean = bufs.sums[:num_frames].div_(plan.length_t)  # as raw.sum(-1, True).div_
+    if direct:
+        pass  # pre-emphasised into bufs.emph, frame sums in bufs.sums
     elif plan.snip_edges:
         seg = x[0, :samples]
         raw = seg.unfold(0, length, shift)
@@ -511,18 +509,21 @@ def _compute(
         raw = bufs.raw[:num_frames]  # (T, L) view
     # ---- DC offset, raw energy, pre-emphasis, window (as Wav2Win._process)
     energy: Optional[torch.Tensor] = None
-    offset: Optional[torch.Tensor] = None
+    offset: Optional[torch.Tensor] = None  # subtracted times ``scale``
+    scale = plan.scale  # (1 - c) / length: offset is the frame sums
+    mean: Optional[torch.Tensor] = None
     if direct:
-        if mean is not None:
-            offset = torch.mul(mean, plan.one_minus_c)
+        if plan.remove_dc:
+            offset = bufs.sums[:num_frames]
     elif plan.remove_dc:
         if plan.need_energy and plan.raw_energy:
             var, mean = torch.var_mean(raw, dim=-1, correction=0, keepdim=True)
             energy = var.squeeze(-1) * length
+            offset, scale = mean, 1.0 - c
         else:
-            # raw.mean(-1, True), without converting the divisor on every call
-            mean = raw.sum(-1, True).div_(plan.length_t)  # (T, 1)
-        offset = torch.mul(mean, plan.one_minus_c) if c != 0.0 else mean
+            offset = raw.sum(-1, True)  # (T, 1)
+            if plan.first_fix:
+                mean = offset.div(plan.length_t)
     elif plan.need_energy and plan.raw_energy:
         energy = raw.square().sum(-1)
     if direct:
@@ -546,7 +547,7 @@ def _compute(
     out = bufs.frames[:num_frames]  # (T, pad), zero padding kept
     body = bufs.body[:num_frames]
     if offset is not None:
-        torch.sub(frames, offset, out=body)
+        torch.sub(frames, offset, alpha=scale, out=body)
         body.mul_(plan.window)
     else:
         torch.mul(frames, plan.window, out=body)

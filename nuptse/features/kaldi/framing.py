@@ -248,17 +248,24 @@ class Wav2Win(nn.Module):
         raw = seg.unfold(1, length, self._shift).narrow(1, 0, num_frames)  # (B, T, L) view
         fast = not (torch.is_grad_enabled() and seg.requires_grad)  # no autograd: in place
         energy: Optional[torch.Tensor] = None
-        offset: Optional[torch.Tensor] = None  # per-frame constant to subtract
+        # Per-frame constant to subtract, times ``scale``: pre-emphasis P maps
+        # a constant m to (1 - c) m, so P(f - m) = P f - (1 - c) m.
+        offset: Optional[torch.Tensor] = None
+        scale = 1.0
         mean: Optional[torch.Tensor] = None
+        first_fix = c != 0.0 and self._window_first != 0.0
         if self.remove_dc_offset:
             if need_energy and self.raw_energy:
-                var, mean_ = torch.var_mean(raw, dim=-1, correction=0, keepdim=True)
+                var, mean = torch.var_mean(raw, dim=-1, correction=0, keepdim=True)
                 energy = var.squeeze(-1) * length  # sum of squares after DC removal
+                offset, scale = mean, 1.0 - c
             else:
-                mean_ = raw.mean(dim=-1, keepdim=True)  # (B, T, 1)
-            mean = mean_
-            # Pre-emphasis P maps a constant m to (1 - c) m, so P(f - m) = P f - (1 - c) m.
-            offset = mean_ * (1.0 - c) if c != 0.0 else mean_
+                # The frame sums, scaled within the subtraction below (one
+                # rounding, and two small ops fewer than mean * (1 - c)).
+                offset = raw.sum(dim=-1, keepdim=True)  # (B, T, 1)
+                scale = (1.0 - c) / length
+                if first_fix:
+                    mean = offset / length
         elif need_energy and self.raw_energy:
             energy = raw.square().sum(-1)
         if c != 0.0:
@@ -294,16 +301,19 @@ class Wav2Win(nn.Module):
                 out.narrow(2, length, padded - length).zero_()
             body = out.narrow(2, 0, length)
             if offset is not None:
-                torch.sub(frames, offset, out=body)
+                torch.sub(frames, offset, alpha=scale, out=body)
                 body.mul_(window)
             else:
                 torch.mul(frames, window, out=body)
         else:
-            body = (frames - offset) * window if offset is not None else frames * window
+            if offset is not None:
+                body = torch.sub(frames, offset, alpha=scale) * window
+            else:
+                body = frames * window
             out = body
             if padded > length:
                 out = nn.functional.pad(body, [0, padded - length])
-        if c != 0.0 and self._window_first != 0.0:
+        if first_fix:
             # Kaldi's first sample is (1 - c) * (f[0] - m); the segment-level
             # difference used the previous sample instead.  (Windows that start
             # at 0, as the default povey does, zero that sample either way.)
