@@ -31,6 +31,21 @@ def _round_half_up(value: float) -> int:
     Equal to ``Decimal(repr(round(value, 8))).quantize(0, ROUND_HALF_UP)``
     (tested), at a fraction of its cost: this runs for every cut and supervision.
     """
+    if value >= 0.0:
+        # Rounding to 8 decimals moves ``value`` by at most 5e-9 plus half an
+        # ulp, and never across a half (halves are multiples of 1e-8; the
+        # rounding is monotonic).  So it can only matter just below a half:
+        # elsewhere the answer is floor or floor + 1 without it (~10x cheaper).
+        if value >= 4503599627370496.0:  # 2**52: every float from here is an integer
+            return int(value)
+        whole = math.floor(value)
+        frac = value - whole  # exact
+        if frac > 0.5:
+            return whole + 1
+        if frac < 0.5 - 1e-8 - 2.0 * math.ulp(value):
+            return whole
+    elif value <= -4503599627370496.0:
+        return int(value)
     v = round(value, 8)
     if v >= 0:
         return int(math.floor(v + 0.5))

@@ -89,6 +89,9 @@ def test_known_values():
         st.integers(-(10**6), 10**6).map(lambda k: k + 0.5),
         st.integers(0, 10**7).map(lambda n: n / 16000 * 16000),
         st.integers(0, 10**8).map(lambda n: n / 1e8),
+        # just below, at and above halves, where rounding to 8 decimals matters
+        st.tuples(st.integers(0, 10**9), st.floats(-3e-8, 3e-8)).map(lambda t: t[0] + 0.5 + t[1]),
+        st.floats(1e12, 9e15, allow_nan=False),  # below 2**53 repr() is exact for integers
     )
 )
 def test_fast_rounding_equals_decimal_definition(x):
