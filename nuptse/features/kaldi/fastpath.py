@@ -80,6 +80,8 @@ class _Plan:
         "length_t",
         "scale",
         "blocks",
+        "bin_lo",
+        "bin_hi",
         "mel_width",
         "mel_col0",
         "out_cols",
@@ -161,8 +163,9 @@ class _Buffers:
             self.edge_r = torch.empty(2 * length + 2 * shift + 2, dtype=plan.dtype)
             self.frames = frames
             self.body = frames.narrow(1, 0, length)
-            self.power = frames.narrow(1, 0, plan.bins)  # written over the spent bodies
-            self.block_src = [self.power.narrow(1, b[0], b[1]) for b in plan.blocks]
+            # Only the bins some mel block reads, written over the spent bodies.
+            self.power = frames.narrow(1, plan.bin_lo, plan.bin_hi - plan.bin_lo)
+            self.block_src = [frames.narrow(1, b[0], b[1]) for b in plan.blocks]
             self.mel = mel
             self.block_dst = [mel.narrow(1, b[2], b[3]) for b in plan.blocks]
 
@@ -322,6 +325,8 @@ def _build_plan(layer, dtype: torch.dtype) -> _Plan:
         blocks.append((r0, r1 - r0, col, width, weights.narrow(0, at, r1 - r0), direct))
         col += width
     plan.blocks = blocks
+    plan.bin_lo = min(b[0] for b in blocks)
+    plan.bin_hi = max(b[0] + b[1] for b in blocks)
     plan.usable = True
     return plan
 
@@ -570,7 +575,8 @@ def _compute(
     bufs.spent = None
     spec = torch.fft.rfft(out)
     bufs.spent = spec
-    parts = torch.view_as_real(spec)
+    # The bins no mel block reads are left out (the bins read are as in _power).
+    parts = torch.view_as_real(spec)[:, plan.bin_lo : plan.bin_hi]
     parts.mul_(parts)  # square_ is pow_(2), which spends a few calls on the exponent
     power = bufs.power[:num_frames]
     re, im = parts.unbind(2)
