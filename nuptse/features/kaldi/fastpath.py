@@ -115,6 +115,7 @@ class _Buffers:
         "left_frames",
         "left_sums",
         "edge_r",
+        "right_ends",
         "sums",
         "frames",
         "body",
@@ -161,6 +162,9 @@ class _Buffers:
             )
             self.left_sums = self.sums[:first_mid]
             self.edge_r = torch.empty(2 * length + 2 * shift + 2, dtype=plan.dtype)
+            # (samples after the last frames' start, reflected samples) -> what
+            # _direct reads there; at most one entry per length modulo the shift.
+            self.right_ends: dict = {}
             self.frames = frames
             self.body = frames.narrow(1, 0, length)
             # Only the bins some mel block reads, written over the spent bodies.
@@ -411,6 +415,31 @@ def rows_fast(
     return out
 
 
+def _right_ends(bufs: _Buffers, after: int, right: int, count: int) -> tuple:
+    """What :func:`_direct` reads for the last ``count`` frames (built once per shape).
+
+    The frames start ``after`` samples before the signal's end, which is
+    followed by ``right`` reflected samples.  Returns the index (into the
+    signal from the sample before the frames) that gathers those samples
+    into ``bufs.edge_r``, that view, its samples from the signal's end and
+    the samples before them (for the pre-emphasis), and the frames.
+    """
+    plan = bufs.plan
+    span = after + 1 + right
+    with torch.inference_mode(False):  # usable in and out of inference mode
+        index = torch.cat([torch.arange(after + 1), torch.arange(after, after - right, -1)])
+        edge_r = bufs.edge_r[:span]
+        ends = (
+            index,
+            edge_r,
+            edge_r[after + 1 :],
+            edge_r[after : span - 1],
+            bufs.edge_r.as_strided((count, plan.length), (plan.shift, 1), 1),
+        )
+    bufs.right_ends[(after, right)] = ends
+    return ends
+
+
 def _direct(plan: _Plan, bufs: _Buffers, x: torch.Tensor, n: int, num_frames: int) -> bool:
     """Pre-emphasis of the reflected signal and each frame's sum, without building that signal.
 
@@ -449,15 +478,12 @@ def _direct(plan: _Plan, bufs: _Buffers, x: torch.Tensor, n: int, num_frames: in
     torch.sub(x1[1:mid], x1[: mid - 1], alpha=c, out=emph[left + 1 : left + mid])
     if first_right < num_frames:
         # samples start_r - 1, ..., n - 1, then n - 1, n - 2, ... (Kaldi's reflection)
-        edge_r = bufs.edge_r[:span_r]
-        torch.cat([x1[start_r - 1 :], x1[n - right :].flip(0)], out=edge_r)
-        at = n - start_r + 1  # position n in edge_r
-        torch.sub(
-            edge_r[at : at + right],
-            edge_r[at - 1 : at - 1 + right],
-            alpha=c,
-            out=emph[left + n : samples],
-        )
+        ends = bufs.right_ends.get((n - start_r, right))
+        if ends is None:
+            ends = _right_ends(bufs, n - start_r, right, num_frames - first_right)
+        index, edge_r, cur, prev, frames_r = ends
+        torch.index_select(x1[start_r - 1 :], 0, index, out=edge_r)
+        torch.sub(cur, prev, alpha=c, out=emph[left + n : samples])
     if plan.remove_dc:
         sums = bufs.sums
         if first_mid > 0:
@@ -471,8 +497,7 @@ def _direct(plan: _Plan, bufs: _Buffers, x: torch.Tensor, n: int, num_frames: in
             )
             torch.sum(frames, -1, True, out=sums[first_mid:first_right])
         if first_right < num_frames:
-            frames = bufs.edge_r.as_strided((num_frames - first_right, length), (shift, 1), 1)
-            torch.sum(frames, -1, True, out=sums[first_right:num_frames])
+            torch.sum(frames_r, -1, True, out=sums[first_right:num_frames])
     return True
 
 
