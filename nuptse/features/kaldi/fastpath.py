@@ -273,7 +273,6 @@ def _build_plan(layer, dtype: torch.dtype) -> _Plan:
     plan.energy_floor = win.energy_floor
     plan.kaldi_log_floor = win.kaldi_log_floor
     plan.use_fft_mag = layer.use_fft_mag
-    # Positions -1, -2, ... of the signal are samples 0, 1, ... (Kaldi's reflection).
     # Without a per-frame first-sample fix or a raw energy, frames do not
     # need the reflected signal itself: pre-emphasis and frame sums read the
     # input directly, and only the frames at the ends read small reflected
@@ -293,6 +292,7 @@ def _build_plan(layer, dtype: torch.dtype) -> _Plan:
     pos = torch.arange(-plan.offset, edge_len - plan.offset)
     plan.scale = (1.0 - plan.c) / plan.length  # as Wav2Win._process
     with torch.inference_mode(False):  # usable in and out of inference mode
+        # Positions -1, -2, ... of the signal are samples 0, 1, ... (Kaldi's reflection).
         plan.left_index = torch.arange(plan.offset - 1, -1, -1)
         plan.edge_index = torch.where(pos < 0, -1 - pos, pos)
         # Scalars as 0-d tensors of the dtype: Python numbers are converted on every op.
