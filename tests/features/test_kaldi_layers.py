@@ -598,7 +598,7 @@ SHORT_PATH_CASES = [
     {"use_energy": True, "raw_energy": False, "kaldi_log_floor": True},
     {"use_fft_mag": True},
     {"preemph_coeff": 0.0, "remove_dc_offset": False},
-    {"num_filters": 40},  # several mel blocks (MFCC without padded columns)
+    {"num_filters": 40},  # three mel blocks, the last half filled
     {"num_filters": 23, "torchaudio_compatible_mel_scale": False, "norm_filters": True},
     {"round_to_power_of_two": False},  # frames without zero padding
 ]
@@ -659,6 +659,19 @@ def test_short_path_reads_the_signal_ends_as_the_general_path(monkeypatch, kw):
         for layer, outs in zip(layers, short):
             for n, out in zip(lengths, outs):
                 assert torch.equal(out, layer(x[:, :n])), n
+
+
+def test_mfcc_blocks_keep_their_padding():
+    # Each mel block of an MFCC layer keeps its zero-padded columns, and the
+    # cepstrum matrix has a zero row for each of them.
+    layer = Wav2MFCC()
+    width = layer._fb_blocks.size(1)
+    assert len(layer._blocks) == 2 and layer._cep.shape == (2 * width, 13)
+    cep = (layer._dct * layer._lifter).float()
+    for i, (_at, _r0, _r1, c0, count) in enumerate(layer._blocks):
+        block = layer._cep_f32[i * width : (i + 1) * width]
+        assert torch.equal(block[:count], cep[c0 : c0 + count])
+        assert not block[count:].any()
 
 
 def test_short_path_follows_dtype_and_state_changes():

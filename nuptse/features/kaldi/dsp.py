@@ -9,6 +9,7 @@ The formulas are Kaldi's (``feature-window.cc``, ``mel-computations.cc``,
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import torch
 
@@ -164,18 +165,23 @@ def linear_grid_mel_banks(
     return banks
 
 
-def band_blocks(banks: torch.Tensor, block_width: int = 16) -> list[tuple[int, int, int, int]]:
+def band_blocks(
+    banks: torch.Tensor, block_width: int = 16, single_up_to: Optional[int] = None
+) -> list[tuple[int, int, int, int]]:
     """Split a mel bank into column groups and the row range each group touches.
 
     Returns ``(row_start, row_end, col_start, col_end)`` tuples; multiplying
     only those sub-blocks gives the same result as the dense product (the
     rows outside a block's range are zero for its columns) with far fewer
     multiplications, since each FFT bin feeds at most two filters.  Banks of
-    up to two blocks' width stay in one block.
+    up to ``single_up_to`` columns (default: two blocks' width) stay in one
+    block.
     """
     num_rows, num_cols = banks.shape
     nonzero = banks != 0
-    width = num_cols if num_cols <= 2 * block_width else block_width
+    if single_up_to is None:
+        single_up_to = 2 * block_width
+    width = num_cols if num_cols <= single_up_to else block_width
     bounds = []
     for c0 in range(0, num_cols, width):
         c1 = min(num_cols, c0 + width)

@@ -299,9 +299,9 @@ def _build_plan(layer, dtype: torch.dtype) -> _Plan:
         plan.length_t = torch.tensor(float(plan.length), dtype=dtype)
     weights = layer._fb_blocks_f32 if f32 else layer._fb_blocks
     mfcc = getattr(layer, "_cep", None) is not None
-    # MFCC with one block keeps the block's zero-padded columns (its
-    # cepstrum matrix has matching zero rows), as Wav2MFCC._features does.
-    keep_padding = mfcc and len(layer._blocks) == 1
+    # MFCC keeps the blocks' zero-padded columns (its cepstrum matrix has
+    # matching zero rows), as Wav2MFCC._features does.
+    keep_padding = mfcc
     padded = weights.size(1)  # every block's product has this many columns
     widths = [padded if keep_padding else count for (*_, count) in layer._blocks]
     plan.mel_width = sum(widths)

@@ -628,7 +628,7 @@ class Wav2LogFilterBank(Wav2FFT):
         FFT bin start, FFT bin end, first filter, filter count) per block.
         """
         banks = self._fb
-        bounds = band_blocks(banks.cpu())
+        bounds = self._block_bounds(banks.cpu())
         width = max((c1 - c0 + 7) // 8 * 8 for _, _, c0, c1 in bounds)
         rows = sum(r1 - r0 for r0, r1, _, _ in bounds)
         packed = banks.new_zeros((rows, width))
@@ -642,6 +642,9 @@ class Wav2LogFilterBank(Wav2FFT):
         self._fb_blocks = packed
         self._fb_blocks_f32 = packed.float()
         self._fast.clear()  # plans hold the old blocks
+
+    def _block_bounds(self, banks: torch.Tensor) -> list[tuple[int, int, int, int]]:
+        return band_blocks(banks)
 
     def _load_from_state_dict(self, *args, **kwargs):
         super()._load_from_state_dict(*args, **kwargs)
@@ -663,9 +666,9 @@ class Wav2LogFilterBank(Wav2FFT):
     def _log_mel(self, frames: torch.Tensor, keep_padding: bool = False) -> torch.Tensor:
         """Log-mel energies (B, T, num_filters) of ``frames``.
 
-        With ``keep_padding`` and a single block, the block's zero padding
-        columns stay (as ``log(FLT_EPSILON)``), which saves a copy when the
-        caller multiplies by a matrix whose matching rows are zero.
+        With ``keep_padding`` every block's zero padding columns stay (as
+        ``log(FLT_EPSILON)``), which saves copies when the caller multiplies
+        by a matrix whose matching rows are zero.
         """
         power = self._power(self._fft(frames), self.use_fft_mag, frames)  # (B, T, fft/2 + 1)
         # Block-sparse product: each block of filters times the only FFT bins it touches.
@@ -683,8 +686,8 @@ class Wav2LogFilterBank(Wav2FFT):
             for block in self._blocks:
                 at, r0, r1, c0, count = block
                 part = _matmul(power.narrow(2, r0, r1 - r0), weights.narrow(0, at, r1 - r0))
-                parts.append(part.narrow(2, 0, count))
-            mel = torch.cat(parts, dim=-1)  # (B, T, num_filters)
+                parts.append(part if keep_padding else part.narrow(2, 0, count))
+            mel = torch.cat(parts, dim=-1)  # (B, T, num_filters [+ padding])
         if mel.is_contiguous() and not (torch.is_grad_enabled() and mel.requires_grad):
             return mel.clamp_min_(1.1920928955078125e-07).log_()  # in place: mel is ours
         return mel.clamp_min(1.1920928955078125e-07).log()  # FLT_EPSILON
@@ -769,17 +772,24 @@ class Wav2MFCC(Wav2LogFilterBank):
     def _build_cepstrum(self) -> None:
         """``_cep``: the lifter folded into the DCT, one matrix for log-mel -> MFCC.
 
-        When the mel bank is a single block, ``_cep`` has a zero row for each
-        of the block's padding columns, so that it multiplies the padded
-        log-mel directly (see :meth:`Wav2LogFilterBank._log_mel`).
+        ``_cep`` has a zero row for each padding column of the mel blocks, so
+        that it multiplies the padded log-mel directly (see
+        :meth:`Wav2LogFilterBank._log_mel`).
         """
         cep = self._dct * self._lifter  # (num_filters, num_ceps)
-        if len(self._blocks) == 1:
-            width = self._fb_blocks.size(1)
-            cep = torch.cat([cep, cep.new_zeros(width - cep.size(0), cep.size(1))], dim=0)
-        self._cep = cep.detach().contiguous()
+        width = self._fb_blocks.size(1)
+        padded = cep.new_zeros(len(self._blocks) * width, cep.size(1))
+        for i, (_at, _r0, _r1, c0, count) in enumerate(self._blocks):
+            padded[i * width : i * width + count] = cep[c0 : c0 + count]
+        self._cep = padded.detach().contiguous()
         self._cep_f32 = self._cep.float()
         self._fast.clear()  # plans hold the old matrix
+
+    def _block_bounds(self, banks: torch.Tensor) -> list[tuple[int, int, int, int]]:
+        # The log-mel stays inside the layer, so every block keeps its zero
+        # padding (see _build_cepstrum); 23 filters multiply faster as two
+        # blocks of 16 columns than as one of 24.
+        return band_blocks(banks, single_up_to=16)
 
     def _load_from_state_dict(self, *args, **kwargs):
         super()._load_from_state_dict(*args, **kwargs)
