@@ -543,10 +543,16 @@ def test_tiny_blocks_give_the_same_frames(block, snip_edges):
 def test_reused_frames_buffer_gives_the_same_features():
     # The spectral layers keep their frames buffer between calls (CPU, no
     # autograd); every call must still equal a fresh layer's, in and out of
-    # inference mode, across sizes and dtypes.
+    # inference mode, across sizes and dtypes.  Equal within float32 rounding,
+    # not bit for bit: a fresh buffer may sit at another alignment, and BLAS
+    # (and MKL's thread count on a busy machine) may then round differently;
+    # a buffer-reuse bug would show as gross differences.
     import copy
     import io
     import pickle
+
+    def close(a, b):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
 
     x = torch.randn(2, 9000, generator=torch.Generator().manual_seed(0)) * 0.1
     # float32 vs float64: the log spectrum's bins far below the frame's peak
@@ -560,18 +566,17 @@ def test_reused_frames_buffer_gives_the_same_features():
             small = layer(x[:1, :3000])
             again = layer(x)
             double = layer(x.double())
-        assert torch.equal(big, cls()(x))
-        assert torch.equal(again, big)
-        assert torch.equal(small, cls()(x[:1, :3000]))
+        close(big, cls()(x))
+        close(again, big)
+        close(small, cls()(x[:1, :3000]))
         assert torch.allclose(double.float(), big, atol=tolerance.get(cls, 1e-3))
-        assert not big.is_inference() or torch.equal(big, again)
         # The buffer never travels with copies, pickles or scripted modules.
         assert copy.deepcopy(layer)._workspace._items == []
         assert pickle.loads(pickle.dumps(layer))._workspace._items == []
         buffer = io.BytesIO()
         torch.jit.save(torch.jit.script(layer), buffer)
         buffer.seek(0)
-        assert torch.equal(torch.jit.load(buffer)(x), big)
+        close(torch.jit.load(buffer)(x), big)
 
 
 def test_reused_frames_buffer_is_not_shared_between_threads():
