@@ -47,6 +47,8 @@ from typing import Optional
 
 import numpy as np
 
+from nuptse.audio.utils import passes_self_check, remember_once
+
 logger = logging.getLogger(__name__)
 
 #: Environment switch: ``NUPTSE_DIRECT_FLAC=0`` leaves all FLAC decoding to libsndfile.
@@ -108,12 +110,7 @@ def _load_libraries():
 
 
 def _libraries():
-    if _lib:
-        return _lib[0]
-    with _lib_lock:
-        if not _lib:
-            _lib.append(None if _disabled() else _load_libraries())
-        return _lib[0]
+    return remember_once(_lib, _lib_lock, lambda: None if _disabled() else _load_libraries())
 
 
 _match_lock = threading.Lock()
@@ -127,20 +124,11 @@ def _matches_libsndfile() -> bool:
     frames, 24-bit stereo, 8-bit mono), and compares reads from the start,
     inside frames, across frame boundaries, to the end and of everything.
     """
-    if _match:
-        return _match[0]
-    with _match_lock:
-        if _match:
-            return _match[0]
-        ok = False
-        try:
-            ok = _self_check()
-        except Exception as e:  # any failure just means: use libsndfile
-            logger.debug("direct FLAC self-check failed: %s", e)
-        if not ok:
-            logger.info("libFLAC reads do not match libsndfile's here; FLAC is read by libsndfile")
-        _match.append(ok)
-        return ok
+    return remember_once(
+        _match,
+        _match_lock,
+        lambda: passes_self_check(_self_check, "libFLAC", "FLAC is read by libsndfile"),
+    )
 
 
 def _self_check() -> bool:

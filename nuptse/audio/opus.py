@@ -44,6 +44,7 @@ from typing import BinaryIO, Optional, Union
 
 import numpy as np
 
+from nuptse.audio.utils import passes_self_check, remember_once
 from nuptse.timing import compute_num_samples
 
 logger = logging.getLogger(__name__)
@@ -62,40 +63,38 @@ _lib: list = []  # [] = not looked up yet; [None] = not available
 
 def _libopus():
     """The libopus shared library with the few prototypes we call, or None."""
-    if _lib:
-        return _lib[0]
-    with _lib_lock:
-        if _lib:
-            return _lib[0]
-        lib = None
-        if os.environ.get(DIRECT_OPUS_ENV, "1").strip().lower() not in ("0", "false", "no", "off"):
-            name = ctypes.util.find_library("opus")
-            try:
-                lib = ctypes.CDLL(name) if name else None
-            except OSError as e:
-                logger.debug("libopus %s could not be loaded: %s", name, e)
-                lib = None
-            if lib is not None:
-                lib.opus_decoder_create.restype = ctypes.c_void_p
-                lib.opus_decoder_create.argtypes = [
-                    ctypes.c_int32,
-                    ctypes.c_int,
-                    ctypes.POINTER(ctypes.c_int),
-                ]
-                lib.opus_decoder_destroy.restype = None
-                lib.opus_decoder_destroy.argtypes = [ctypes.c_void_p]
-                lib.opus_decode_float.restype = ctypes.c_int
-                lib.opus_decode_float.argtypes = [
-                    ctypes.c_void_p,
-                    ctypes.c_char_p,
-                    ctypes.c_int32,
-                    ctypes.c_void_p,
-                    ctypes.c_int,
-                    ctypes.c_int,
-                ]
-                lib.opus_decoder_ctl.restype = ctypes.c_int
-        _lib.append(lib)
-        return lib
+    return remember_once(_lib, _lib_lock, _load_libopus)
+
+
+def _load_libopus():
+    if os.environ.get(DIRECT_OPUS_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    name = ctypes.util.find_library("opus")
+    try:
+        lib = ctypes.CDLL(name) if name else None
+    except OSError as e:
+        logger.debug("libopus %s could not be loaded: %s", name, e)
+        return None
+    if lib is not None:
+        lib.opus_decoder_create.restype = ctypes.c_void_p
+        lib.opus_decoder_create.argtypes = [
+            ctypes.c_int32,
+            ctypes.c_int,
+            ctypes.POINTER(ctypes.c_int),
+        ]
+        lib.opus_decoder_destroy.restype = None
+        lib.opus_decoder_destroy.argtypes = [ctypes.c_void_p]
+        lib.opus_decode_float.restype = ctypes.c_int
+        lib.opus_decode_float.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_char_p,
+            ctypes.c_int32,
+            ctypes.c_void_p,
+            ctypes.c_int,
+            ctypes.c_int,
+        ]
+        lib.opus_decoder_ctl.restype = ctypes.c_int
+    return lib
 
 
 _match_lock = threading.Lock()
@@ -110,48 +109,36 @@ def _matches_libsndfile() -> bool:
     signals with libsndfile (mono 16 kHz, stereo 48 kHz), decode them both
     ways and keep the direct path only if every sample agrees (~10 ms).
     """
-    if _match:
-        return _match[0]
-    with _match_lock:
-        if _match:
-            return _match[0]
-        ok = False
-        try:
-            import soundfile as sf
+    return remember_once(
+        _match,
+        _match_lock,
+        lambda: passes_self_check(_self_check, "libopus", "Ogg Opus is read through libsndfile"),
+    )
 
-            rng = np.random.default_rng(0)
-            ok = True
-            for rate, channels in ((16000, 1), (48000, 2)):
-                t = np.arange(rate // 4) / rate
-                tone = 0.3 * np.sin(2 * np.pi * 440 * t)[:, None]
-                x = (tone + 0.05 * rng.standard_normal((t.size, channels))).astype(np.float32)
-                buf = io.BytesIO()
-                sf.write(buf, x, rate, format="OGG", subtype="OPUS")
-                data = buf.getvalue()
-                ref = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)[0].T
-                index = _scan(io.BytesIO(data))
-                if index is None:
-                    ok = False
-                    break
-                reader = OpusReader(data, index, rate, channels, ref.shape[1])
-                try:
-                    got = reader.read(0, None)
-                finally:
-                    reader.close()
-                if got.shape != ref.shape or not np.array_equal(got, ref):
-                    ok = False
-                    break
-        except Exception as e:  # any failure just means: use libsndfile
-            logger.debug("direct Opus self-check failed: %s", e)
-            ok = False
-        if not ok:
-            logger.info(
-                "the libopus found (%s) does not decode exactly as libsndfile's; "
-                "Ogg Opus is read through libsndfile",
-                getattr(_libopus(), "_name", "?"),
-            )
-        _match.append(ok)
-        return ok
+
+def _self_check() -> bool:
+    import soundfile as sf
+
+    rng = np.random.default_rng(0)
+    for rate, channels in ((16000, 1), (48000, 2)):
+        t = np.arange(rate // 4) / rate
+        tone = 0.3 * np.sin(2 * np.pi * 440 * t)[:, None]
+        x = (tone + 0.05 * rng.standard_normal((t.size, channels))).astype(np.float32)
+        buf = io.BytesIO()
+        sf.write(buf, x, rate, format="OGG", subtype="OPUS")
+        data = buf.getvalue()
+        ref = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)[0].T
+        index = _scan(io.BytesIO(data))
+        if index is None:
+            return False
+        reader = OpusReader(data, index, rate, channels, ref.shape[1])
+        try:
+            got = reader.read(0, None)
+        finally:
+            reader.close()
+        if got.shape != ref.shape or not np.array_equal(got, ref):
+            return False
+    return True
 
 
 def direct_opus_available() -> bool:

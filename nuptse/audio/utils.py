@@ -18,11 +18,44 @@ import os
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
-from typing import Optional
+from typing import Any, Optional
 
 from nuptse.audio.errors import AudioLoadingError, DurationMismatchError
 
 logger = logging.getLogger(__name__)
+
+
+def remember_once(store: list, lock: Any, compute: Callable[[], Any]) -> Any:
+    """``compute()``'s result, computed once per process and kept in ``store``.
+
+    ``store`` is a module-level list, empty until the first call and then
+    ``[result]``; ``lock`` (a ``threading.Lock``) makes concurrent first calls
+    compute it once.  The native decoders use this for loading their library
+    and for their self-check; tests reset a store by setting it to ``[]``.
+    """
+    if store:
+        return store[0]
+    with lock:
+        if not store:
+            store.append(compute())
+        return store[0]
+
+
+def passes_self_check(check: Callable[[], bool], what: str, fallback: str) -> bool:
+    """Run a native decoder's self-check; any exception counts as a failure.
+
+    A failure is logged once (at INFO: the reads stay correct, only slower)
+    with ``fallback``, what is used instead.
+    """
+    ok = False
+    try:
+        ok = bool(check())
+    except Exception as e:  # any failure just means: use the fallback
+        logger.debug("%s self-check failed: %s", what, e)
+    if not ok:
+        logger.info("%s does not decode exactly as libsndfile here; %s", what, fallback)
+    return ok
+
 
 DEFAULT_DURATION_MISMATCH_TOLERANCE = 0.5
 _tolerance_override: Optional[float] = None
