@@ -36,7 +36,7 @@ from typing import Optional
 
 import torch
 
-from nuptse.features.kaldi.framing import _log_energy
+from nuptse.features.kaldi.framing import _log_energy, _preemphasize_into
 from nuptse.timing import kaldi_num_frames
 
 __all__ = ["FastState", "MIN_FRAMES", "Workspace", "plan_for", "rows_fast", "run_fast"]
@@ -174,21 +174,39 @@ class _Buffers:
             self.block_dst = [mel.narrow(1, b[2], b[3]) for b in plan.blocks]
 
 
-class Workspace:
-    """The general path's frames buffer, reused across calls; never copied, pickled or saved.
+class _Scratch:
+    """Scratch a layer keeps between calls; never copied, pickled or saved.
 
-    ``take`` removes the tensor (``list.pop`` is atomic), so a call running
-    at the same time in another thread allocates its own instead of sharing.
+    ``_pop`` removes the kept item (``list.pop`` is atomic), so a call running
+    at the same time in another thread allocates its own instead of sharing;
+    ``give`` keeps one item for the next call.
     """
 
     def __init__(self) -> None:
-        self._items: list[torch.Tensor] = []
+        self._items: list = []
+
+    def _pop(self):
+        try:
+            return self._items.pop()
+        except IndexError:
+            return None
+
+    def give(self, item) -> None:
+        if not self._items:
+            self._items.append(item)
+
+    def __reduce__(self):
+        return (type(self), ())
+
+    def __deepcopy__(self, memo):
+        return type(self)()
+
+
+class Workspace(_Scratch):
+    """The general path's frames buffer, reused across calls."""
 
     def take(self, like: torch.Tensor, numel: int) -> torch.Tensor:
-        try:
-            work = self._items.pop()
-        except IndexError:
-            work = None
+        work: Optional[torch.Tensor] = self._pop()
         if (
             work is None
             or work.numel() < numel
@@ -199,27 +217,13 @@ class Workspace:
                 work = like.new_empty(numel)
         return work
 
-    def give(self, work: torch.Tensor) -> None:
-        if not self._items:
-            self._items.append(work)
 
-    def __reduce__(self):
-        return (Workspace, ())
-
-    def __deepcopy__(self, memo) -> Workspace:
-        return Workspace()
-
-
-class FastState:
-    """A layer's short-path plans and buffers; never copied, pickled or saved.
-
-    ``take`` removes the buffers (``list.pop`` is atomic), so a call running
-    at the same time in another thread allocates its own instead of sharing.
-    """
+class FastState(_Scratch):
+    """A layer's short-path plans (per dtype) and buffers."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.plans: dict = {}
-        self._items: list[_Buffers] = []
 
     def clear(self) -> None:
         """Forget plans and buffers (the layer's tensors changed)."""
@@ -227,26 +231,13 @@ class FastState:
         self._items = []
 
     def take(self, plan: _Plan, rows: int) -> _Buffers:
-        try:
-            bufs: Optional[_Buffers] = self._items.pop()
-        except IndexError:
-            bufs = None
+        bufs: Optional[_Buffers] = self._pop()
         if bufs is None or bufs.rows < rows or bufs.plan is not plan:
             # Grow by a quarter at least, so that slowly growing inputs do
             # not allocate on every call.
             size = rows if bufs is None else max(rows, bufs.rows + bufs.rows // 4)
             bufs = _Buffers(plan, (size + 63) // 64 * 64)
         return bufs
-
-    def give(self, bufs: _Buffers) -> None:
-        if not self._items:
-            self._items.append(bufs)
-
-    def __reduce__(self):
-        return (FastState, ())
-
-    def __deepcopy__(self, memo) -> FastState:
-        return FastState()
 
 
 def _build_plan(layer, dtype: torch.dtype) -> _Plan:
@@ -560,14 +551,7 @@ def _compute(
         frames = bufs.emph_frames[:num_frames]
     elif c != 0.0:
         if plan.snip_edges:
-            emph = bufs.emph.narrow(0, 0, samples)
-            emph.narrow(0, 0, 1).copy_(seg.narrow(0, 0, 1))
-            torch.sub(
-                seg.narrow(0, 1, samples - 1),
-                seg.narrow(0, 0, samples - 1),
-                alpha=c,
-                out=emph.narrow(0, 1, samples - 1),
-            )
+            _preemphasize_into(seg, bufs.emph.narrow(0, 0, samples), c, 0)
         else:
             # The sample before seg is 0, so e[0] = s[0] - c * 0 = s[0].
             torch.sub(seg, bufs.prev2d[:, :samples], alpha=c, out=bufs.emph2d[:, :samples])

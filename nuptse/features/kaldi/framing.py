@@ -96,6 +96,19 @@ def _replace_first(feats: torch.Tensor, first: torch.Tensor) -> torch.Tensor:
     return feats
 
 
+def _preemphasize_into(seg: torch.Tensor, out: torch.Tensor, c: float, dim: int) -> None:
+    """Kaldi's pre-emphasis along ``dim`` into ``out``: ``e[0] = s[0]``, ``e[j] = s[j] - c * s[j-1]``.
+
+    (``e[0]`` here is before DC removal's correction of the first sample; see
+    ``Wav2Win._process``.)
+    """
+    n = seg.size(dim)
+    out.narrow(dim, 0, 1).copy_(seg.narrow(dim, 0, 1))
+    torch.sub(
+        seg.narrow(dim, 1, n - 1), seg.narrow(dim, 0, n - 1), alpha=c, out=out.narrow(dim, 1, n - 1)
+    )
+
+
 def _reflect_into(dst: torch.Tensor, x: torch.Tensor, n: int, p0: int) -> None:
     """Write positions ``[p0, p0 + dst.size(1))`` of ``x`` (length ``n``, reflected) into ``dst``."""
     dst.copy_(_reflect_segment(x, 0, n, p0, p0 + dst.size(1)))
@@ -271,15 +284,8 @@ class Wav2Win(nn.Module):
         if c != 0.0:
             # Pre-emphasise the whole segment once: e[j] = s[j] - c * s[j-1].
             if fast:
-                n = seg.size(1)
                 emph = torch.empty_like(seg)
-                emph.narrow(1, 0, 1).copy_(seg.narrow(1, 0, 1))
-                torch.sub(
-                    seg.narrow(1, 1, n - 1),
-                    seg.narrow(1, 0, n - 1),
-                    alpha=c,
-                    out=emph.narrow(1, 1, n - 1),
-                )
+                _preemphasize_into(seg, emph, c, 1)
             else:
                 emph = torch.cat([seg[:, :1], torch.sub(seg[:, 1:], seg[:, :-1], alpha=c)], dim=1)
             frames = emph.unfold(1, length, self._shift).narrow(1, 0, num_frames)  # (B, T, L)
