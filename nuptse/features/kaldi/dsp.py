@@ -216,3 +216,35 @@ def lifter_coefficients(num_ceps: int, cepstral_lifter: float) -> torch.Tensor:
         return torch.ones(num_ceps, dtype=torch.float64)
     i = torch.arange(num_ceps, dtype=torch.float64)
     return 1.0 + 0.5 * cepstral_lifter * torch.sin(math.pi * i / cepstral_lifter)
+
+
+def mel_banks(
+    num_filters: int,
+    fft_length: int,
+    sampling_rate: int,
+    low_freq: float,
+    high_freq: float,
+    norm_filters: bool,
+    torchaudio_compatible_mel_scale: bool,
+) -> torch.Tensor:
+    """Kaldi's mel bank, or (``torchaudio_compatible_mel_scale=False``) lhotse's alternative."""
+    if torchaudio_compatible_mel_scale:
+        return kaldi_mel_banks(num_filters, fft_length, sampling_rate, low_freq, high_freq)
+    return linear_grid_mel_banks(
+        num_filters, fft_length, sampling_rate, low_freq, high_freq, norm_filters
+    )
+
+
+def block_padded_rows(
+    matrix: torch.Tensor, blocks: list[tuple[int, int, int, int, int]], width: int
+) -> torch.Tensor:
+    """``matrix`` (num_filters, k) with zero rows where the mel blocks have padding columns.
+
+    ``blocks`` are the layer's ``(at, r0, r1, first_filter, count)``; block
+    ``i`` occupies rows ``i * width`` to ``(i + 1) * width``, its filters
+    first.  The result multiplies the block-padded log-mel directly.
+    """
+    padded = matrix.new_zeros(len(blocks) * width, matrix.size(1))
+    for i, (_at, _r0, _r1, c0, count) in enumerate(blocks):
+        padded[i * width : i * width + count] = matrix[c0 : c0 + count]
+    return padded.detach().contiguous()

@@ -101,10 +101,10 @@ from torch import nn
 from nuptse.features.kaldi.dsp import (
     FLT_EPSILON,
     band_blocks,
+    block_padded_rows,
     dct_matrix,
-    kaldi_mel_banks,
     lifter_coefficients,
-    linear_grid_mel_banks,
+    mel_banks,
     next_power_of_2,
 )
 from nuptse.features.kaldi.fastpath import FastState, Workspace, rows_fast, run_fast
@@ -527,22 +527,6 @@ class Wav2LogSpec(Wav2FFT):
         return log_power
 
 
-def _mel_banks(
-    num_filters: int,
-    fft_length: int,
-    sampling_rate: int,
-    low_freq: float,
-    high_freq: float,
-    norm_filters: bool,
-    torchaudio_compatible_mel_scale: bool,
-) -> torch.Tensor:
-    if torchaudio_compatible_mel_scale:
-        return kaldi_mel_banks(num_filters, fft_length, sampling_rate, low_freq, high_freq)
-    return linear_grid_mel_banks(
-        num_filters, fft_length, sampling_rate, low_freq, high_freq, norm_filters
-    )
-
-
 class Wav2LogFilterBank(Wav2FFT):
     """Kaldi's log-mel filter bank ("fbank") of each frame.
 
@@ -605,7 +589,7 @@ class Wav2LogFilterBank(Wav2FFT):
         self.num_filters = num_filters
         self.norm_filters = norm_filters
         self.torchaudio_compatible_mel_scale = torchaudio_compatible_mel_scale
-        banks = _mel_banks(
+        banks = mel_banks(
             num_filters,
             self.fft_length,
             sampling_rate,
@@ -777,11 +761,7 @@ class Wav2MFCC(Wav2LogFilterBank):
         :meth:`Wav2LogFilterBank._log_mel`).
         """
         cep = self._dct * self._lifter  # (num_filters, num_ceps)
-        width = self._fb_blocks.size(1)
-        padded = cep.new_zeros(len(self._blocks) * width, cep.size(1))
-        for i, (_at, _r0, _r1, c0, count) in enumerate(self._blocks):
-            padded[i * width : i * width + count] = cep[c0 : c0 + count]
-        self._cep = padded.detach().contiguous()
+        self._cep = block_padded_rows(cep, self._blocks, self._fb_blocks.size(1))
         self._cep_f32 = self._cep.float()
         self._fast.clear()  # plans hold the old matrix
 
