@@ -25,6 +25,24 @@ import numpy as np
 _STREAMINFO_LEN = 34
 
 
+def parse_streaminfo(info: bytes) -> tuple[int, int, int, int, int, int]:
+    """``(min_blocksize, max_blocksize, rate, channels, bits, total_samples)`` of a STREAMINFO payload.
+
+    ``info`` is the 34-byte block body (RFC 9639, section 8.2); a total of 0
+    means the length is unknown.
+
+    >>> parse_streaminfo(bytes.fromhex("10001000" + "00" * 6 + "03e800f000003e80" + "00" * 16))
+    (4096, 4096, 16000, 1, 16, 16000)
+    """
+    min_bs = int.from_bytes(info[0:2], "big")
+    max_bs = int.from_bytes(info[2:4], "big")
+    rate = int.from_bytes(info[10:13], "big") >> 4
+    channels = ((info[12] >> 1) & 0x07) + 1
+    bits = (((info[12] & 0x01) << 4) | (info[13] >> 4)) + 1
+    total = int.from_bytes(info[13:18], "big") & 0xFFFFFFFFF
+    return min_bs, max_bs, rate, channels, bits, total
+
+
 def _split_header(data: bytes) -> Optional[tuple[bytes, int]]:
     """``(STREAMINFO payload, offset of the first audio frame)``, or None."""
     if len(data) < 8 + _STREAMINFO_LEN or data[:4] != b"fLaC" or data[4] & 0x7F != 0:
@@ -57,10 +75,7 @@ def decode_flac16(data: bytes) -> Optional[tuple[np.ndarray, int]]:
     if parts is None:
         return None
     info, first = parts
-    rate = int.from_bytes(info[10:13], "big") >> 4
-    channels = ((info[12] >> 1) & 0x07) + 1
-    bits = (((info[12] & 0x01) << 4) | (info[13] >> 4)) + 1
-    total = int.from_bytes(info[13:18], "big") & 0xFFFFFFFFF
+    _min_bs, _max_bs, rate, channels, bits, total = parse_streaminfo(info)
     if bits != 16 or total == 0 or rate == 0:
         return None
     try:

@@ -40,13 +40,13 @@ import ctypes
 import ctypes.util
 import logging
 import os
-import struct
 import threading
 from bisect import bisect_right, insort
 from typing import Optional
 
 import numpy as np
 
+from nuptse.audio.flac import parse_streaminfo
 from nuptse.audio.utils import passes_self_check, remember_once
 
 logger = logging.getLogger(__name__)
@@ -567,11 +567,7 @@ def _stream_info(fd: int) -> Optional[tuple[_Stream, int]]:
     if len(head) < 42 or head[:4] != b"fLaC" or head[4] & 0x7F != 0:
         return None
     info = head[8:42]
-    min_bs, max_bs = struct.unpack_from(">HH", info, 0)
-    rate = int.from_bytes(info[10:13], "big") >> 4
-    channels = ((info[12] >> 1) & 0x07) + 1
-    bits = (((info[12] & 0x01) << 4) | (info[13] >> 4)) + 1
-    total = int.from_bytes(info[13:18], "big") & 0xFFFFFFFFF
+    min_bs, max_bs, rate, channels, bits, total = parse_streaminfo(info)
     if min_bs != max_bs or min_bs < 16 or total == 0 or rate == 0:
         return None
     return _Stream(min_bs, rate, channels, bits, total), os.fstat(fd).st_size
