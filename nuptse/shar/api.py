@@ -163,9 +163,10 @@ def read_cuts_from_shar(
     ``fields`` or a dict passed as ``in_dir`` is taken for what it is.  With
     ``in_dir``, ``fields`` may list the fields to read (default: all of them).
     ``pipe:`` shard sources run shell commands and need ``allow_pipe=True``.
-    ``decode_workers=N`` decodes the audio of upcoming cuts in N threads, for
-    machines with idle cores; each cut keeps its decoded samples until its
-    first whole ``load_audio()``.
+    ``decode_workers=N`` decodes the audio of upcoming cuts in N helper
+    processes, for machines with an idle core (see
+    :mod:`nuptse.shar.readers.predecode`); each cut keeps its decoded
+    samples until its first whole ``load_audio()``.
     """
     if in_dir is None and isinstance(fields, (str, os.PathLike)):
         in_dir, fields = fields, None

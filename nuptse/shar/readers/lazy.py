@@ -193,8 +193,8 @@ class LazySharIterator(LazyNode):
     (default: all).  ``shuffle_shards`` permutes the shard order with ``seed``
     (plus the epoch if ``stateful_shuffle``); ``split_for_dataloading`` gives
     each distributed rank and DataLoader worker its own shards.
-    ``decode_workers > 0`` decodes the audio of the upcoming cuts in that many
-    background threads (see :mod:`nuptse.shar.readers.predecode`).
+    ``decode_workers > 0`` decodes audio of the upcoming cuts in that many
+    helper processes (see :mod:`nuptse.shar.readers.predecode`).
     """
 
     def __init__(
@@ -309,37 +309,47 @@ class LazySharIterator(LazyNode):
 
     def _iter_decoding_ahead(self, rng: random.Random) -> Iterator[Any]:
         from collections import deque
-        from concurrent.futures import ThreadPoolExecutor
 
-        from nuptse.shar.readers.predecode import decode_memory_audio
+        from nuptse.audio.offload import SUPPORTED
+        from nuptse.shar.readers.predecode import DecodeAhead
 
-        window = 4 * self.decode_workers
+        ahead: Optional[DecodeAhead] = None
+        if SUPPORTED:
+            ahead = DecodeAhead(self.decode_workers)
+        else:
+            logger.warning("decode_workers needs a POSIX system; decoding in-process")
+        # Cuts read ahead of the caller: enough for the helpers' answers to
+        # be there when their cuts come up.
+        window = 8 + 8 * self.decode_workers
         pending: deque = deque()
-        with ThreadPoolExecutor(self.decode_workers, thread_name_prefix="shar-decode") as pool:
-            try:
-                for shard, fn in self._plan(rng):
-                    for d, fn_ in self._iter_shard(shard, fn, rng):
-                        rec = d.get("recording")
-                        fut = None
-                        if isinstance(rec, dict) and rec["sources"][0]["type"] == "memory":
-                            fut = pool.submit(decode_memory_audio, rec["sources"][0]["source"])
-                        pending.append((d, fn_, shard["cuts"], fut))
-                        if len(pending) >= window:
-                            yield self._finish_pending(pending.popleft())
-                while pending:
-                    yield self._finish_pending(pending.popleft())
-            finally:
-                for *_, fut in pending:
-                    if fut is not None:
-                        fut.cancel()
+        try:
+            for shard, fn in self._plan(rng):
+                for d, fn_ in self._iter_shard(shard, fn, rng):
+                    rec = d.get("recording")
+                    helper = None
+                    if (
+                        ahead is not None
+                        and isinstance(rec, dict)
+                        and rec["sources"][0]["type"] == "memory"
+                    ):
+                        helper = ahead.assign(rec["sources"][0]["source"])
+                    pending.append((d, fn_, shard["cuts"], helper))
+                    if len(pending) >= window:
+                        yield self._finish_pending(pending.popleft(), ahead)
+            while pending:
+                yield self._finish_pending(pending.popleft(), ahead)
+        finally:
+            if ahead is not None:
+                ahead.close()
 
     @staticmethod
-    def _finish_pending(item) -> Any:
-        d, fn, origin, fut = item
+    def _finish_pending(item, ahead) -> Any:
+        d, fn, origin, helper = item
         cut = _finish(d, None, origin)
-        decoded = fut.result() if fut is not None else None
-        if decoded is not None:
-            cut.recording.sources[0].attach_decoded(*decoded)
+        if helper is not None:
+            decoded = ahead.take(helper)
+            if decoded is not None:
+                cut.recording.sources[0].attach_decoded(*decoded)
         return fn(cut) if fn is not None else cut
 
     def _iter_shard(self, shard: dict, fn: Optional[Callable], rng: random.Random):
