@@ -101,6 +101,8 @@ class DecodeProcess:
     def __init__(self) -> None:
         if not SUPPORTED:
             raise DecodeProcessError(f"decode processes need a POSIX system, not {os.name!r}")
+        if not sys.executable:
+            raise DecodeProcessError("no Python executable to start a decode process with")
         # The helper imports nuptse from wherever this process did.
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
