@@ -20,6 +20,7 @@ from nuptse.features.kaldi.layers import (
     Wav2Spec,
     Wav2Win,
 )
+from nuptse.timing import kaldi_num_frames
 
 sys.path.insert(0, str(Path(__file__).parent))
 import kaldi_reference as ref  # noqa: E402
@@ -664,6 +665,28 @@ def test_short_path_reads_the_signal_ends_as_the_general_path(monkeypatch, kw):
         for layer, outs in zip(layers, short):
             for n, out in zip(lengths, outs):
                 assert torch.equal(out, layer(x[:, :n])), n
+
+
+def test_short_path_views_are_kept_per_shape(monkeypatch):
+    # The buffers' views are made once per (length, frames) and kept for a
+    # few shapes; repeated, evicted and new shapes, in and out of inference
+    # mode, all give the general path's bits.
+    from nuptse.features.kaldi import fastpath
+
+    monkeypatch.setattr(fastpath, "MAX_VIEWS", 3)
+    x = torch.randn(1, 9000) * 0.1
+    lengths = [9000, 8000, 9000, 7001, 6500, 5003, 9000, 8000, 9000]
+    layer = Wav2MFCC()
+    with torch.inference_mode():
+        inside = [layer(x[:, :n]) for n in lengths]
+    views = layer._fast._items[0].views
+    assert 0 < len(views) <= 3 and (9000, kaldi_num_frames(9000, 400, 160, False)) in views
+    outside = [layer(x[:, :n]) for n in lengths]
+    monkeypatch.setattr(fastpath, "MIN_FRAMES", 1 << 40)  # general path only
+    with torch.no_grad():
+        for n, a, b in zip(lengths, inside, outside):
+            general = Wav2MFCC()(x[:, :n])
+            assert torch.equal(a, general) and torch.equal(b, general), n
 
 
 def test_mfcc_blocks_keep_their_padding():

@@ -21,7 +21,10 @@ keeps between calls (:class:`_Buffers`):
 * the previous call's FFT output is freed just before the next FFT, so that
   its already mapped memory is reused (fresh multi-MiB outputs cost page
   faults);
-* each mel block's product writes straight into its columns of the output.
+* each mel block's product writes straight into its columns of the output;
+* the views of those buffers that a call takes (about 20) are made once per
+  signal length and frame count and kept for the last few shapes
+  (:class:`_Views`), so that repeated shapes skip them.
 
 CPU batches with ``lengths`` run each row this way, straight into its part
 of the output.  Anything else (other dtypes or devices, autograd, several
@@ -123,6 +126,7 @@ class _Buffers:
         "block_src",
         "mel",
         "block_dst",
+        "views",
     )
 
     def __init__(self, plan: _Plan, rows: int) -> None:
@@ -172,6 +176,41 @@ class _Buffers:
             self.block_src = [frames.narrow(1, b[0], b[1]) for b in plan.blocks]
             self.mel = mel
             self.block_dst = [mel.narrow(1, b[2], b[3]) for b in plan.blocks]
+        # (signal length, frames) -> _Views, for the most recent shapes
+        self.views: dict = {}
+
+
+class _Views:
+    """The views of one :class:`_Buffers` that a call with a given signal length and frame count uses.
+
+    Made on the first call with that shape and kept (for a few shapes), so
+    that repeated shapes (fixed-length chunks, a re-run utterance) skip
+    about 20 view constructions per call.
+    """
+
+    __slots__ = (
+        "direct",
+        "emph_mid",
+        "mid",
+        "right_index",
+        "right_from",
+        "edge_r",
+        "cur_r",
+        "prev_r",
+        "emph_right",
+        "mid_frames",
+        "sums_mid",
+        "frames_r",
+        "sums_right",
+        "offset",
+        "frames",
+        "out",
+        "body",
+        "power",
+        "src",
+        "dst",
+        "mel",
+    )
 
 
 class _Scratch:
@@ -431,21 +470,43 @@ def _right_ends(bufs: _Buffers, after: int, right: int, count: int) -> tuple:
     return ends
 
 
-def _direct(plan: _Plan, bufs: _Buffers, x: torch.Tensor, n: int, num_frames: int) -> bool:
-    """Pre-emphasis of the reflected signal and each frame's sum, without building that signal.
+#: Shapes whose views a buffer set keeps (see :class:`_Views`); a padded
+#: batch's rows each have their own shape.
+MAX_VIEWS = 32
 
-    Writes what the general path computes from the reflected signal ``s``:
-    ``e[0] = s[0]``, ``e[p] = s[p] - c * s[p - 1]`` into ``bufs.emph`` and
-    (with ``remove_dc``) each frame's sum of ``s`` into ``bufs.sums``, with
-    the same operations on the same values.  The middle of the signal is
-    read in place; only the frames that start before sample 0 (from
-    ``bufs.edge_l``) or end after sample ``n - 1`` (from ``bufs.edge_r``)
-    read reflected copies.  Returns False, having written nothing, where
-    the ends are too long for that (the caller then reflects the signal).
-    """
-    length, shift, left, c = plan.length, plan.shift, plan.offset, plan.c
+
+def _views(plan: _Plan, bufs: _Buffers, n: int, num_frames: int) -> _Views:
+    """The views for a signal of ``n`` samples and ``num_frames`` frames (made on first use)."""
+    key = (n, num_frames)
+    views = bufs.views.get(key)
+    if views is None:
+        if len(bufs.views) >= MAX_VIEWS:
+            bufs.views.clear()
+        with torch.inference_mode(False):  # usable in and out of inference mode
+            views = _make_views(plan, bufs, n, num_frames)
+        bufs.views[key] = views
+    return views
+
+
+def _make_views(plan: _Plan, bufs: _Buffers, n: int, num_frames: int) -> _Views:
+    views = _Views()
+    rows = slice(0, num_frames)
+    views.offset = bufs.sums[rows]
+    views.frames = bufs.emph_frames[rows]
+    views.out = bufs.frames[rows]
+    views.body = bufs.body[rows]
+    views.power = bufs.power[rows]
+    views.src = [src[rows] for src in bufs.block_src]
+    views.dst = [dst[rows] for dst in bufs.block_dst]
+    views.mel = bufs.mel[rows]
+    views.direct = plan.direct and _direct_views(plan, bufs, views, n, num_frames)
+    return views
+
+
+def _direct_views(plan: _Plan, bufs: _Buffers, views: _Views, n: int, num_frames: int) -> bool:
+    """Fill the views :func:`_direct` uses; False where it does not apply (the ends are too long)."""
+    length, shift, left = plan.length, plan.shift, plan.offset
     samples = (num_frames - 1) * shift + length
-    edge_index = plan.edge_index
     first_mid = plan.edge_frames  # frames [first_mid, first_right) read x in place
     first_right = (left + n - length) // shift + 1 if left + n >= length else 0
     first_right = min(first_right, num_frames)
@@ -454,42 +515,66 @@ def _direct(plan: _Plan, bufs: _Buffers, x: torch.Tensor, n: int, num_frames: in
     start_r = first_right * shift - left  # where the last frames start in x
     span_r = samples - first_right * shift + 1  # their samples and the one before
     if (
-        edge_index.numel() - left > n
+        plan.edge_index.numel() - left > n
         or right > n
         or first_right < first_mid
         or mid < 2
         or (first_right < num_frames and (start_r < 1 or span_r > bufs.edge_r.size(0)))
     ):
         return False
-    emph = bufs.emph
-    x1 = x[0]
-    # positions -left, ..., of s after the zero at edge_l[0]
-    torch.index_select(x1, 0, plan.edge_index, out=bufs.edge_l_in)
-    torch.sub(bufs.left_cur, bufs.left_prev, alpha=c, out=bufs.emph_left)
-    torch.sub(x1[1:mid], x1[: mid - 1], alpha=c, out=emph[left + 1 : left + mid])
+    views.mid = mid
+    views.emph_mid = bufs.emph[left + 1 : left + mid]
+    views.right_index = None
     if first_right < num_frames:
         # samples start_r - 1, ..., n - 1, then n - 1, n - 2, ... (Kaldi's reflection)
         ends = bufs.right_ends.get((n - start_r, right))
         if ends is None:
             ends = _right_ends(bufs, n - start_r, right, num_frames - first_right)
-        index, edge_r, cur, prev, frames_r = ends
-        torch.index_select(x1[start_r - 1 :], 0, index, out=edge_r)
-        torch.sub(cur, prev, alpha=c, out=emph[left + n : samples])
+        views.right_index, views.edge_r, views.cur_r, views.prev_r, views.frames_r = ends
+        views.right_from = start_r - 1
+        views.emph_right = bufs.emph[left + n : samples]
+        views.sums_right = bufs.sums[first_right:num_frames]
+    views.mid_frames = None
+    if first_right > first_mid:
+        # (frames, offset into the signal) of the frames read in place
+        views.mid_frames = (first_right - first_mid, first_mid * shift - left)
+        views.sums_mid = bufs.sums[first_mid:first_right]
+    return True
+
+
+def _direct(plan: _Plan, bufs: _Buffers, views: _Views, x: torch.Tensor) -> None:
+    """Pre-emphasis of the reflected signal and each frame's sum, without building that signal.
+
+    Writes what the general path computes from the reflected signal ``s``:
+    ``e[0] = s[0]``, ``e[p] = s[p] - c * s[p - 1]`` into ``bufs.emph`` and
+    (with ``remove_dc``) each frame's sum of ``s`` into ``bufs.sums``, with
+    the same operations on the same values.  The middle of the signal is
+    read in place; only the frames that start before sample 0 (from
+    ``bufs.edge_l``) or end after the signal's last sample (from
+    ``bufs.edge_r``) read reflected copies.
+    """
+    c = plan.c
+    x1 = x[0]
+    mid = views.mid
+    # positions -left, ..., of s after the zero at edge_l[0]
+    torch.index_select(x1, 0, plan.edge_index, out=bufs.edge_l_in)
+    torch.sub(bufs.left_cur, bufs.left_prev, alpha=c, out=bufs.emph_left)
+    torch.sub(x1[1:mid], x1[: mid - 1], alpha=c, out=views.emph_mid)
+    if views.right_index is not None:
+        torch.index_select(x1[views.right_from :], 0, views.right_index, out=views.edge_r)
+        torch.sub(views.cur_r, views.prev_r, alpha=c, out=views.emph_right)
     if plan.remove_dc:
-        sums = bufs.sums
-        if first_mid > 0:
+        if plan.edge_frames > 0:
             torch.sum(bufs.left_frames, -1, True, out=bufs.left_sums)
-        if first_right > first_mid:
+        if views.mid_frames is not None:
+            count, at = views.mid_frames
             step = x1.stride(0)
             frames = x1.as_strided(
-                (first_right - first_mid, length),
-                (shift * step, step),
-                x1.storage_offset() + (first_mid * shift - left) * step,
+                (count, plan.length), (plan.shift * step, step), x1.storage_offset() + at * step
             )
-            torch.sum(frames, -1, True, out=sums[first_mid:first_right])
-        if first_right < num_frames:
-            torch.sum(frames_r, -1, True, out=sums[first_right:num_frames])
-    return True
+            torch.sum(frames, -1, True, out=views.sums_mid)
+        if views.right_index is not None:
+            torch.sum(views.frames_r, -1, True, out=views.sums_right)
 
 
 def _compute(
@@ -506,11 +591,13 @@ def _compute(
     """
     length, shift, c = plan.length, plan.shift, plan.c
     samples = (num_frames - 1) * shift + length
+    views = _views(plan, bufs, n, num_frames)
     # ---- the signal the frames read (frame m starts at sample m * shift)
     # ([:k] slicing is a little cheaper per call than narrow.)
-    direct = plan.direct and _direct(plan, bufs, x, n, num_frames)
+    direct = views.direct
     if direct:
-        pass  # pre-emphasised into bufs.emph, frame sums in bufs.sums
+        # pre-emphasised into bufs.emph, frame sums in bufs.sums
+        _direct(plan, bufs, views, x)
     elif plan.snip_edges:
         seg = x[0, :samples]
         raw = seg.unfold(0, length, shift)
@@ -535,7 +622,7 @@ def _compute(
     mean: Optional[torch.Tensor] = None
     if direct:
         if plan.remove_dc:
-            offset = bufs.sums[:num_frames]
+            offset = views.offset
     elif plan.remove_dc:
         if plan.need_energy and plan.raw_energy:
             var, mean = torch.var_mean(raw, dim=-1, correction=0, keepdim=True)
@@ -548,18 +635,18 @@ def _compute(
     elif plan.need_energy and plan.raw_energy:
         energy = raw.square().sum(-1)
     if direct:
-        frames = bufs.emph_frames[:num_frames]
+        frames = views.frames
     elif c != 0.0:
         if plan.snip_edges:
             _preemphasize_into(seg, bufs.emph.narrow(0, 0, samples), c, 0)
         else:
             # The sample before seg is 0, so e[0] = s[0] - c * 0 = s[0].
             torch.sub(seg, bufs.prev2d[:, :samples], alpha=c, out=bufs.emph2d[:, :samples])
-        frames = bufs.emph_frames[:num_frames]
+        frames = views.frames
     else:
         frames = raw
-    out = bufs.frames[:num_frames]  # (T, pad), zero padding kept
-    body = bufs.body[:num_frames]
+    out = views.out  # (T, pad), zero padding kept
+    body = views.body
     if offset is not None:
         torch.sub(frames, offset, alpha=scale, out=body)
         body.mul_(plan.window)
@@ -587,7 +674,7 @@ def _compute(
     # The bins no mel block reads are left out (the bins read are as in _power).
     parts = torch.view_as_real(spec)[:, plan.bin_lo : plan.bin_hi]
     parts.mul_(parts)  # square_ is pow_(2), which spends a few calls on the exponent
-    power = bufs.power[:num_frames]
+    power = views.power
     re, im = parts.unbind(2)
     torch.add(re, im, out=power)
     if plan.use_fft_mag:
@@ -600,25 +687,25 @@ def _compute(
         else:
             result = dest
         mel = dest if plan.mel_width == plan.out_cols else dest[:, plan.mel_col0 :]
-        for src, (_r0, _rows, col, width, w, direct) in zip(bufs.block_src, plan.blocks):
+        for src, (_r0, _rows, col, width, w, direct) in zip(views.src, plan.blocks):
             if direct:
-                torch.mm(src[:num_frames], w, out=mel[:, col : col + width])
+                torch.mm(src, w, out=mel[:, col : col + width])
             else:
-                prod = torch.mm(src[:num_frames], w)
+                prod = torch.mm(src, w)
                 mel[:, col : col + width].copy_(prod[:, :width])
         mel.clamp_min_(1.1920928955078125e-07).log_()  # FLT_EPSILON
         if log_e is not None:
             dest.select(1, 0).copy_(log_e)
         return result
-    mel = bufs.mel[:num_frames]
+    mel = views.mel
     if len(plan.blocks) == 1 and plan.blocks[0][5]:
-        torch.mm(bufs.block_src[0][:num_frames], plan.blocks[0][4], out=mel)
+        torch.mm(views.src[0], plan.blocks[0][4], out=mel)
     else:
-        for src, dst, block in zip(bufs.block_src, bufs.block_dst, plan.blocks):
+        for src, dst, block in zip(views.src, views.dst, plan.blocks):
             if block[5]:
-                torch.mm(src[:num_frames], block[4], out=dst[:num_frames])
+                torch.mm(src, block[4], out=dst)
             else:
-                dst[:num_frames].copy_(torch.mm(src[:num_frames], block[4])[:, : block[3]])
+                dst.copy_(torch.mm(src, block[4])[:, : block[3]])
     mel.clamp_min_(1.1920928955078125e-07).log_()  # FLT_EPSILON
     if dest is None:
         result = torch.mm(mel, plan.cep).unsqueeze(0)
