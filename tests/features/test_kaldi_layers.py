@@ -689,6 +689,25 @@ def test_short_path_views_are_kept_per_shape(monkeypatch):
             assert torch.equal(a, general) and torch.equal(b, general), n
 
 
+def test_short_path_buffers_are_zeroed_and_aligned(monkeypatch):
+    # The buffers' region (on huge pages where the OS offers them, a plain
+    # tensor otherwise) starts zero-filled and on 64 bytes.
+    import mmap
+
+    from nuptse.features.kaldi import fastpath
+
+    for nbytes in (100, 5 << 20):
+        region = fastpath._region(nbytes)
+        assert region.numel() == nbytes and region.data_ptr() % 64 == 0
+        assert not region.any()
+    monkeypatch.delattr(mmap, "MADV_HUGEPAGE", raising=False)
+    region = fastpath._region(5 << 20)
+    assert region.numel() == 5 << 20 and not region.any()
+    x = torch.randn(1, 40000) * 0.1
+    with torch.no_grad():
+        assert torch.equal(Wav2MFCC()(x), Wav2MFCC()(x))
+
+
 def test_mfcc_blocks_keep_their_padding():
     # Each mel block of an MFCC layer keeps its zero-padded columns, and the
     # cepstrum matrix has a zero row for each of them.
