@@ -19,15 +19,22 @@ and as ratios.  ``--quick`` uses about 2 minutes of audio and 3 rounds.
 ``--clock cpu`` times with the process CPU clock instead of the wall clock
 (steadier on a shared machine; with 2 threads it adds both threads' time).
 ``--profile`` prints, instead, nuptse's torch ops (self CPU time per call)
-for one 10 s utterance.
+for one 10 s utterance.  ``--fresh-shapes`` (diagnostic) shortens each
+per-utterance call's signal, nuptse's and lhotse's alike, by a different
+number of samples (1 to 159, so at most one frame less), so that no call
+repeats an earlier call's length: what data whose utterances all differ in
+length sees (the rounds otherwise repeat each utterance's shape, and
+nuptse's short path keeps per-shape views; the floor's inputs are
+unchanged).
 
     python benchmarks/kaldi_layers.py [--quick] [--threads 1 2] [--clock cpu] [--profile]
-        [--only fbank mfcc] [--rounds N]
+        [--only fbank mfcc] [--rounds N] [--fresh-shapes]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 from pathlib import Path
 
@@ -150,6 +157,16 @@ def batches_of(utts, size: int):
     return out
 
 
+def _fresh_shapes():
+    """A function that shortens each signal it is given by 1, 2, ..., 159, 1, ... samples."""
+    count = itertools.count()
+
+    def trim(x: torch.Tensor) -> torch.Tensor:
+        return x[:, : x.size(1) - 1 - next(count) % 159]
+
+    return trim
+
+
 def profile_ops(utts) -> None:
     """nuptse's torch ops for one 10 s utterance: self CPU time per call, 1 thread."""
     from torch.profiler import ProfilerActivity, profile
@@ -202,6 +219,11 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=None, help="timings per item (default 5, --quick 3)"
     )
+    parser.add_argument(
+        "--fresh-shapes",
+        action="store_true",
+        help="per utterance: shorten each call's signal by a different number of samples",
+    )
     args = parser.parse_args()
     if args.clock == "cpu":
         CLOCK = time.process_time
@@ -244,14 +266,16 @@ def main() -> None:
         knf_time = best_of(knf_run, 1) if knf_run is not None else float("nan")
         fb = fb.contiguous()
         per_utt = [(t, f, p) for t, f, p in zip(tensors, frames, powers)]
+        # (each job its own counter, so that both see the same lengths)
+        trims = [_fresh_shapes() if args.fresh_shapes else (lambda x: x) for _ in range(2)]
         batched = [(x, n, f, p) for (x, n), f, p in zip(batches, batch_frames, batch_powers)]
         for threads in args.threads:
             torch.set_num_threads(threads)
             with torch.inference_mode():
                 utt = interleaved(
                     {
-                        "nuptse": lambda it, m=mine: m(it[0]),
-                        "lhotse": lambda it, o=other: o(it[0]),
+                        "nuptse": lambda it, m=mine, t=trims[0]: m(t(it[0])),
+                        "lhotse": lambda it, o=other, t=trims[1]: o(t(it[0])),
                         "floor": lambda it, w=fb: floor(it[1], it[2], w),
                     },
                     per_utt,
