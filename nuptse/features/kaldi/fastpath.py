@@ -216,7 +216,7 @@ class _Buffers:
             self.block_src = [frames.narrow(1, b[0], b[1]) for b in plan.blocks]
             self.mel = mel
             self.block_dst = [mel.narrow(1, b[2], b[3]) for b in plan.blocks]
-        # (signal length, frames) -> _Views, for the most recent shapes
+        # (signal length, frames, inference mode) -> _Views, for recent shapes
         self.views: dict = {}
 
 
@@ -516,14 +516,18 @@ MAX_VIEWS = 32
 
 
 def _views(plan: _Plan, bufs: _Buffers, n: int, num_frames: int) -> _Views:
-    """The views for a signal of ``n`` samples and ``num_frames`` frames (made on first use)."""
-    key = (n, num_frames)
+    """The views for a signal of ``n`` samples and ``num_frames`` frames (made on first use).
+
+    Views are made in the caller's mode and kept for that mode only (views
+    made in inference mode must not be written outside it, and making them
+    outside inference mode from within it costs about a third more).
+    """
+    key = (n, num_frames, torch.is_inference_mode_enabled())
     views = bufs.views.get(key)
     if views is None:
         if len(bufs.views) >= MAX_VIEWS:
             bufs.views.clear()
-        with torch.inference_mode(False):  # usable in and out of inference mode
-            views = _make_views(plan, bufs, n, num_frames)
+        views = _make_views(plan, bufs, n, num_frames)
         bufs.views[key] = views
     return views
 
