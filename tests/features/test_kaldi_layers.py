@@ -689,6 +689,26 @@ def test_short_path_views_are_kept_per_shape(monkeypatch):
             assert torch.equal(a, general) and torch.equal(b, general), n
 
 
+def test_short_path_row_views_are_shared_per_frame_count(monkeypatch):
+    # Lengths with the same frame count share the per-frame buffers' views
+    # (made once per frame count), and give the general path's bits.
+    from nuptse.features.kaldi import fastpath
+
+    x = torch.randn(1, 9000) * 0.1
+    layer = Wav2MFCC()
+    with torch.inference_mode():
+        a, b = layer(x), layer(x[:, :8999])
+    bufs = layer._fast._items[0]
+    frames = kaldi_num_frames(9000, 400, 160, False)
+    assert frames == kaldi_num_frames(8999, 400, 160, False)
+    first, second = bufs.views[(9000, frames, True)], bufs.views[(8999, frames, True)]
+    assert first.body is second.body and first.src[1] is second.src[1]
+    assert list(bufs.frame_rows) == [(frames, True)]
+    monkeypatch.setattr(fastpath, "MIN_FRAMES", 1 << 40)  # general path only
+    with torch.no_grad():
+        assert torch.equal(a, Wav2MFCC()(x)) and torch.equal(b, Wav2MFCC()(x[:, :8999]))
+
+
 def test_short_path_buffers_are_zeroed_and_aligned(monkeypatch):
     # The buffers' region (on huge pages where the OS offers them, a plain
     # tensor otherwise) starts zero-filled and on 64 bytes.

@@ -159,6 +159,7 @@ class _Buffers:
         "mel",
         "block_dst",
         "views",
+        "frame_rows",
     )
 
     def __init__(self, plan: _Plan, rows: int) -> None:
@@ -218,6 +219,8 @@ class _Buffers:
             self.block_dst = [mel.narrow(1, b[2], b[3]) for b in plan.blocks]
         # (signal length, frames, inference mode) -> _Views, for recent shapes
         self.views: dict = {}
+        # (frames, inference mode) -> the per-frame buffers' first rows
+        self.frame_rows: dict = {}
 
 
 class _Views:
@@ -532,17 +535,48 @@ def _views(plan: _Plan, bufs: _Buffers, n: int, num_frames: int) -> _Views:
     return views
 
 
+#: Frame counts whose row views a buffer set keeps (see :func:`_frame_rows`).
+MAX_FRAME_ROWS = 1024
+
+
+def _frame_rows(bufs: _Buffers, num_frames: int) -> tuple:
+    """The first ``num_frames`` rows of each per-frame buffer (made once per frame count and mode).
+
+    These depend on the frame count only, which data of all-different
+    lengths repeats far more often than the length itself.
+    """
+    key = (num_frames, torch.is_inference_mode_enabled())
+    rows = bufs.frame_rows.get(key)
+    if rows is None:
+        if len(bufs.frame_rows) >= MAX_FRAME_ROWS:
+            bufs.frame_rows.clear()
+        first = slice(0, num_frames)
+        rows = (
+            bufs.sums[first],
+            bufs.emph_frames[first],
+            bufs.frames[first],
+            bufs.body[first],
+            bufs.power[first],
+            [src[first] for src in bufs.block_src],
+            [dst[first] for dst in bufs.block_dst],
+            bufs.mel[first],
+        )
+        bufs.frame_rows[key] = rows
+    return rows
+
+
 def _make_views(plan: _Plan, bufs: _Buffers, n: int, num_frames: int) -> _Views:
     views = _Views()
-    rows = slice(0, num_frames)
-    views.offset = bufs.sums[rows]
-    views.frames = bufs.emph_frames[rows]
-    views.out = bufs.frames[rows]
-    views.body = bufs.body[rows]
-    views.power = bufs.power[rows]
-    views.src = [src[rows] for src in bufs.block_src]
-    views.dst = [dst[rows] for dst in bufs.block_dst]
-    views.mel = bufs.mel[rows]
+    (
+        views.offset,
+        views.frames,
+        views.out,
+        views.body,
+        views.power,
+        views.src,
+        views.dst,
+        views.mel,
+    ) = _frame_rows(bufs, num_frames)
     views.direct = plan.direct and _direct_views(plan, bufs, views, n, num_frames)
     return views
 
