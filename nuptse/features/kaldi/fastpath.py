@@ -24,9 +24,10 @@ keeps between calls (:class:`_Buffers`):
   its already mapped memory is reused (fresh multi-MiB outputs cost page
   faults);
 * each mel block's product writes straight into its columns of the output;
-* the views of those buffers that a call takes (about 20) are made once per
-  signal length and frame count and kept for the last few shapes
-  (:class:`_Views`), so that repeated shapes skip them.
+* the views of those buffers that a call takes (about 20) are kept: the
+  per-frame rows once per frame count, the few that depend on the signal
+  length once per length (:class:`_Views`), so that repeated shapes make
+  none and new lengths only those few.
 
 CPU batches with ``lengths`` run each row this way, straight into its part
 of the output.  Anything else (other dtypes or devices, autograd, several
@@ -226,9 +227,11 @@ class _Buffers:
 class _Views:
     """The views of one :class:`_Buffers` that a call with a given signal length and frame count uses.
 
-    Made on the first call with that shape and kept (for a few shapes), so
-    that repeated shapes (fixed-length chunks, a re-run utterance) skip
-    about 20 view constructions per call.
+    Made on the first call with that shape and kept (for the last
+    ``MAX_VIEWS`` shapes), so that repeated shapes (fixed-length chunks, a
+    re-run utterance) skip about 20 view constructions per call; the
+    per-frame rows among them come from :func:`_frame_rows`, shared by all
+    lengths with the same frame count.
     """
 
     __slots__ = (
