@@ -671,9 +671,9 @@ def test_short_path_views_are_kept_per_shape(monkeypatch):
     # The buffers' views are made once per (length, frames) and kept for a
     # few shapes; repeated, evicted and new shapes, in and out of inference
     # mode, all give the general path's bits.
-    from nuptse.features.kaldi import fastpath
+    from nuptse.features.kaldi import fastpath, scratch
 
-    monkeypatch.setattr(fastpath, "MAX_VIEWS", 3)
+    monkeypatch.setattr(scratch, "MAX_VIEWS", 3)
     x = torch.randn(1, 9000) * 0.1
     lengths = [9000, 8000, 9000, 7001, 6500, 5003, 9000, 8000, 9000]
     layer = Wav2MFCC()
@@ -714,14 +714,14 @@ def test_short_path_buffers_are_zeroed_and_aligned(monkeypatch):
     # tensor otherwise) starts zero-filled and on 64 bytes.
     import mmap
 
-    from nuptse.features.kaldi import fastpath
+    from nuptse.features.kaldi import scratch
 
     for nbytes in (100, 5 << 20):
-        region = fastpath._region(nbytes)
+        region = scratch._region(nbytes)
         assert region.numel() == nbytes and region.data_ptr() % 64 == 0
         assert not region.any()
     monkeypatch.delattr(mmap, "MADV_HUGEPAGE", raising=False)
-    region = fastpath._region(5 << 20)
+    region = scratch._region(5 << 20)
     assert region.numel() == 5 << 20 and not region.any()
     x = torch.randn(1, 40000) * 0.1
     with torch.no_grad():

@@ -107,7 +107,7 @@ from nuptse.features.kaldi.dsp import (
     mel_banks,
     next_power_of_2,
 )
-from nuptse.features.kaldi.fastpath import FastState, Workspace, rows_fast, run_fast
+from nuptse.features.kaldi.fastpath import rows_fast, run_fast
 from nuptse.features.kaldi.framing import (
     StreamContext,
     Wav2Win,
@@ -116,6 +116,7 @@ from nuptse.features.kaldi.framing import (
     _replace_first,
     _stack_rows,
 )
+from nuptse.features.kaldi.scratch import FastState, Workspace
 from nuptse.timing import compute_num_samples, kaldi_num_frames
 
 __all__ = [
@@ -241,7 +242,7 @@ class Wav2FFT(nn.Module):
 
     @torch.jit.unused
     def _take_work(self, like: torch.Tensor, numel: int) -> torch.Tensor:
-        """A flat scratch tensor of ``numel`` elements for the frames (see :class:`~nuptse.features.kaldi.fastpath.Workspace`)."""
+        """A flat scratch tensor of ``numel`` elements for the frames (see :class:`~nuptse.features.kaldi.scratch.Workspace`)."""
         return self._workspace.take(like, numel)
 
     @torch.jit.unused

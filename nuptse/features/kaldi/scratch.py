@@ -1,0 +1,386 @@
+"""Scratch memory of the Kaldi layers' short path, and the views a call takes of it.
+
+A layer keeps its frames, pre-emphasis, signal and mel buffers between calls
+(:class:`_Buffers`, handed out by :class:`FastState`; the general path's
+frames buffer is a :class:`Workspace`), because fresh multi-MiB buffers cost
+page faults on every call.  The buffers lie in one zero-filled region, on
+transparent huge pages where the OS offers them (:func:`_region`).  The ~20
+views a call needs are made once per signal length and frame count and kept
+for recent shapes (:class:`_Views`, :func:`views_for`); the per-frame rows
+among them are shared by every length with the same frame count
+(:func:`_frame_rows`).  :mod:`nuptse.features.kaldi.fastpath` does the
+arithmetic on them.
+"""
+
+from __future__ import annotations
+
+import mmap
+from typing import TYPE_CHECKING, Optional
+
+import torch
+
+if TYPE_CHECKING:
+    from nuptse.features.kaldi.fastpath import _Plan
+
+__all__ = ["FastState", "Workspace", "views_for"]
+
+
+#: Bytes in a transparent huge page (x86-64; arm64 with 4 KiB pages).
+_HUGE_PAGE = 2 << 20
+
+
+def _region(nbytes: int) -> torch.Tensor:
+    """A zero-filled uint8 tensor of ``nbytes``, on transparent huge pages where the OS offers them.
+
+    The buffers are a few MiB, live as long as the layer and are read and
+    written at every stage of every call; on 4 KiB pages a call that follows
+    other work starts with hundreds of TLB misses (2 MiB pages measured 1-5%
+    faster per call on 4-16 s utterances, interleaved with other work as in
+    ``benchmarks/kaldi_layers.py``).  Linux backs an anonymous
+    mapping advised ``MADV_HUGEPAGE`` with 2 MiB pages where it can (with
+    transparent huge pages set to ``always`` or ``madvise``); elsewhere,
+    or where the mapping fails, this is a plain tensor.
+    """
+    if nbytes >= _HUGE_PAGE and hasattr(mmap, "MADV_HUGEPAGE"):
+        try:
+            size = (nbytes + 2 * _HUGE_PAGE - 1) // _HUGE_PAGE * _HUGE_PAGE
+            pages = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+            pages.madvise(mmap.MADV_HUGEPAGE)
+            whole = torch.frombuffer(pages, dtype=torch.uint8)  # keeps ``pages`` open
+            start = -whole.data_ptr() % _HUGE_PAGE
+            return whole[start : start + nbytes]
+        except (OSError, ValueError):
+            pass
+    return torch.zeros(nbytes, dtype=torch.uint8)
+
+
+class _Buffers:
+    """Scratch tensors for up to ``rows`` frames, kept between calls (see :class:`FastState`).
+
+    Each call takes the first rows of the views prepared here.
+    """
+
+    __slots__ = (
+        "plan",
+        "rows",
+        "spent",
+        "seg",
+        "prev",
+        "seg2d",
+        "prev2d",
+        "raw",
+        "emph",
+        "emph2d",
+        "emph_frames",
+        "edge_l",
+        "edge_l_in",
+        "left_cur",
+        "left_prev",
+        "emph_left",
+        "left_frames",
+        "left_sums",
+        "edge_r",
+        "right_ends",
+        "sums",
+        "frames",
+        "body",
+        "power",
+        "block_src",
+        "mel",
+        "block_dst",
+        "views",
+        "frame_rows",
+    )
+
+    def __init__(self, plan: _Plan, rows: int) -> None:
+        self.plan = plan  # the views below follow its blocks and sizes
+        self.rows = rows
+        length, shift = plan.length, plan.shift
+        samples = (rows - 1) * shift + length
+        self.spent: Optional[torch.Tensor] = None  # the last FFT output (see _compute)
+        with torch.inference_mode(False):  # usable in and out of inference mode
+            # segz[0] stays 0: the sample "before" the reflected signal, so
+            # that pre-emphasis (e[0] = s[0] - c * 0) is one subtraction.
+            # One zero-filled region (see _region), each buffer on 64 bytes.
+            size = torch.empty(0, dtype=plan.dtype).element_size()
+            counts = [rows * plan.pad, samples, samples + 1, rows * plan.mel_width]
+            starts = [0]
+            for count in counts:
+                starts.append(starts[-1] + (count * size + 63) // 64 * 64)
+            region = _region(starts[-1])
+            frames, emph, segz, mel = (
+                region[at : at + count * size].view(plan.dtype) for at, count in zip(starts, counts)
+            )
+            # The frames stay zero past ``length``: calls write only the bodies.
+            frames = frames.view(rows, plan.pad)
+            mel = mel.view(rows, plan.mel_width)
+            self.seg = segz.narrow(0, 1, samples)
+            self.prev = segz.narrow(0, 0, samples)
+            self.seg2d = self.seg.unsqueeze(0)
+            self.prev2d = self.prev.unsqueeze(0)
+            self.raw = self.seg.unfold(0, length, shift)  # (rows, length)
+            self.emph = emph
+            self.emph2d = emph.unsqueeze(0)
+            self.emph_frames = emph.unfold(0, length, shift)
+            # The reflected ends for _direct: edge_l[0] stays 0 (the sample
+            # before the signal), edge_r holds at most the last frames' samples.
+            left, first_mid = plan.offset, plan.edge_frames
+            edge_l = torch.zeros(1 + plan.edge_index.numel(), dtype=plan.dtype)
+            self.sums = torch.empty(rows, 1, dtype=plan.dtype)
+            self.edge_l = edge_l
+            self.edge_l_in = edge_l[1:]
+            self.left_cur = edge_l[1 : left + 2]
+            self.left_prev = edge_l[: left + 1]
+            self.emph_left = emph[: left + 1]
+            self.left_frames = (
+                edge_l[1:].unfold(0, length, shift)[:first_mid] if first_mid > 0 else None
+            )
+            self.left_sums = self.sums[:first_mid]
+            self.edge_r = torch.empty(2 * length + 2 * shift + 2, dtype=plan.dtype)
+            # (samples after the last frames' start, reflected samples) -> what
+            # _direct reads there; at most one entry per length modulo the shift.
+            self.right_ends: dict = {}
+            self.frames = frames
+            self.body = frames.narrow(1, 0, length)
+            # Only the bins some mel block reads, written over the spent bodies.
+            self.power = frames.narrow(1, plan.bin_lo, plan.bin_hi - plan.bin_lo)
+            self.block_src = [frames.narrow(1, b[0], b[1]) for b in plan.blocks]
+            self.mel = mel
+            self.block_dst = [mel.narrow(1, b[2], b[3]) for b in plan.blocks]
+        # (signal length, frames, inference mode) -> _Views, for recent shapes
+        self.views: dict = {}
+        # (frames, inference mode) -> the per-frame buffers' first rows
+        self.frame_rows: dict = {}
+
+
+class _Views:
+    """The views of one :class:`_Buffers` that a call with a given signal length and frame count uses.
+
+    Made on the first call with that shape and kept (for the last
+    ``MAX_VIEWS`` shapes), so that repeated shapes (fixed-length chunks, a
+    re-run utterance) skip about 20 view constructions per call; the
+    per-frame rows among them come from :func:`_frame_rows`, shared by all
+    lengths with the same frame count.
+    """
+
+    __slots__ = (
+        "direct",
+        "emph_mid",
+        "mid",
+        "right_index",
+        "right_from",
+        "edge_r",
+        "cur_r",
+        "prev_r",
+        "emph_right",
+        "mid_frames",
+        "sums_mid",
+        "frames_r",
+        "sums_right",
+        "offset",
+        "frames",
+        "out",
+        "body",
+        "power",
+        "src",
+        "dst",
+        "mel",
+    )
+
+
+class _Scratch:
+    """Scratch a layer keeps between calls; never copied, pickled or saved.
+
+    ``_pop`` removes the kept item (``list.pop`` is atomic), so a call running
+    at the same time in another thread allocates its own instead of sharing;
+    ``give`` keeps one item for the next call.
+    """
+
+    def __init__(self) -> None:
+        self._items: list = []
+
+    def _pop(self):
+        try:
+            return self._items.pop()
+        except IndexError:
+            return None
+
+    def give(self, item) -> None:
+        if not self._items:
+            self._items.append(item)
+
+    def __reduce__(self):
+        return (type(self), ())
+
+    def __deepcopy__(self, memo):
+        return type(self)()
+
+
+class Workspace(_Scratch):
+    """The general path's frames buffer, reused across calls."""
+
+    def take(self, like: torch.Tensor, numel: int) -> torch.Tensor:
+        work: Optional[torch.Tensor] = self._pop()
+        if (
+            work is None
+            or work.numel() < numel
+            or work.dtype != like.dtype
+            or work.device != like.device
+        ):
+            with torch.inference_mode(False):  # usable in and out of inference mode
+                work = like.new_empty(numel)
+        return work
+
+
+class FastState(_Scratch):
+    """A layer's short-path plans (per dtype) and buffers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.plans: dict = {}
+
+    def clear(self) -> None:
+        """Forget plans and buffers (the layer's tensors changed)."""
+        self.plans = {}
+        self._items = []
+
+    def take(self, plan: _Plan, rows: int) -> _Buffers:
+        bufs: Optional[_Buffers] = self._pop()
+        if bufs is None or bufs.rows < rows or bufs.plan is not plan:
+            # Grow by a quarter at least, so that slowly growing inputs do
+            # not allocate on every call.
+            size = rows if bufs is None else max(rows, bufs.rows + bufs.rows // 4)
+            bufs = _Buffers(plan, (size + 63) // 64 * 64)
+        return bufs
+
+
+def _right_ends(bufs: _Buffers, after: int, right: int, count: int) -> tuple:
+    """What :func:`~nuptse.features.kaldi.fastpath._direct` reads for the last ``count`` frames (built once per shape).
+
+    The frames start ``after`` samples before the signal's end, which is
+    followed by ``right`` reflected samples.  Returns the index (into the
+    signal from the sample before the frames) that gathers those samples
+    into ``bufs.edge_r``, that view, its samples from the signal's end and
+    the samples before them (for the pre-emphasis), and the frames.
+    """
+    plan = bufs.plan
+    span = after + 1 + right
+    with torch.inference_mode(False):  # usable in and out of inference mode
+        index = torch.cat([torch.arange(after + 1), torch.arange(after, after - right, -1)])
+        edge_r = bufs.edge_r[:span]
+        ends = (
+            index,
+            edge_r,
+            edge_r[after + 1 :],
+            edge_r[after : span - 1],
+            bufs.edge_r.as_strided((count, plan.length), (plan.shift, 1), 1),
+        )
+    bufs.right_ends[(after, right)] = ends
+    return ends
+
+
+#: Shapes whose views a buffer set keeps (see :class:`_Views`); a padded
+#: batch's rows each have their own shape.
+MAX_VIEWS = 32
+
+
+def views_for(plan: _Plan, bufs: _Buffers, n: int, num_frames: int) -> _Views:
+    """The views for a signal of ``n`` samples and ``num_frames`` frames (made on first use).
+
+    Views are made in the caller's mode and kept for that mode only (views
+    made in inference mode must not be written outside it, and making them
+    outside inference mode from within it costs about a third more).
+    """
+    key = (n, num_frames, torch.is_inference_mode_enabled())
+    views = bufs.views.get(key)
+    if views is None:
+        if len(bufs.views) >= MAX_VIEWS:
+            bufs.views.clear()
+        views = _make_views(plan, bufs, n, num_frames)
+        bufs.views[key] = views
+    return views
+
+
+#: Frame counts whose row views a buffer set keeps (see :func:`_frame_rows`).
+MAX_FRAME_ROWS = 1024
+
+
+def _frame_rows(bufs: _Buffers, num_frames: int) -> tuple:
+    """The first ``num_frames`` rows of each per-frame buffer (made once per frame count and mode).
+
+    These depend on the frame count only, which data of all-different
+    lengths repeats far more often than the length itself.
+    """
+    key = (num_frames, torch.is_inference_mode_enabled())
+    rows = bufs.frame_rows.get(key)
+    if rows is None:
+        if len(bufs.frame_rows) >= MAX_FRAME_ROWS:
+            bufs.frame_rows.clear()
+        first = slice(0, num_frames)
+        rows = (
+            bufs.sums[first],
+            bufs.emph_frames[first],
+            bufs.frames[first],
+            bufs.body[first],
+            bufs.power[first],
+            [src[first] for src in bufs.block_src],
+            [dst[first] for dst in bufs.block_dst],
+            bufs.mel[first],
+        )
+        bufs.frame_rows[key] = rows
+    return rows
+
+
+def _make_views(plan: _Plan, bufs: _Buffers, n: int, num_frames: int) -> _Views:
+    views = _Views()
+    (
+        views.offset,
+        views.frames,
+        views.out,
+        views.body,
+        views.power,
+        views.src,
+        views.dst,
+        views.mel,
+    ) = _frame_rows(bufs, num_frames)
+    views.direct = plan.direct and _direct_views(plan, bufs, views, n, num_frames)
+    return views
+
+
+def _direct_views(plan: _Plan, bufs: _Buffers, views: _Views, n: int, num_frames: int) -> bool:
+    """Fill the views :func:`~nuptse.features.kaldi.fastpath._direct` uses; False where it does not apply (the ends are too long)."""
+    length, shift, left = plan.length, plan.shift, plan.offset
+    samples = (num_frames - 1) * shift + length
+    first_mid = plan.edge_frames  # frames [first_mid, first_right) read x in place
+    first_right = (left + n - length) // shift + 1 if left + n >= length else 0
+    first_right = min(first_right, num_frames)
+    mid = min(samples - left, n)  # signal samples the frames read
+    right = samples - left - mid  # reflected samples after the signal
+    start_r = first_right * shift - left  # where the last frames start in x
+    span_r = samples - first_right * shift + 1  # their samples and the one before
+    if (
+        plan.edge_index.numel() - left > n
+        or right > n
+        or first_right < first_mid
+        or mid < 2
+        or (first_right < num_frames and (start_r < 1 or span_r > bufs.edge_r.size(0)))
+    ):
+        return False
+    views.mid = mid
+    views.emph_mid = bufs.emph[left + 1 : left + mid]
+    views.right_index = None
+    if first_right < num_frames:
+        # samples start_r - 1, ..., n - 1, then n - 1, n - 2, ... (Kaldi's reflection)
+        ends = bufs.right_ends.get((n - start_r, right))
+        if ends is None:
+            ends = _right_ends(bufs, n - start_r, right, num_frames - first_right)
+        views.right_index, views.edge_r, views.cur_r, views.prev_r, views.frames_r = ends
+        views.right_from = start_r - 1
+        views.emph_right = bufs.emph[left + n : samples]
+        views.sums_right = bufs.sums[first_right:num_frames]
+    views.mid_frames = None
+    if first_right > first_mid:
+        # (frames, offset into the signal) of the frames read in place
+        views.mid_frames = (first_right - first_mid, first_mid * shift - left)
+        views.sums_mid = bufs.sums[first_mid:first_right]
+    return True
