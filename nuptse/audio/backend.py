@@ -22,6 +22,7 @@ converts them with :mod:`nuptse.timing`.
 
 from __future__ import annotations
 
+import atexit
 import io
 import logging
 import os
@@ -378,6 +379,12 @@ def set_audio_handle_cache_size(size: int) -> None:
 def clear_audio_handle_cache() -> None:
     """Close this thread's cached file handles."""
     _handles.clear()
+
+
+# Close the main thread's cached files while soundfile is still whole: left
+# to garbage collection at shutdown, their close runs after soundfile's
+# globals are gone and prints "Exception ignored" tracebacks.
+atexit.register(clear_audio_handle_cache)
 
 
 def _check_wav_complete(src: PathOrFile, f) -> None:

@@ -204,3 +204,26 @@ def test_handle_cache_sees_replaced_files_and_forks(fixtures_dir, tmp_path):
     finally:
         set_audio_handle_cache_size(16)
         clear_audio_handle_cache()
+
+
+def test_cached_handles_are_closed_at_exit(fixtures_dir):
+    # Files kept open by the handle cache are closed at interpreter exit,
+    # before soundfile is torn down (otherwise their garbage-collected close
+    # can print "Exception ignored" tracebacks at the end of a script).  The
+    # script's own exit hook, registered first, runs after nuptse's.
+    import subprocess
+    import sys
+
+    script = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: sys.stdout.write("
+        "str(len(sys.modules['nuptse.audio.backend']._handles.items))))\n"
+        "from nuptse.audio.backend import read_audio\n"
+        f"read_audio({str(fixtures_dir / 'stereo.wav')!r}, offset=0.1, duration=0.2)\n"
+        "from nuptse.audio.backend import _handles\n"
+        "assert len(_handles.items) == 1\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "0"
+    assert "Exception ignored" not in proc.stderr
