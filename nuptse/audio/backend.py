@@ -17,18 +17,16 @@ counts decoded frames instead; for PyAV files it also decodes to count.
 Hence ``info(p).frames == read_audio(p)[0].shape[1]`` for every file.
 
 ``read_audio_samples`` works in samples; ``read_audio`` takes seconds and
-converts them with :mod:`nuptse.timing`.
+converts them with :mod:`nuptse.timing`.  Local files read through
+libsndfile stay open between reads (:mod:`nuptse.audio.handles`).
 """
 
 from __future__ import annotations
 
-import atexit
 import io
 import logging
 import os
 import stat
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,6 +42,12 @@ from nuptse.audio.errors import (
     CorruptAudioError,
     OffsetOutOfRangeError,
     UnsupportedAudioFormatError,
+)
+from nuptse.audio.handles import (
+    _handles,
+    _OpenFile,
+    clear_audio_handle_cache,
+    set_audio_handle_cache_size,
 )
 from nuptse.timing import compute_num_samples
 
@@ -194,197 +198,6 @@ class SoundfileBackend:
                 _handles.release(key, h)
             else:
                 h.close()
-
-
-#: FLAC subtypes that :mod:`nuptse.audio.flac_native` decodes exactly as libsndfile.
-_FLAC_DIRECT_SUBTYPES = frozenset({"PCM_S8", "PCM_16", "PCM_24"})
-
-#: libsndfile subtypes whose samples are 16-bit integers: read as int16 and
-#: scaled by 2**-15 in numpy, which gives libsndfile's float values exactly
-#: (a power-of-two scale is exact) several times faster than its own
-#: conversion.
-_INT16_SUBTYPES = frozenset({"PCM_16"})
-
-
-class _OpenFile:
-    """An open ``soundfile.SoundFile`` plus what we learned about it.
-
-    Keeps our own read position (soundfile's ``read`` seeks after every read
-    to re-sync its position, and ``tell`` is a libsndfile call as well), and
-    for Ogg Opus and FLAC files the direct decoders of :mod:`nuptse.audio.opus`
-    and :mod:`nuptse.audio.flac_native`.
-    """
-
-    __slots__ = ("sf", "path", "stream", "pos", "_opus", "_flac", "_raw")
-
-    def __init__(self, f, path: Optional[str], stream=None):
-        self.sf = f
-        self.path = path
-        self.stream = stream  # the in-memory source, if any
-        self.pos = 0
-        self._opus: Any = None  # None: not tried yet; False: not applicable
-        self._flac: Any = None  # likewise
-        self._raw: Optional[bool] = None
-
-    @property
-    def closed(self) -> bool:
-        return self.sf.closed
-
-    def close(self) -> None:
-        self.sf.close()
-        if self._opus:
-            self._opus.close()
-        if self._flac:
-            self._flac.close()
-
-    def opus_reader(self):
-        if self._opus is None:
-            self._opus = False
-            f = self.sf
-            src = self.path
-            if src is None and isinstance(self.stream, io.BytesIO):
-                src = self.stream.getvalue()
-            if src is not None and f.format == "OGG" and f.subtype == "OPUS":
-                from nuptse.audio.opus import open_opus
-
-                try:
-                    self._opus = open_opus(src, f.samplerate, f.channels, f.frames) or False
-                except OSError as e:
-                    logger.debug("Direct Opus decoding unavailable for %s: %s", self.path, e)
-        return self._opus or None
-
-    def flac_reader(self):
-        if self._flac is None:
-            self._flac = False
-            f = self.sf
-            if self.path is not None and f.format == "FLAC" and f.subtype in _FLAC_DIRECT_SUBTYPES:
-                from nuptse.audio.flac_native import open_flac
-
-                self._flac = open_flac(self.path, f.samplerate, f.channels, f.frames) or False
-        return self._flac or None
-
-    def read(self, start: int, num: Optional[int]) -> np.ndarray:
-        """float32 ``(channels, n)`` from frame ``start``; ``n <= num``."""
-        flac = self.flac_reader()
-        if flac is not None:
-            data = flac.read(start, num)
-            if data is not None:
-                return data
-            flac.close()  # it met something it does not handle: libsndfile from now on
-            self._flac = False
-        f = self.sf
-        if self.pos != start:
-            f.seek(start)
-            self.pos = start
-        remaining = max(0, f.frames - start)
-        n = remaining if num is None else min(num, remaining)
-        if self._raw is None:
-            self._raw = _raw_io_available(f)
-        if not self._raw:
-            data = f.read(frames=n, dtype="float32", always_2d=True)
-            self.pos = start + len(data)
-            return np.ascontiguousarray(data.T)
-        from soundfile import _ffi, _snd
-
-        ch = f.channels
-        if f.subtype in _INT16_SUBTYPES:
-            buf = np.empty((n, ch), dtype=np.int16)
-            got = _snd.sf_readf_short(f._file, _ffi.cast("short*", buf.ctypes.data), n)
-            _check_sf_error(f)
-            out = np.empty((ch, got), dtype=np.float32)
-            np.multiply(buf[:got].T, np.float32(1.0 / 32768.0), out=out)
-        else:
-            buf = np.empty((n, ch), dtype=np.float32)
-            got = _snd.sf_readf_float(f._file, _ffi.cast("float*", buf.ctypes.data), n)
-            _check_sf_error(f)
-            out = np.ascontiguousarray(buf[:got].T)
-        self.pos = start + got
-        return out
-
-
-def _raw_io_available(f) -> bool:
-    """Whether soundfile exposes the cffi handles we call directly."""
-    try:
-        from soundfile import _ffi, _snd  # noqa: F401
-
-        return hasattr(f, "_file") and hasattr(_snd, "sf_readf_short") and f.seekable()
-    except ImportError:
-        return False
-
-
-def _check_sf_error(f) -> None:
-    from soundfile import _snd
-
-    code = _snd.sf_error(f._file)
-    if code:
-        from soundfile import _ffi
-
-        msg = _ffi.string(_snd.sf_error_number(code)).decode("utf-8", "replace")
-        raise RuntimeError(f"libsndfile error {code} reading {f.name}: {msg}")
-
-
-class _HandleCache(threading.local):
-    """Per-thread LRU of open files (:class:`_OpenFile`) for local paths.
-
-    Reading many short spans of one long file (cuts of a long recording) then
-    skips re-opening and re-parsing the header for every read.  A handle is
-    keyed by path, inode, size and mtime, so a replaced file is re-opened; a
-    forked child (DataLoader worker) starts with an empty cache instead of
-    sharing its parent's file offsets.  A handle in use is out of the cache,
-    so nested reads of the same file get their own.
-    """
-
-    max_size = 16
-
-    def __init__(self):
-        self.pid = os.getpid()
-        self.items: OrderedDict = OrderedDict()
-
-    def acquire(self, path: str, key) -> _OpenFile:
-        import soundfile as sf
-
-        if self.pid != os.getpid():
-            self.items = OrderedDict()
-            self.pid = os.getpid()
-        h = self.items.pop(key, None)
-        if h is None or h.closed:
-            h = _OpenFile(sf.SoundFile(path), path)
-        return h
-
-    def release(self, key, f) -> None:
-        if self.max_size <= 0:
-            f.close()
-            return
-        self.items[key] = f
-        while len(self.items) > self.max_size:
-            self.items.popitem(last=False)[1].close()
-
-    def clear(self) -> None:
-        for f in self.items.values():
-            f.close()
-        self.items.clear()
-
-
-_handles = _HandleCache()
-
-
-def set_audio_handle_cache_size(size: int) -> None:
-    """How many decoded files each thread keeps open (0 disables the cache)."""
-    if size < 0:
-        raise ValueError(f"The handle cache size must be >= 0, got {size}")
-    _HandleCache.max_size = int(size)
-    _handles.clear()
-
-
-def clear_audio_handle_cache() -> None:
-    """Close this thread's cached file handles."""
-    _handles.clear()
-
-
-# Close the main thread's cached files while soundfile is still whole: left
-# to garbage collection at shutdown, their close runs after soundfile's
-# globals are gone and prints "Exception ignored" tracebacks.
-atexit.register(clear_audio_handle_cache)
 
 
 def _check_wav_complete(src: PathOrFile, f) -> None:
