@@ -6,7 +6,7 @@ calls per utterance.  For the common call, one row of float32 or float64
 on the CPU without autograd, in one block of frames, :func:`run_fast` does
 the same arithmetic, operation for operation (so the results are
 bit-identical), with the fixed parts prepared once per layer and dtype
-(:class:`_Plan`) and every intermediate written into buffers the layer
+(:class:`~nuptse.features.kaldi.scratch._Plan`) and every intermediate written into buffers the layer
 keeps between calls (:class:`~nuptse.features.kaldi.scratch._Buffers`):
 
 * with pre-emphasis and without a per-frame first-sample fix or raw
@@ -43,7 +43,7 @@ from typing import Optional
 import torch
 
 from nuptse.features.kaldi.framing import _log_energy, _preemphasize_into
-from nuptse.features.kaldi.scratch import FastState, _Buffers, _Views, views_for
+from nuptse.features.kaldi.scratch import FastState, _Buffers, _Plan, _Views, views_for
 from nuptse.timing import kaldi_num_frames
 
 __all__ = ["MIN_FRAMES", "plan_for", "rows_fast", "run_fast"]
@@ -51,49 +51,6 @@ __all__ = ["MIN_FRAMES", "plan_for", "rows_fast", "run_fast"]
 #: Smallest frame count for the short path: :func:`framing._matmul` pads
 #: smaller products so that a frame's bits do not depend on the row count.
 MIN_FRAMES = 16
-
-
-class _Plan:
-    """Fixed tables and sizes of one layer for one dtype (built on first use).
-
-    The layer drops its plans whenever its tensors may have changed
-    (``.to()``, ``.double()``, ``load_state_dict``).
-    """
-
-    __slots__ = (
-        "usable",
-        "dtype",
-        "length",
-        "shift",
-        "offset",
-        "snip_edges",
-        "dither",
-        "pad",
-        "bins",
-        "window",
-        "window_first",
-        "c",
-        "first_fix",
-        "remove_dc",
-        "need_energy",
-        "raw_energy",
-        "energy_floor",
-        "kaldi_log_floor",
-        "use_fft_mag",
-        "left_index",
-        "direct",
-        "edge_frames",
-        "edge_index",
-        "length_t",
-        "scale",
-        "blocks",
-        "bin_lo",
-        "bin_hi",
-        "mel_width",
-        "mel_col0",
-        "out_cols",
-        "cep",
-    )
 
 
 def _build_plan(layer, dtype: torch.dtype) -> _Plan:

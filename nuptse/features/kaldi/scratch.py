@@ -1,6 +1,8 @@
-"""Scratch memory of the Kaldi layers' short path, and the views a call takes of it.
+"""State of the Kaldi layers' short path: its plans, scratch memory, and the views a call takes.
 
-A layer keeps its frames, pre-emphasis, signal and mel buffers between calls
+A layer's :class:`FastState` holds a :class:`_Plan` per dtype (the fixed
+tables and sizes, built by :mod:`nuptse.features.kaldi.fastpath`) and the
+scratch buffers.  The layer keeps its frames, pre-emphasis, signal and mel buffers between calls
 (:class:`_Buffers`, handed out by :class:`FastState`; the general path's
 frames buffer is a :class:`Workspace`), because fresh multi-MiB buffers cost
 page faults on every call.  The buffers lie in one zero-filled region, on
@@ -15,14 +17,54 @@ arithmetic on them.
 from __future__ import annotations
 
 import mmap
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 import torch
 
-if TYPE_CHECKING:
-    from nuptse.features.kaldi.fastpath import _Plan
-
 __all__ = ["FastState", "Workspace", "views_for"]
+
+
+class _Plan:
+    """Fixed tables and sizes of one layer for one dtype (built on first use).
+
+    The layer drops its plans whenever its tensors may have changed
+    (``.to()``, ``.double()``, ``load_state_dict``).
+    """
+
+    __slots__ = (
+        "usable",
+        "dtype",
+        "length",
+        "shift",
+        "offset",
+        "snip_edges",
+        "dither",
+        "pad",
+        "bins",
+        "window",
+        "window_first",
+        "c",
+        "first_fix",
+        "remove_dc",
+        "need_energy",
+        "raw_energy",
+        "energy_floor",
+        "kaldi_log_floor",
+        "use_fft_mag",
+        "left_index",
+        "direct",
+        "edge_frames",
+        "edge_index",
+        "length_t",
+        "scale",
+        "blocks",
+        "bin_lo",
+        "bin_hi",
+        "mel_width",
+        "mel_col0",
+        "out_cols",
+        "cep",
+    )
 
 
 #: Bytes in a transparent huge page (x86-64; arm64 with 4 KiB pages).
