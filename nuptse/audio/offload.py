@@ -21,8 +21,10 @@ in-process decode.  The pipes carry raw bytes (no pickling):
 
 The helper first writes one byte when it is ready (imports done), so a
 caller can keep decoding by itself until then (:meth:`DecodeProcess.ready`).
-Requests go through a feeder thread, so a caller blocked on a response never
-deadlocks against a helper blocked on a full pipe.  POSIX only (the
+Requests are written without blocking (what the pipe cannot take yet is sent
+while the caller waits for an answer), so a caller waiting for an answer
+never deadlocks against a helper blocked on a full pipe, and no extra thread
+competes with the caller for the GIL.  POSIX only (the
 readiness check uses ``select`` on a pipe).
 """
 
@@ -32,11 +34,12 @@ import atexit
 import io
 import logging
 import os
-import queue
+import select
 import struct
 import subprocess
 import sys
 import threading
+from collections import deque
 from typing import Optional
 
 import numpy as np
@@ -115,68 +118,83 @@ class DecodeProcess:
             env=env,
         )
         self._out = self._proc.stdout
+        self._in = self._proc.stdin
         _grow_pipe(self._out)
-        _grow_pipe(self._proc.stdin)
-        self._requests: queue.SimpleQueue = queue.SimpleQueue()
-        self._feeder = threading.Thread(target=self._feed, name="nuptse-decode-feeder", daemon=True)
-        self._feeder.start()
+        _grow_pipe(self._in)
+        # Requests are written without blocking, from the caller's thread:
+        # what does not fit in the pipe waits in ``_unsent`` and goes out
+        # whenever the caller comes back (submit, has_answer, result).
+        os.set_blocking(self._in.fileno(), False)
+        self._unsent: deque = deque()
+        self._broken = False
         self._is_ready = False
         self.outstanding = 0  # submitted, response not yet read
         self._head = bytearray(_RESPONSE.size)
         self._pid = os.getpid()
 
-    def _feed(self) -> None:
-        """Write queued requests to the helper (a thread, so the caller never blocks on it)."""
-        pipe = self._proc.stdin
-        try:
-            while True:
-                data = self._requests.get()
-                if data is None:
-                    break
-                _write_all(pipe, _REQUEST.pack(len(data)))
-                _write_all(pipe, data)
-        except (BrokenPipeError, OSError, ValueError):
-            pass  # the helper is gone: result() reports it
-        finally:
+    def _pump(self) -> None:
+        """Write as much of the unsent requests as the pipe takes now."""
+        fd = self._in.fileno() if not self._in.closed else -1
+        while self._unsent and fd >= 0:
+            view = self._unsent[0]
             try:
-                pipe.close()
-            except OSError:
-                pass
+                n = os.write(fd, view)
+            except BlockingIOError:
+                return
+            except OSError:  # the helper is gone: result() reports it
+                self._broken = True
+                self._unsent.clear()
+                return
+            if n < len(view):
+                self._unsent[0] = view[n:]
+                return
+            self._unsent.popleft()
+
+    def _wait_readable(self) -> None:
+        """Block until the helper has written something, sending requests meanwhile."""
+        while True:
+            self._pump()
+            writing = [self._in] if self._unsent else []
+            readable, _, _ = select.select([self._out], writing, [])
+            if readable:
+                return
+
+    def _take_ready(self) -> None:
+        byte = self._out.read(1)
+        if byte != _READY:
+            raise DecodeProcessError(f"decode process did not start (got {byte!r})")
+        self._is_ready = True
 
     def ready(self) -> bool:
         """Whether the helper has started (never blocks)."""
-        if not self._is_ready:
-            import select
-
-            readable, _, _ = select.select([self._out], [], [], 0)
-            if readable:
-                byte = self._out.read(1)
-                if byte != _READY:
-                    raise DecodeProcessError(f"decode process did not start (got {byte!r})")
-                self._is_ready = True
+        if not self._is_ready and select.select([self._out], [], [], 0)[0]:
+            self._take_ready()
         return self._is_ready
 
     def has_answer(self) -> bool:
         """Whether the next answer has (at least begun to) come in (never blocks)."""
-        import select
-
+        self._pump()
         return bool(select.select([self._out], [], [], 0)[0])
 
     def submit(self, data: bytes) -> None:
         """Ask for ``data`` to be decoded; its answer comes after every earlier one."""
-        self._requests.put(data)
+        self._unsent.append(memoryview(_REQUEST.pack(len(data))))
+        self._unsent.append(memoryview(data).cast("B"))
         self.outstanding += 1
+        self._pump()
 
     def result(self) -> Optional[tuple[np.ndarray, int]]:
         """The next answer: ``(float32 (channels, n), rate)``, or None if those bytes did not decode."""
         if self.outstanding <= 0:
             raise DecodeProcessError("result() without a pending request")
+        if self._broken:
+            raise DecodeProcessError("decode process stopped taking requests")
+        self._wait_readable()
         if not self._is_ready:
-            byte = self._out.read(1)
-            if byte != _READY:
-                raise DecodeProcessError(f"decode process did not start (got {byte!r})")
-            self._is_ready = True
+            self._take_ready()
+            self._wait_readable()
         self.outstanding -= 1
+        # An answer, once begun, is written whole: blocking reads are safe.
         _read_exactly(self._out, memoryview(self._head))
         kind, channels, rate, frames = _RESPONSE.unpack(self._head)
         if kind == _FAILED:
@@ -192,7 +210,11 @@ class DecodeProcess:
 
     def close(self) -> None:
         """Stop the helper (answers not yet read are dropped)."""
-        self._requests.put(None)
+        self._unsent.clear()
+        try:
+            self._in.close()  # the helper exits at the end of its input
+        except OSError:
+            pass
         proc = self._proc
         try:
             proc.wait(timeout=0.2 if self.outstanding == 0 else 0)
@@ -200,14 +222,13 @@ class DecodeProcess:
             proc.kill()
             proc.wait()
         self._out.close()
-        self._feeder.join(timeout=1.0)
 
     def alive(self) -> bool:
         """Whether the helper can take requests (running, and started by this process)."""
         return (
             self._pid == os.getpid()
+            and not self._broken
             and self._proc.poll() is None
-            and self._feeder.is_alive()
             and not self._out.closed
         )
 
