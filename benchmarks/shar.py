@@ -35,14 +35,14 @@ cuts, and the bare decoders on the same bytes (the floor any reader pays):
 the stdlib ``tarfile`` reading every member, libsndfile and FFmpeg (through
 ``nuptse.audio.flac``) decoding the FLAC bytes to float32, lilcom.
 
-``--decode-workers N`` adds nuptse reads that hand FLAC decoding to N helper
-processes (``from_shar(..., decode_workers=N)``): they use another core, so
+``--decode-workers N`` (default 1; 0 skips them) adds nuptse reads that hand
+FLAC decoding to N helper processes (``from_shar(..., decode_workers=N)``): they use another core, so
 they help only where one is idle.  Their wall-clock ratio is the throughput
 a single reader gets; their CPU ratio counts the helpers' CPU time too (read
 from ``/proc``), so it shows the extra work, not a speed-up.
 
 Usage: ``python benchmarks/shar.py [--tiles 15] [--num-jobs 1] [--repeat 3]
-[--rounds 2] [--decode-workers 0] [--stages] [--quick]``
+[--rounds 2] [--decode-workers 1] [--stages] [--quick]``
 """
 
 from __future__ import annotations
@@ -95,14 +95,23 @@ if step == "export":
     warm = target + "_warmup"
     shutil.rmtree(warm, ignore_errors=True)
     __import__("os").makedirs(warm)
-    CutSet.from_file(corpus).subset(first=1).to_shar(warm, fields=fields, shard_size=100)
+    warm_kwargs = {"copy_encoded_audio": False} if extra == "reencode" else {}
+    CutSet.from_file(corpus).subset(first=1).to_shar(
+        warm, fields=fields, shard_size=100, **warm_kwargs
+    )
     shutil.rmtree(warm)
 else:
-    # (with decode_workers, this also starts the helpers: later reads reuse them)
+    # With decode_workers this also starts the helpers, and waits until they
+    # are up (about 0.5 s once per process); later reads reuse them.
     warm_kwargs = {"decode_workers": int(extra)} if extra else {}
     for cut in CutSet.from_shar(in_dir=target, **warm_kwargs):
         cut.load_audio(), cut.load_features()
         break
+    if lib == "nuptse" and extra:
+        from nuptse.audio import offload
+        for helper in list(offload._parked):
+            while not helper.ready():
+                time.sleep(0.01)
 for r in range(repeat):
     if step == "export":
         cuts = CutSet.from_file(corpus)
@@ -320,8 +329,8 @@ def main() -> None:
     ap.add_argument(
         "--decode-workers",
         type=int,
-        default=0,
-        help="also time nuptse's read with this many FLAC decode-ahead threads",
+        default=1,
+        help="also time nuptse's read with this many decode helper processes (0: skip)",
     )
     args = ap.parse_args()
     if args.quick:
