@@ -49,6 +49,7 @@ from nuptse.audio.handles import (
     clear_audio_handle_cache,
     set_audio_handle_cache_size,
 )
+from nuptse.audio.utils import pcm16_to_float32
 from nuptse.timing import compute_num_samples
 
 logger = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ def _read_memory_flac(src: PathOrFile, start, num) -> Optional[tuple[np.ndarray,
     if decoded is None:
         return None
     ints, rate = decoded
-    return np.multiply(ints, np.float32(1 / 32768), dtype=np.float32), rate
+    return pcm16_to_float32(ints), rate
 
 
 class SoundfileBackend:
@@ -284,7 +285,7 @@ def _frame_to_array(frame) -> np.ndarray:
         arr = arr.reshape(-1, channels).T
     name = fmt.name.rstrip("p")
     if name == "s16":
-        arr = arr.astype(np.float32) / 32768.0
+        arr = pcm16_to_float32(arr)
     elif name == "s32":
         arr = arr.astype(np.float32) / 2147483648.0
     elif name == "u8":

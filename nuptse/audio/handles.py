@@ -21,6 +21,8 @@ from typing import Any, Optional
 
 import numpy as np
 
+from nuptse.audio.utils import pcm16_to_float32
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["clear_audio_handle_cache", "set_audio_handle_cache_size"]
@@ -122,7 +124,7 @@ class _OpenFile:
             got = _snd.sf_readf_short(f._file, _ffi.cast("short*", buf.ctypes.data), n)
             _check_sf_error(f)
             out = np.empty((ch, got), dtype=np.float32)
-            np.multiply(buf[:got].T, np.float32(1.0 / 32768.0), out=out)
+            pcm16_to_float32(buf[:got].T, out=out)
         else:
             buf = np.empty((n, ch), dtype=np.float32)
             got = _snd.sf_readf_float(f._file, _ffi.cast("float*", buf.ctypes.data), n)

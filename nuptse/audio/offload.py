@@ -44,6 +44,8 @@ from typing import Optional
 
 import numpy as np
 
+from nuptse.audio.utils import pcm16_to_float32
+
 logger = logging.getLogger(__name__)
 
 _REQUEST = struct.Struct("<Q")
@@ -205,7 +207,7 @@ class DecodeProcess:
         samples = np.empty((channels, frames), dtype=dtype)
         _read_exactly(self._out, memoryview(samples).cast("B"))
         if kind == _INT16:  # as nuptse.audio.backend scales 16-bit FLAC
-            samples = np.multiply(samples, np.float32(1 / 32768), dtype=np.float32)
+            samples = pcm16_to_float32(samples)
         return samples, rate
 
     def close(self) -> None:

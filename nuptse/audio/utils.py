@@ -20,9 +20,24 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Optional
 
+import numpy as np
+
 from nuptse.audio.errors import AudioLoadingError, DurationMismatchError
 
 logger = logging.getLogger(__name__)
+
+
+def pcm16_to_float32(ints: np.ndarray, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """16-bit PCM samples as float32, ``ints * 2**-15``: exactly libsndfile's float values.
+
+    The one place this scaling is written, so that every 16-bit path (libsndfile's
+    int16 reads, FFmpeg's FLAC decoder, the decode helper processes) gives the
+    same bits.
+
+    >>> pcm16_to_float32(np.array([-32768, 0, 16384], dtype=np.int16))
+    array([-1. ,  0. ,  0.5], dtype=float32)
+    """
+    return np.multiply(ints, np.float32(1 / 32768), out=out, dtype=np.float32)
 
 
 def remember_once(store: list, lock: Any, compute: Callable[[], Any]) -> Any:

@@ -121,3 +121,28 @@ def test_forked_children_do_not_take_the_parents_helpers():
         assert h.alive() and h in offload._parked  # the parent still has it
     finally:
         offload._stop_parked()
+
+
+def test_malformed_answers_are_protocol_errors(helper):
+    # What the caller reads is checked: a bad start byte, an unknown answer
+    # kind and an answer cut short each raise DecodeProcessError.
+    real_out = helper._out
+    r, w = os.pipe()
+    helper._out = open(r, "rb", buffering=0)
+    try:
+        os.write(w, b"X")  # not the "ready" byte
+        helper.submit(b"x")
+        with pytest.raises(offload.DecodeProcessError, match="did not start"):
+            helper.result()
+        helper._is_ready, helper.outstanding = True, 1
+        os.write(w, offload._RESPONSE.pack(7, 1, 16000, 10))
+        with pytest.raises(offload.DecodeProcessError, match="unknown answer kind 7"):
+            helper.result()
+        helper.submit(b"x")
+        os.write(w, offload._RESPONSE.pack(offload._INT16, 1, 16000, 10) + b"\0\0")
+        os.close(w)
+        with pytest.raises(offload.DecodeProcessError, match="after 2/20 bytes"):
+            helper.result()
+    finally:
+        helper._out.close()
+        helper._out = real_out
