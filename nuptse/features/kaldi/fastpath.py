@@ -9,7 +9,12 @@ bit-identical), with the fixed parts prepared once per layer and dtype
 (:class:`~nuptse.features.kaldi.scratch._Plan`) and every intermediate written into buffers the layer
 keeps between calls (:class:`~nuptse.features.kaldi.scratch._Buffers`):
 
-* with pre-emphasis and without a per-frame first-sample fix or raw
+* where nuptse was built with its C extension, three steps are single
+  passes of compiled loops with the same arithmetic
+  (:mod:`~nuptse.features.kaldi.native`): the reflected signal with its
+  pre-emphasis, the frame bodies (offset removal and window), and the power
+  spectrum;
+* otherwise, with pre-emphasis and without a per-frame first-sample fix or raw
   energy (the defaults), the reflected signal is never built: pre-emphasis
   (``e[0] = s[0]``, ``e[j] = s[j] - c * s[j-1]``) and the frame sums for
   the DC offset read the input in place, and only the few frames at the
@@ -42,6 +47,7 @@ from typing import Optional
 
 import torch
 
+from nuptse.features.kaldi import native
 from nuptse.features.kaldi.framing import _log_energy, _preemphasize_into
 from nuptse.features.kaldi.scratch import FastState, _Buffers, _Plan, _Views, views_for
 from nuptse.timing import kaldi_num_frames
@@ -77,12 +83,14 @@ def _build_plan(layer, dtype: torch.dtype) -> _Plan:
     plan.energy_floor = win.energy_floor
     plan.kaldi_log_floor = win.kaldi_log_floor
     plan.use_fft_mag = layer.use_fft_mag
+    plan.native = native.loops()  # the compiled loops, or None (torch ops)
     # Without a per-frame first-sample fix or a raw energy, frames do not
     # need the reflected signal itself: pre-emphasis and frame sums read the
     # input directly, and only the frames at the ends read small reflected
     # copies (see _direct).
     plan.direct = (
-        not plan.snip_edges
+        plan.native is None  # (the compiled loops reflect and pre-emphasise in one pass)
+        and not plan.snip_edges
         and plan.c != 0.0
         and not plan.first_fix
         and not (plan.need_energy and plan.raw_energy)
@@ -272,6 +280,7 @@ def _compute(
     # ---- the signal the frames read (frame m starts at sample m * shift)
     # ([:k] slicing is a little cheaper per call than narrow.)
     direct = views.direct
+    emphasized = False  # (bufs.emph already holds the pre-emphasised signal)
     if direct:
         # pre-emphasised into bufs.emph, frame sums in bufs.sums
         _direct(plan, bufs, views, x)
@@ -285,12 +294,18 @@ def _compute(
         if left > n or right > n:
             return None  # repeated reflection: the general path does it
         seg = bufs.seg2d[:, :samples]  # (1, S)
-        # Kaldi's reflection: position -1 - k is sample k, n + k is n - 1 - k.
-        pieces = [torch.index_select(x, 1, plan.left_index)] if left > 0 else []
-        pieces.append(x[:, :mid])
-        if right > 0:
-            pieces.append(x[:, n - right :].flip(1))
-        torch.cat(pieces, 1, out=seg)
+        if plan.native is not None:
+            # reflected into bufs.seg, and pre-emphasised into bufs.emph
+            emph = bufs.emph if c != 0.0 else None
+            native.reflect(plan.native, x, left, samples, c, bufs.seg, emph)
+            emphasized = True
+        else:
+            # Kaldi's reflection: position -1 - k is sample k, n + k is n - 1 - k.
+            pieces = [torch.index_select(x, 1, plan.left_index)] if left > 0 else []
+            pieces.append(x[:, :mid])
+            if right > 0:
+                pieces.append(x[:, n - right :].flip(1))
+            torch.cat(pieces, 1, out=seg)
         raw = bufs.raw[:num_frames]  # (T, L) view
     # ---- DC offset, raw energy, pre-emphasis, window (as Wav2Win._process)
     energy: Optional[torch.Tensor] = None
@@ -316,7 +331,7 @@ def _compute(
     elif c != 0.0:
         if plan.snip_edges:
             _preemphasize_into(seg, bufs.emph.narrow(0, 0, samples), c, 0)
-        else:
+        elif not emphasized:
             # The sample before seg is 0, so e[0] = s[0] - c * 0 = s[0].
             torch.sub(seg, bufs.prev2d[:, :samples], alpha=c, out=bufs.emph2d[:, :samples])
         frames = views.frames
@@ -324,11 +339,13 @@ def _compute(
         frames = raw
     out = views.out  # (T, pad), zero padding kept
     body = views.body
-    if offset is not None:
-        torch.sub(frames, offset, alpha=scale, out=body)
-        body.mul_(plan.window)
-    else:
-        torch.mul(frames, plan.window, out=body)
+    lib = plan.native
+    if lib is None or not native.body(lib, frames, offset, scale, plan.window, body):
+        if offset is not None:
+            torch.sub(frames, offset, alpha=scale, out=body)
+            body.mul_(plan.window)
+        else:
+            torch.mul(frames, plan.window, out=body)
     if plan.first_fix:
         first = raw.select(1, 0)
         if mean is not None:
@@ -349,11 +366,12 @@ def _compute(
     spec = torch.fft.rfft(out)
     bufs.spent = spec
     # The bins no mel block reads are left out (the bins read are as in _power).
-    parts = torch.view_as_real(spec)[:, plan.bin_lo : plan.bin_hi]
-    parts.mul_(parts)  # square_ is pow_(2), which spends a few calls on the exponent
     power = views.power
-    re, im = parts.unbind(2)
-    torch.add(re, im, out=power)
+    if lib is None or not native.power(lib, spec, plan.bin_lo, power):
+        parts = torch.view_as_real(spec)[:, plan.bin_lo : plan.bin_hi]
+        parts.mul_(parts)  # square_ is pow_(2), which spends a few calls on the exponent
+        re, im = parts.unbind(2)
+        torch.add(re, im, out=power)
     if plan.use_fft_mag:
         power.sqrt_()
     # ---- mel bank, block by block, into the output (log-mel) or a buffer (MFCC)

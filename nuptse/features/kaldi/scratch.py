@@ -51,6 +51,7 @@ class _Plan:
         "energy_floor",
         "kaldi_log_floor",
         "use_fft_mag",
+        "native",
         "left_index",
         "direct",
         "edge_frames",
