@@ -212,3 +212,20 @@ def test_mfcc_with_the_loops_matches_numpy_statistics(fixtures_dir, lib):
         frame = x[t * 160 - 120 : t * 160 - 120 + 400]
         energy = np.sum((frame - frame.mean()) ** 2)
         assert abs(out[t, 0].item() - np.log(energy)) < 1e-3
+
+
+def test_loops_share_rows_on_torchs_own_openmp_threads(lib):
+    # The loops find the OpenMP runtime torch loaded, so that they run on
+    # torch's threads and start none of their own; a second runtime would
+    # mean a second set of threads competing with torch's for the cores.
+    if not lib.threaded():
+        pytest.skip("torch has no OpenMP runtime loaded here")
+    maps = Path("/proc/self/maps")
+    if not maps.exists():
+        pytest.skip("no /proc here")
+    runtimes = {
+        line.split()[-1]
+        for line in maps.read_text().splitlines()
+        if "libgomp" in line or "libiomp" in line or "libomp" in line
+    }
+    assert len(runtimes) == 1, runtimes
