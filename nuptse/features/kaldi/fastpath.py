@@ -262,6 +262,24 @@ def _direct(plan: _Plan, bufs: _Buffers, views: _Views, x: torch.Tensor) -> None
             torch.sum(views.frames_r, -1, True, out=views.sums_right)
 
 
+def _native_args(plan: _Plan, bufs: _Buffers, views: _Views, samples: int) -> tuple:
+    """The compiled loops' arguments for one shape (kept in ``views.native``), but per-call ones.
+
+    (reflection, frame bodies, power spectrum): the frame bodies' are None
+    where their offset is computed afresh per call (raw energy) or their
+    layout does not suit the loop, and then go through :func:`native.body`.
+    """
+    emph = bufs.emph if plan.c != 0.0 else None
+    reflect = native.reflect_args(plan.offset, samples, plan.c, bufs.seg, emph)
+    body = None
+    if not (plan.need_energy and plan.raw_energy):
+        frames = views.frames if plan.c != 0.0 else bufs.raw[: views.out.size(0)]
+        offset = views.offset if plan.remove_dc else None
+        body = native.body_args(frames, offset, plan.scale, plan.window, views.body)
+    power = native.power_args(plan.bins, plan.bin_lo, views.power)
+    return reflect, body, power
+
+
 def _compute(
     plan: _Plan,
     bufs: _Buffers,
@@ -281,6 +299,8 @@ def _compute(
     # ([:k] slicing is a little cheaper per call than narrow.)
     direct = views.direct
     emphasized = False  # (bufs.emph already holds the pre-emphasised signal)
+    fixed: Optional[tuple] = None  # the compiled loops' arguments (see _native_args)
+    threads = 1
     if direct:
         # pre-emphasised into bufs.emph, frame sums in bufs.sums
         _direct(plan, bufs, views, x)
@@ -296,8 +316,11 @@ def _compute(
         seg = bufs.seg2d[:, :samples]  # (1, S)
         if plan.native is not None:
             # reflected into bufs.seg, and pre-emphasised into bufs.emph
-            emph = bufs.emph if c != 0.0 else None
-            native.reflect(plan.native, x, left, samples, c, bufs.seg, emph)
+            fixed = views.native
+            if fixed is None:
+                fixed = views.native = _native_args(plan, bufs, views, samples)
+            threads = torch.get_num_threads()
+            plan.native.reflect_emph(x.data_ptr(), x.stride(1), n, *fixed[0], threads)
             emphasized = True
         else:
             # Kaldi's reflection: position -1 - k is sample k, n + k is n - 1 - k.
@@ -321,7 +344,7 @@ def _compute(
             energy = var.squeeze(-1) * length
             offset, scale = mean, 1.0 - c
         else:
-            offset = raw.sum(-1, True)  # (T, 1)
+            offset = torch.sum(raw, -1, True, out=views.offset)  # (T, 1)
             if plan.first_fix:
                 mean = offset.div(plan.length_t)
     elif plan.need_energy and plan.raw_energy:
@@ -340,7 +363,9 @@ def _compute(
     out = views.out  # (T, pad), zero padding kept
     body = views.body
     lib = plan.native
-    if lib is None or not native.body(lib, frames, offset, scale, plan.window, body):
+    if fixed is not None and fixed[1] is not None:
+        lib.body(*fixed[1], threads)
+    elif lib is None or not native.body(lib, frames, offset, scale, plan.window, body):
         if offset is not None:
             torch.sub(frames, offset, alpha=scale, out=body)
             body.mul_(plan.window)
@@ -367,7 +392,10 @@ def _compute(
     bufs.spent = spec
     # The bins no mel block reads are left out (the bins read are as in _power).
     power = views.power
-    if lib is None or not native.power(lib, spec, plan.bin_lo, power):
+    if fixed is not None and fixed[2] is not None and spec.stride(0) == plan.bins:
+        at, *rest = fixed[2]
+        lib.power(spec.data_ptr() + at, *rest, threads)
+    elif lib is None or not native.power(lib, spec, plan.bin_lo, power):
         parts = torch.view_as_real(spec)[:, plan.bin_lo : plan.bin_hi]
         parts.mul_(parts)  # square_ is pow_(2), which spends a few calls on the exponent
         re, im = parts.unbind(2)

@@ -22,7 +22,7 @@ from typing import Optional
 
 import torch
 
-__all__ = ["body", "loops", "power", "reflect"]
+__all__ = ["body", "body_args", "loops", "power", "power_args", "reflect", "reflect_args"]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,41 @@ def _load():
     return _native
 
 
+def body_args(
+    frames: torch.Tensor,
+    offset: Optional[torch.Tensor],
+    scale: float,
+    window: torch.Tensor,
+    out: torch.Tensor,
+) -> Optional[tuple]:
+    """The arguments of the extension's ``body`` for these tensors, all but the thread count.
+
+    None where the layout does not allow it (see :func:`body`).  The
+    tensors must outlive every call with these arguments.
+    """
+    rows, length = out.shape
+    if (
+        frames.stride(1) != 1
+        or out.stride(1) != 1
+        or not window.is_contiguous()
+        or length * out.element_size() % 64 != 0
+    ):
+        return None
+    return (
+        frames.data_ptr(),
+        frames.stride(0),
+        0 if offset is None else offset.data_ptr(),
+        0 if offset is None else offset.stride(0),
+        -scale,
+        window.data_ptr(),
+        out.data_ptr(),
+        out.stride(0),
+        rows,
+        length,
+        out.dtype == torch.float64,
+    )
+
+
 def body(
     lib,
     frames: torch.Tensor,
@@ -79,29 +114,33 @@ def body(
     scalar tail after it (400 samples at 16 kHz are 25 vectors of 16
     floats).
     """
-    rows, length = out.shape
-    if (
-        frames.stride(1) != 1
-        or out.stride(1) != 1
-        or not window.is_contiguous()
-        or length * out.element_size() % 64 != 0
-    ):
+    args = body_args(frames, offset, scale, window, out)
+    if args is None:
         return False
-    lib.body(
-        frames.data_ptr(),
-        frames.stride(0),
-        0 if offset is None else offset.data_ptr(),
-        0 if offset is None else offset.stride(0),
-        -scale,
-        window.data_ptr(),
+    lib.body(*args, torch.get_num_threads())
+    return True
+
+
+def power_args(bins: int, lo: int, out: torch.Tensor) -> Optional[tuple]:
+    """The arguments of the extension's ``power`` but the spectrum's address and the thread count.
+
+    For a contiguous ``(T, bins)`` complex spectrum, bins from ``lo`` on;
+    the first item is the byte offset of bin ``lo`` in a row.  None where
+    ``out`` does not have unit-stride rows.
+    """
+    if out.stride(1) != 1:
+        return None
+    rows, width = out.shape
+    size = out.element_size()
+    return (
+        2 * lo * size,
+        2 * bins,
         out.data_ptr(),
         out.stride(0),
         rows,
-        length,
+        width,
         out.dtype == torch.float64,
-        torch.get_num_threads(),
     )
-    return True
 
 
 def power(lib, spec: torch.Tensor, lo: int, out: torch.Tensor) -> bool:
@@ -110,21 +149,29 @@ def power(lib, spec: torch.Tensor, lo: int, out: torch.Tensor) -> bool:
     ``spec`` is a ``(T, bins)`` complex tensor with contiguous rows, ``out``
     ``(T, width)`` real with unit-stride rows.  Returns False otherwise.
     """
-    parts = torch.view_as_real(spec)
-    if parts.stride(2) != 1 or parts.stride(1) != 2 or out.stride(1) != 1:
+    args = power_args(spec.size(1), lo, out)
+    if args is None or spec.stride(1) != 1 or spec.stride(0) != spec.size(1):
         return False
-    rows, width = out.shape
-    lib.power(
-        parts.data_ptr() + lo * parts.stride(1) * parts.element_size(),
-        parts.stride(0),
-        out.data_ptr(),
-        out.stride(0),
-        rows,
-        width,
-        out.dtype == torch.float64,
-        torch.get_num_threads(),
-    )
+    at, *rest = args
+    lib.power(spec.data_ptr() + at, *rest, torch.get_num_threads())
     return True
+
+
+def reflect_args(
+    left: int, samples: int, c: float, seg: torch.Tensor, emph: Optional[torch.Tensor]
+) -> tuple:
+    """The arguments of the extension's ``reflect_emph`` that follow the signal's address, stride and length.
+
+    The thread count is not among them (see :func:`reflect`).
+    """
+    return (
+        left,
+        samples,
+        -c,
+        seg.data_ptr(),
+        0 if emph is None else emph.data_ptr(),
+        seg.dtype == torch.float64,
+    )
 
 
 def reflect(
@@ -145,18 +192,8 @@ def reflect(
     are contiguous, of ``x``'s dtype; ``left <= n`` and ``samples <= left +
     2 * n`` (one reflection at each end).
     """
-    lib.reflect_emph(
-        x.data_ptr(),
-        x.stride(-1),
-        x.size(-1),
-        left,
-        samples,
-        -c,
-        seg.data_ptr(),
-        0 if emph is None else emph.data_ptr(),
-        x.dtype == torch.float64,
-        torch.get_num_threads(),
-    )
+    args = reflect_args(left, samples, c, seg, emph)
+    lib.reflect_emph(x.data_ptr(), x.stride(-1), x.size(-1), *args, torch.get_num_threads())
 
 
 def _self_check(lib) -> Optional[str]:

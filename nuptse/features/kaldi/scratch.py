@@ -228,6 +228,7 @@ class _Views:
         "src",
         "dst",
         "mel",
+        "native",
     )
 
 
@@ -387,6 +388,7 @@ def _make_views(plan: _Plan, bufs: _Buffers, n: int, num_frames: int) -> _Views:
         views.mel,
     ) = _frame_rows(bufs, num_frames)
     views.direct = plan.direct and _direct_views(plan, bufs, views, n, num_frames)
+    views.native = None  # the compiled loops' fixed arguments, made on first use
     return views
 
 
