@@ -229,3 +229,20 @@ def test_loops_share_rows_on_torchs_own_openmp_threads(lib):
         if "libgomp" in line or "libiomp" in line or "libomp" in line
     }
     assert len(runtimes) == 1, runtimes
+
+
+def test_kept_arguments_follow_grown_buffers(fixtures_dir, lib, monkeypatch):
+    # The loops' arguments (addresses in the layer's buffers) are kept per
+    # shape; when a longer signal makes the layer grow its buffers, the new
+    # buffers get new arguments: growing, shrinking and repeated lengths all
+    # give the general path's bits.
+    speech = _speech(fixtures_dir) / 32768.0
+    lengths = [4000, 16000, 4000, 48000, 16000, speech.numel(), 4000]
+    layer = Wav2MFCC()
+    with torch.inference_mode():
+        outs = [layer(speech[None, :n]) for n in lengths]
+    assert layer._fast._items[0].views  # the kept views carry the arguments
+    monkeypatch.setattr(fastpath, "MIN_FRAMES", 1 << 40)  # general path only
+    with torch.no_grad():
+        for n, out in zip(lengths, outs):
+            assert torch.equal(out, Wav2MFCC()(speech[None, :n])), n
