@@ -19,7 +19,9 @@ nuptse's timings use its compiled Kaldi loops where they were built (see the
 README); ``NUPTSE_NATIVE_KALDI=0`` times the torch-only path.
 
 Each utterance (or batch) is timed a few times with the implementations
-interleaved, and its best time counts (robust on a busy machine).
+interleaved, and its best time counts (robust on a busy machine); each
+batch is timed right after its utterances, so that both modes see the same
+stretch of the machine's time.
 Times are reported as x real time (seconds of audio per second of compute)
 and as ratios.  ``--quick`` uses about 2 minutes of audio and 3 rounds.
 ``--clock cpu`` times with the process CPU clock instead of the wall clock
@@ -283,25 +285,29 @@ def main() -> None:
         for threads in args.threads:
             torch.set_num_threads(threads)
             with torch.inference_mode():
-                utt = interleaved(
-                    {
-                        "nuptse": lambda it, m=mine, t=trims[0]: m(t(it[0])),
-                        "lhotse": lambda it, o=other, t=trims[1]: o(t(it[0])),
-                        "floor": lambda it, w=fb: floor(it[1], it[2], w),
-                    },
-                    per_utt,
-                    rounds,
-                )
-                bat = interleaved(
-                    {
-                        "nuptse": lambda it, m=mine: m(it[0], it[1]),
-                        "lhotse": lambda it, o=other: o(it[0]),
-                        "floor": lambda it, w=fb: floor(it[2], it[3], w),
-                        "nuptse-single": lambda it, m=mine: [m(t) for t in it[4]],
-                    },
-                    batched,
-                    rounds,
-                )
+                utt_jobs = {
+                    "nuptse": lambda it, m=mine, t=trims[0]: m(t(it[0])),
+                    "lhotse": lambda it, o=other, t=trims[1]: o(t(it[0])),
+                    "floor": lambda it, w=fb: floor(it[1], it[2], w),
+                }
+                bat_jobs = {
+                    "nuptse": lambda it, m=mine: m(it[0], it[1]),
+                    "lhotse": lambda it, o=other: o(it[0]),
+                    "floor": lambda it, w=fb: floor(it[2], it[3], w),
+                    "nuptse-single": lambda it, m=mine: [m(t) for t in it[4]],
+                }
+                utt = dict.fromkeys(utt_jobs, 0.0)
+                bat = dict.fromkeys(bat_jobs, 0.0)
+                # Batch by batch, its utterances one by one and then the batch,
+                # so that both modes are timed in the same stretch of time (a
+                # shared machine's speed drifts over a run).
+                for g, item in enumerate(batched):
+                    size = args.batch_size
+                    part = interleaved(utt_jobs, per_utt[g * size : (g + 1) * size], rounds)
+                    for name, spent in part.items():
+                        utt[name] += spent
+                    for name, spent in interleaved(bat_jobs, [item], rounds).items():
+                        bat[name] += spent
             t_mine, t_other, t_floor = utt["nuptse"], utt["lhotse"], utt["floor"]
             b_mine, b_other, b_floor = bat["nuptse"], bat["lhotse"], bat["floor"]
             for mode, tm, to, tf in (
