@@ -246,3 +246,18 @@ def test_kept_arguments_follow_grown_buffers(fixtures_dir, lib, monkeypatch):
     with torch.no_grad():
         for n, out in zip(lengths, outs):
             assert torch.equal(out, Wav2MFCC()(speech[None, :n])), n
+
+
+def test_layer_buffers_moved_to_shared_memory_are_followed(fixtures_dir, lib):
+    # Pickling a layer for a process pool moves its tensors' storage into
+    # shared memory (torch's multiprocessing reductions call share_memory_()
+    # on each); the loops' kept arguments must not point at the old storage.
+    speech = _speech(fixtures_dir) / 32768.0
+    layer = Wav2LogFilterBank()
+    with torch.inference_mode():
+        before = layer(speech[None])
+        for tensor in list(layer.buffers()) + [layer.wav2win._window_f32]:
+            tensor.share_memory_()
+        for _ in range(3):  # freed storage gets reused: write over it
+            torch.randn(1 << 20).fill_(float("nan"))
+            assert torch.equal(layer(speech[None]), before)

@@ -265,19 +265,24 @@ def _direct(plan: _Plan, bufs: _Buffers, views: _Views, x: torch.Tensor) -> None
 def _native_args(plan: _Plan, bufs: _Buffers, views: _Views, samples: int) -> tuple:
     """The compiled loops' arguments for one shape (kept in ``views.native``), but per-call ones.
 
-    (reflection, frame bodies, power spectrum): the frame bodies' are None
-    where their offset is computed afresh per call (raw energy) or their
-    layout does not suit the loop, and then go through :func:`native.body`.
+    (reflection, frame bodies, power spectrum, and the window they read): the
+    frame bodies' are None where their offset is computed afresh per call
+    (raw energy) or their layout does not suit the loop, and then go through
+    :func:`native.body`.  Every address kept is of memory the short path
+    owns: the window is a private copy, because the layer's own window
+    tensor may change storage behind our back (multiprocessing moves the
+    storage of a tensor it pickles into shared memory).
     """
     emph = bufs.emph if plan.c != 0.0 else None
     reflect = native.reflect_args(plan.offset, samples, plan.c, bufs.seg, emph)
+    window = plan.window.clone()
     body = None
     if not (plan.need_energy and plan.raw_energy):
         frames = views.frames if plan.c != 0.0 else bufs.raw[: views.out.size(0)]
         offset = views.offset if plan.remove_dc else None
-        body = native.body_args(frames, offset, plan.scale, plan.window, views.body)
+        body = native.body_args(frames, offset, plan.scale, window, views.body)
     power = native.power_args(plan.bins, plan.bin_lo, views.power)
-    return reflect, body, power
+    return reflect, body, power, window
 
 
 def _compute(
