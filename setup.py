@@ -1,7 +1,7 @@
 """Build of nuptse's one optional C extension; everything else is in pyproject.toml.
 
-``nuptse.features.kaldi._native`` holds two fused loops of the Kaldi layers'
-short path.  It is optional: where no C compiler is found the build goes on
+``nuptse.features.kaldi._native`` holds three fused loops of the Kaldi
+layers' short path.  It is optional: where no C compiler is found the build goes on
 without it and the layers use torch ops, with the same results.
 """
 

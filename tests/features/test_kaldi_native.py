@@ -42,8 +42,7 @@ def _speech(fixtures_dir: Path, dtype=torch.float32) -> torch.Tensor:
 
 def _fresh_loops(monkeypatch, loops) -> None:
     """Make the next ``native.loops()`` return ``loops`` (None: torch ops only)."""
-    monkeypatch.setattr(native, "_checked", True)
-    monkeypatch.setattr(native, "_loops", loops)
+    monkeypatch.setattr(native, "_loops", [loops])
 
 
 def test_extension_is_built_where_a_compiler_is():
@@ -136,7 +135,14 @@ def test_reflect_refuses_a_second_reflection(lib):
 @pytest.mark.parametrize("cls", [Wav2LogFilterBank, Wav2MFCC])
 @pytest.mark.parametrize(
     "kw",
-    [{}, {"use_energy": True}, {"use_energy": True, "raw_energy": False}, {"snip_edges": True}],
+    [
+        {},
+        {"use_energy": True},
+        {"use_energy": True, "raw_energy": False},
+        {"snip_edges": True},
+        {"snip_edges": True, "preemph_coeff": 0.0},  # frames are views of the input
+        {"preemph_coeff": 0.0, "remove_dc_offset": False},
+    ],
 )
 def test_layers_give_the_same_bits_with_and_without_the_loops(
     fixtures_dir, lib, threads, monkeypatch, cls, kw
@@ -163,8 +169,7 @@ def test_layers_give_the_same_bits_with_and_without_the_loops(
 
 def test_environment_switch_turns_the_loops_off(monkeypatch):
     monkeypatch.setenv("NUPTSE_NATIVE_KALDI", "0")
-    monkeypatch.setattr(native, "_checked", False)
-    monkeypatch.setattr(native, "_loops", None)
+    monkeypatch.setattr(native, "_loops", [])
     assert native.loops() is None
     with torch.inference_mode():
         layer = Wav2MFCC()
@@ -194,8 +199,7 @@ def test_loops_that_disagree_with_torch_are_not_used(lib, monkeypatch, caplog):
     assert native._self_check(lib) is None
     assert "frame bodies" in native._self_check(_WrongLoops(lib))
     monkeypatch.setattr(package, "_native", _WrongLoops(lib), raising=False)
-    monkeypatch.setattr(native, "_checked", False)
-    monkeypatch.setattr(native, "_loops", None)
+    monkeypatch.setattr(native, "_loops", [])
     with caplog.at_level(logging.WARNING, logger="nuptse.features.kaldi.native"):
         assert native.loops() is None
     assert "disagree with torch" in caplog.text

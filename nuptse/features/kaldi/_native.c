@@ -1,7 +1,7 @@
 /*
- * Two fused loops of the Kaldi layers' short path (nuptse/features/kaldi/fastpath.py).
+ * Three fused loops of the Kaldi layers' short path (nuptse/features/kaldi/fastpath.py).
  *
- * Each replaces two or three torch calls with one pass over the data and
+ * Each replaces two to eight torch calls with one pass over the data and
  * gives the same bits: the arithmetic is the torch ops' own (a subtraction
  * with a scale is one fused multiply-add, as in torch's CPU kernels; squares
  * and sums are rounded one by one), and this file is compiled without

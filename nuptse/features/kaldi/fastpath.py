@@ -277,7 +277,8 @@ def _native_args(plan: _Plan, bufs: _Buffers, views: _Views, samples: int) -> tu
     reflect = native.reflect_args(plan.offset, samples, plan.c, bufs.seg, emph)
     window = plan.window.clone()
     body = None
-    if not (plan.need_energy and plan.raw_energy):
+    # (without pre-emphasis, snip_edges frames are views of the caller's signal)
+    if not (plan.need_energy and plan.raw_energy) and (plan.c != 0.0 or not plan.snip_edges):
         frames = views.frames if plan.c != 0.0 else bufs.raw[: views.out.size(0)]
         offset = views.offset if plan.remove_dc else None
         body = native.body_args(frames, offset, plan.scale, window, views.body)
@@ -304,8 +305,14 @@ def _compute(
     # ([:k] slicing is a little cheaper per call than narrow.)
     direct = views.direct
     emphasized = False  # (bufs.emph already holds the pre-emphasised signal)
+    lib = plan.native
     fixed: Optional[tuple] = None  # the compiled loops' arguments (see _native_args)
     threads = 1
+    if lib is not None:
+        fixed = views.native
+        if fixed is None:
+            fixed = views.native = _native_args(plan, bufs, views, samples)
+        threads = torch.get_num_threads()
     if direct:
         # pre-emphasised into bufs.emph, frame sums in bufs.sums
         _direct(plan, bufs, views, x)
@@ -319,13 +326,9 @@ def _compute(
         if left > n or right > n:
             return None  # repeated reflection: the general path does it
         seg = bufs.seg2d[:, :samples]  # (1, S)
-        if plan.native is not None:
+        if fixed is not None:
             # reflected into bufs.seg, and pre-emphasised into bufs.emph
-            fixed = views.native
-            if fixed is None:
-                fixed = views.native = _native_args(plan, bufs, views, samples)
-            threads = torch.get_num_threads()
-            plan.native.reflect_emph(x.data_ptr(), x.stride(1), n, *fixed[0], threads)
+            lib.reflect_emph(x.data_ptr(), x.stride(1), n, *fixed[0], threads)
             emphasized = True
         else:
             # Kaldi's reflection: position -1 - k is sample k, n + k is n - 1 - k.
@@ -367,10 +370,9 @@ def _compute(
         frames = raw
     out = views.out  # (T, pad), zero padding kept
     body = views.body
-    lib = plan.native
     if fixed is not None and fixed[1] is not None:
         lib.body(*fixed[1], threads)
-    elif lib is None or not native.body(lib, frames, offset, scale, plan.window, body):
+    elif fixed is None or not native.body(lib, frames, offset, scale, plan.window, body):
         if offset is not None:
             torch.sub(frames, offset, alpha=scale, out=body)
             body.mul_(plan.window)
@@ -400,7 +402,7 @@ def _compute(
     if fixed is not None and fixed[2] is not None and spec.stride(0) == plan.bins:
         at, *rest = fixed[2]
         lib.power(spec.data_ptr() + at, *rest, threads)
-    elif lib is None or not native.power(lib, spec, plan.bin_lo, power):
+    else:
         parts = torch.view_as_real(spec)[:, plan.bin_lo : plan.bin_hi]
         parts.mul_(parts)  # square_ is pow_(2), which spends a few calls on the exponent
         re, im = parts.unbind(2)
