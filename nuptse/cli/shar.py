@@ -83,9 +83,11 @@ def _unpack(cuts, out: Path, target: Path, storage_type: str) -> int:
 
     from nuptse.cut import CutSet
     from nuptse.features.io import get_writer
+    from nuptse.safe_paths import contained_path, safe_file_name
 
     audio_dir = out / "audio"
     audio_dir.mkdir(exist_ok=True)
+    written: set[str] = set()
     n = 0
     writer_cls = get_writer(storage_type)
     with writer_cls(out / "feats", mode="w") as writer, CutSet.open_writer(target) as manifest:
@@ -95,9 +97,14 @@ def _unpack(cuts, out: Path, target: Path, storage_type: str) -> int:
                 sources = []
                 for i, src in enumerate(rec.sources):
                     if src.type == "memory":
-                        path = (
-                            audio_dir / f"{rec.id}{'' if i == 0 else f'_{i}'}.{src.format or 'bin'}"
-                        )
+                        # One file per cut (a Shar member holds the cut's own audio, so several
+                        # windows of one recording differ); the name is made safe from the id.
+                        ext = safe_file_name(src.format or "bin")
+                        name = f"{safe_file_name(c.id)}{'' if i == 0 else f'_{i}'}.{ext}"
+                        while name in written:
+                            name = f"_{name}"
+                        written.add(name)
+                        path = contained_path(audio_dir, name)
                         path.write_bytes(bytes(src.source))
                         src = dataclasses.replace(src, type="file", source=str(path))
                     sources.append(src)
