@@ -38,6 +38,9 @@ LIBRISPEECH = (
     "train-other-500",
 )
 MINI_LIBRISPEECH = ("dev-clean-2", "train-clean-5")
+LIBRISPEECH_ALIGNMENTS_URL = (
+    "https://drive.google.com/uc?id=1WYfgr31T-PPwMcxuAq09XZfHQO5Mw8fE"
+)
 
 
 class CorpusFormatError(ValueError):
@@ -319,3 +322,72 @@ def _run_tasks(tasks: list, num_jobs: int, progress: bool, desc: str) -> list:
         if bar is not None:
             bar.close()
     return results
+
+
+def download_librispeech(
+    target_dir: Pathlike = ".",
+    dataset_parts: Optional[Union[str, Sequence[str]]] = "mini_librispeech",
+    force_download: bool = False,
+    alignments: bool = False,
+    base_url: str = "http://www.openslr.org/resources",
+    alignments_url: str = LIBRISPEECH_ALIGNMENTS_URL,
+) -> Path:
+    """Fetch and unpack LibriSpeech parts from OpenSLR into ``target_dir/LibriSpeech``.
+
+    ``dataset_parts`` is ``"librispeech"`` (the 7 parts, SLR12),
+    ``"mini_librispeech"`` (``dev-clean-2`` and ``train-clean-5``, SLR31) or
+    a list of part names.  Each part is fetched from
+    ``{base_url}/12|31/{part}.tar.gz`` and unpacked once (a ``.completed``
+    marker in the part folder skips it later).  ``alignments=True`` also fetches
+    the LibriSpeech-Alignments zip (Google Drive URLs need ``gdown``).
+    """
+    from nuptse.recipes.download import download_and_untar, resumable_download, safe_extract_zip
+
+    target_dir = Path(target_dir)
+    corpus_dir = target_dir / "LibriSpeech"
+    target_dir.mkdir(parents=True, exist_ok=True)
+    if dataset_parts == "librispeech":
+        parts: Sequence[str] = LIBRISPEECH
+    elif dataset_parts == "mini_librispeech":
+        parts = MINI_LIBRISPEECH
+    elif isinstance(dataset_parts, str):
+        parts = [dataset_parts]
+    else:
+        parts = list(dataset_parts or ())
+    for part in parts:
+        if part in LIBRISPEECH:
+            resource = 12
+        elif part in MINI_LIBRISPEECH:
+            resource = 31
+        else:
+            logger.warning("not a LibriSpeech part: %r; skipped", part)
+            continue
+        download_and_untar(
+            f"{base_url}/{resource}/{part}.tar.gz",
+            target_dir,
+            f"{part}.tar.gz",
+            corpus_dir / part,
+            force_download=force_download,
+        )
+    if alignments:
+        marker = target_dir / ".ali_completed"
+        if marker.is_file() and not force_download:
+            return corpus_dir
+        zip_path = target_dir / "LibriSpeech-Alignments.zip"
+        if "drive.google.com" in alignments_url:
+            try:
+                import gdown
+            except ImportError:
+                raise ImportError(
+                    f"{alignments_url} is a Google Drive link: pip install gdown, "
+                    "or pass alignments_url= pointing at a plain copy of the zip"
+                ) from None
+            gdown.download(alignments_url, output=str(zip_path))
+        else:
+            resumable_download(alignments_url, zip_path, force_download=force_download)
+        import zipfile
+
+        with zipfile.ZipFile(zip_path) as zf:
+            safe_extract_zip(zf, target_dir)
+        marker.touch()
+    return corpus_dir
