@@ -18,7 +18,7 @@ from ._paths import path_str
 from .base import FeaturesReader, register_reader
 from .errors import CorruptedFeaturesError, FeaturesKeyError, check_offsets, missing_file
 
-_scp_cache: dict[str, tuple[tuple, Any]] = {}
+_scp_cache: dict[str, tuple[tuple, Any, dict[str, str]]] = {}
 _scp_lock = threading.Lock()
 
 
@@ -28,6 +28,35 @@ def _kaldiio():
     except ImportError as e:  # pragma: no cover - kaldiio is a hard dependency
         raise ImportError("Kaldi feature reading needs 'pip install kaldiio'") from e
     return kaldiio
+
+
+def _is_pipeline(rxspec: Any) -> bool:
+    """Kaldi runs an rxspecifier ending in ``|`` as a shell command."""
+    return isinstance(rxspec, str) and rxspec.rstrip().endswith("|")
+
+
+def _refuse_command(rxspec: str, path: str, key: Any) -> None:
+    """Run shell pipelines only with the same opt-in as ``command`` audio sources."""
+    from nuptse.audio.errors import CommandNotAllowedError
+    from nuptse.audio.source import ALLOW_COMMANDS_ENV, commands_allowed
+
+    if not commands_allowed():
+        raise CommandNotAllowedError(
+            f"Refusing to run the shell command {rxspec!r} that the Kaldi features entry for "
+            f"{key!r} in {path!r} names; it executes arbitrary code. To allow it, wrap the call "
+            f"in `with nuptse.audio.allow_commands():` or set {ALLOW_COMMANDS_ENV}=1."
+        )
+
+
+def _scp_entries(path: str) -> dict[str, str]:
+    """``key -> rxspecifier`` as written in an scp file (to see pipelines before kaldiio runs them)."""
+    entries: dict[str, str] = {}
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            parts = line.strip().split(None, 1)
+            if parts:
+                entries[parts[0]] = parts[1] if len(parts) > 1 else ""
+    return entries
 
 
 def _load_scp(path: str, key: Any):
@@ -40,10 +69,12 @@ def _load_scp(path: str, key: Any):
         cached = _scp_cache.get(path)
         if cached is None or cached[0] != sig:
             try:
-                cached = (sig, _kaldiio().load_scp(path))
+                cached = (sig, _kaldiio().load_scp(path), _scp_entries(path))
             except Exception as e:
                 raise CorruptedFeaturesError(f"cannot parse scp file: {e}", path, key) from e
             _scp_cache[path] = cached
+        if _is_pipeline(cached[2].get(key)):
+            _refuse_command(cached[2][key], path, key)
         return cached[1]
 
 
@@ -76,7 +107,9 @@ class KaldiReader(FeaturesReader):
                 raise FeaturesKeyError("utterance id not found in the scp file", path, key)
             loader = lambda: table[key]  # noqa: E731
         else:
-            if not os.path.exists(_ark_file(path)):
+            if _is_pipeline(path):
+                _refuse_command(path, path, key)
+            elif not os.path.exists(_ark_file(path)):
                 raise missing_file(path, key)
             loader = lambda: _kaldiio().load_mat(path)  # noqa: E731
         try:
