@@ -18,6 +18,7 @@ import os
 import random
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -53,6 +54,7 @@ from nuptse.serialization import (
     open_best,
     save_dicts,
 )
+from nuptse.utils import split_sequence
 
 logger = logging.getLogger(__name__)
 
@@ -325,32 +327,34 @@ class ManifestSet(Generic[T]):
             rows = list(range(len(self._items)))
             if shuffle:
                 random.shuffle(rows)
-            parts = split_sequence(rows, num_splits, drop_last)
+            parts = split_sequence(rows, num_splits, drop_last=drop_last)
             return [type(self)(self._items.take(part)) for part in parts]
         items = list(self)
         if shuffle:
             random.shuffle(items)
-        return [type(self)(part) for part in split_sequence(items, num_splits, drop_last)]
+        return [type(self)(part) for part in split_sequence(items, num_splits, drop_last=drop_last)]
 
-    def split_lazy(self: S, output_dir: Pathlike, chunk_size: int, prefix: str = "") -> list[S]:
-        """Write ``{output_dir}/{prefix}.{idx:08d}.jsonl.gz`` chunks and open them lazily."""
-        if chunk_size < 1:
-            raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-        output_dir = Path(output_dir)
-        output_dir.mkdir(parents=True, exist_ok=True)
-        stem = f"{prefix}." if prefix else ""
-        paths: list[Path] = []
-        writer = None
-        for idx, item in enumerate(self):
-            if idx % chunk_size == 0:
-                if writer is not None:
-                    writer.close()
-                paths.append(output_dir / f"{stem}{len(paths):08d}.jsonl.gz")
-                writer = type(self).open_writer(paths[-1])
-            writer.write(item)
-        if writer is not None:
-            writer.close()
-        return [type(self).from_jsonl_lazy(p) for p in paths]
+    def split_lazy(
+        self: S,
+        output_dir: Pathlike,
+        chunk_size: int,
+        prefix: str = "",
+        num_digits: int = 8,
+        start_idx: int = 0,
+    ) -> list[S]:
+        """Write ``{output_dir}/{prefix}.{idx:08d}.jsonl.gz`` chunks and open them lazily.
+
+        See :func:`split_manifest_lazy` (``prefix`` defaults to ``"split"``).
+        """
+        return split_manifest_lazy(
+            self,
+            output_dir,
+            chunk_size,
+            prefix=prefix,
+            num_digits=num_digits,
+            start_idx=start_idx,
+            manifest_cls=type(self),
+        )
 
     def shuffle(self: S, rng: random.Random | None = None, buffer_size: int = 10000) -> S:
         """A shuffled copy: a full permutation (eager) or buffered shuffle (lazy)."""
@@ -516,29 +520,6 @@ def _deserialize(cls: type[ManifestSet], dicts: Iterable[dict], source: Any) -> 
     return builder.finish(source)
 
 
-def split_sequence(seq: list, num_splits: int, drop_last: bool = False) -> list[list]:
-    """Split a list into ``num_splits`` contiguous parts whose sizes differ by at most 1.
-
-    With ``drop_last`` every part has ``len(seq) // num_splits`` items.
-
-    >>> split_sequence([1, 2, 3, 4, 5], 2)
-    [[1, 2, 3], [4, 5]]
-    >>> split_sequence([1, 2, 3, 4, 5], 2, drop_last=True)
-    [[1, 2], [3, 4]]
-    """
-    if num_splits < 1:
-        raise ValueError(f"num_splits must be >= 1, got {num_splits}")
-    if num_splits > len(seq):
-        raise ValueError(f"cannot split {len(seq)} items into {num_splits} non-empty parts")
-    base, extra = divmod(len(seq), num_splits)
-    parts, pos = [], 0
-    for i in range(num_splits):
-        size = base if drop_last else base + (1 if i < extra else 0)
-        parts.append(seq[pos : pos + size])
-        pos += size
-    return parts
-
-
 def _ensure_builtin_types() -> None:
     for mod in _BUILTIN_MODULES:
         try:
@@ -696,6 +677,48 @@ class SequentialJsonlWriter:
         if self.manifest_cls is None:
             return load_manifest_lazy(self.path)
         return self.manifest_cls.from_jsonl_lazy(self.path)
+
+
+def split_manifest_lazy(
+    it: Iterable[Any],
+    output_dir: Pathlike,
+    chunk_size: int,
+    prefix: str = "",
+    num_digits: int = 8,
+    start_idx: int = 0,
+    manifest_cls: type[ManifestSet] | None = None,
+) -> list:
+    """Write ``it`` in chunks of ``chunk_size`` items, one ``.jsonl.gz`` file each; open them lazily.
+
+    Chunk ``i`` goes to ``{output_dir}/{prefix}.{i:0{num_digits}}.jsonl.gz``
+    (``prefix`` defaults to ``"split"``), counting from ``start_idx``.  Items
+    are streamed, so a lazily opened input is never held in memory.
+
+    >>> import tempfile
+    >>> from nuptse.supervision import SupervisionSegment
+    >>> segs = [SupervisionSegment(f"s{i}", "rec", 0.0, 1.0) for i in range(5)]
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     [len(part) for part in split_manifest_lazy(segs, d, chunk_size=2)]
+    [2, 2, 1]
+    """
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    prefix = prefix or "split"
+    chunks = []
+    items = iter(it)
+    index = start_idx
+    while True:
+        batch = list(islice(items, chunk_size))
+        if not batch:
+            return chunks
+        path = output_dir / f"{prefix}.{str(index).zfill(num_digits)}.jsonl.gz"
+        with SequentialJsonlWriter(path, manifest_cls=manifest_cls) as writer:
+            for item in batch:
+                writer.write(item)
+        chunks.append(writer.open_manifest())
+        index += 1
 
 
 def _salvage_gzip(raw: bytes, source: Any) -> bytes:

@@ -200,3 +200,68 @@ def overlaps(start_a: Seconds, end_a: Seconds, start_b: Seconds, end_b: Seconds)
 def round_time(value: Seconds, ndigits: int = 8) -> Seconds:
     """Round a time in seconds to suppress float noise before storing it."""
     return round(value, ndigits)
+
+
+def time_diff_to_num_frames(time_diff: Seconds, frame_length: Seconds, frame_shift: Seconds) -> int:
+    """Frames of ``frame_length`` every ``frame_shift`` that fit in ``time_diff`` without overrun.
+
+    A difference that is (close to) zero gives zero frames.
+
+    >>> time_diff_to_num_frames(1.0, 0.025, 0.01)
+    98
+    """
+    if math.isclose(time_diff, 0.0):
+        return 0
+    return int(math.ceil((time_diff - frame_length) / frame_shift))
+
+
+def compute_num_windows(sig_len: Seconds, win_len: Seconds, hop: Seconds) -> int:
+    """How many windows of ``win_len`` every ``hop`` seconds cover ``sig_len`` seconds.
+
+    The last window may be shorter than ``win_len`` (it ends with the signal);
+    a signal shorter than one window still gives one window, an empty one none.
+
+    >>> compute_num_windows(6.1, 3, 1)  # 0-3, 1-4, 2-5, 3-6, 4-6.1
+    5
+    >>> compute_num_windows(5.9, 1, 3)  # 0-1, 3-4
+    2
+    """
+    if sig_len <= 0:
+        return 0
+    full = math.ceil(max(sig_len - win_len, 0) / hop)
+    return full + (1 if sig_len - full * hop > 0 else 0)
+
+
+def supervision_to_frames(
+    supervision, frame_shift: Seconds, sampling_rate: int, max_frames: int | None = None
+) -> tuple[int, int]:
+    """``(start_frame, num_frames)`` of a supervision's span inside its cut.
+
+    Start and length are each counted with :func:`compute_num_frames`; with
+    ``max_frames`` the length is shortened so that the span ends by then.
+
+    >>> from types import SimpleNamespace
+    >>> supervision_to_frames(SimpleNamespace(start=0.5, duration=2.0), 0.01, 16000)
+    (50, 200)
+    """
+    start = compute_num_frames(supervision.start, frame_shift, sampling_rate)
+    num = compute_num_frames(supervision.duration, frame_shift, sampling_rate)
+    if max_frames:
+        num -= max(0, start + num - max_frames)
+    return start, num
+
+
+def supervision_to_samples(
+    supervision, sampling_rate: int, max_samples: int | None = None
+) -> tuple[int, int]:
+    """``(start_sample, num_samples)`` of a supervision's span inside its cut.
+
+    >>> from types import SimpleNamespace
+    >>> supervision_to_samples(SimpleNamespace(start=0.5, duration=2.0), 16000, max_samples=40000)
+    (8000, 32000)
+    """
+    start = compute_num_samples(supervision.start, sampling_rate)
+    num = compute_num_samples(supervision.duration, sampling_rate)
+    if max_samples:
+        num -= max(0, start + num - max_samples)
+    return start, num
