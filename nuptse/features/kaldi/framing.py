@@ -8,16 +8,15 @@ top (and documents the behaviour of all of them).
 from __future__ import annotations
 
 import math
-from typing import Optional, Union
+from typing import Optional
 
 import torch
 from torch import nn
 
 from nuptse.features.kaldi.dsp import frame_window
+from nuptse.features.kaldi.reflect import _reflect_segment
+from nuptse.features.kaldi.streaming import stream_step
 from nuptse.timing import compute_num_samples, kaldi_num_frames
-
-#: Streaming state: (tail of the signal, samples seen so far, frames emitted so far).
-StreamContext = tuple[torch.Tensor, int, int]
 
 
 def _log_energy(energy: torch.Tensor, energy_floor: float, kaldi_log_floor: bool) -> torch.Tensor:
@@ -28,46 +27,6 @@ def _log_energy(energy: torch.Tensor, energy_floor: float, kaldi_log_floor: bool
     if energy_floor > 0.0:
         log_e = log_e.clamp_min(math.log(energy_floor))
     return log_e
-
-
-def _reflect_segment(x: torch.Tensor, start: int, n: int, p0: int, p1: int) -> torch.Tensor:
-    """Samples at positions ``[p0, p1)`` of a length-``n`` signal reflected at both ends.
-
-    ``x`` (batch, W) holds the signal's positions ``[start, start + W)``.
-    Reflection follows Kaldi: ``-1 -> 0``, ``n -> n - 1``, repeated as often
-    as needed.  Returns (batch, p1 - p0); a view of ``x`` when no reflection
-    is needed.
-    """
-    left = max(0, min(p1, 0) - p0)  # positions < 0 -> -p - 1
-    right = max(0, p1 - max(p0, n))  # positions >= n -> 2n - 1 - p
-    mid0 = min(max(p0, 0), n)
-    mid1 = max(min(p1, n), mid0)
-    simple = (
-        -p0 <= n
-        and 2 * n - p1 >= 0
-        and (left == 0 or start == 0)
-        and (mid1 == mid0 or mid0 >= start)
-        and (right == 0 or 2 * n - p1 >= start)
-    )
-    if simple:
-        pieces: list[torch.Tensor] = []
-        if left > 0:
-            lo = max(0, -p1)
-            pieces.append(torch.flip(x.narrow(1, lo, -p0 - lo), [1]))
-        if mid1 > mid0:
-            pieces.append(x.narrow(1, mid0 - start, mid1 - mid0))
-        if right > 0:
-            hi = 2 * n - max(p0, n)
-            pieces.append(torch.flip(x.narrow(1, 2 * n - p1 - start, hi - (2 * n - p1)), [1]))
-        if len(pieces) == 1:
-            return pieces[0]
-        if len(pieces) == 0:
-            return x[:, :0]
-        return torch.cat(pieces, dim=1)
-    pos = torch.arange(p0, p1, device=x.device)
-    r = torch.remainder(pos, 2 * n)
-    src = torch.where(r >= n, 2 * n - 1 - r, r) - start
-    return x.index_select(1, src)
 
 
 def _matmul(a: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -123,16 +82,17 @@ class Wav2Win(nn.Module):
     >>> x = torch.randn(1, 16000, dtype=torch.float32)
     >>> x.shape
     torch.Size([1, 16000])
-    >>> t = Wav2Win()
-    >>> t(x).shape
-    torch.Size([1, 100, 400])
+    >>> frames, log_energy = Wav2Win()(x)
+    >>> frames.shape, log_energy
+    (torch.Size([1, 100, 400]), None)
     >>> frames, log_energy = Wav2Win(return_log_energy=True)(x)
     >>> frames.shape, log_energy.shape
     (torch.Size([1, 100, 400]), torch.Size([1, 100]))
 
-    Input ``(batch, num_samples)``; output ``(batch, num_frames, pad_length)``,
-    or, when ``return_log_energy=True``, the tuple ``(frames, log_energy)``
-    with ``log_energy`` of shape ``(batch, num_frames)``.
+    Input ``(batch, num_samples)``; output the tuple ``(frames, log_energy)``:
+    frames of shape ``(batch, num_frames, pad_length)`` and, when
+    ``return_log_energy=True``, the log energy of shape ``(batch,
+    num_frames)`` (None otherwise), as lhotse's documented return type says.
 
     :param sampling_rate: Hz.
     :param frame_length: seconds per frame (Kaldi ``--frame-length``, in s).
@@ -455,8 +415,8 @@ class Wav2Win(nn.Module):
 
     def forward(
         self, x: torch.Tensor, lengths: Optional[torch.Tensor] = None
-    ) -> Union[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-        """Frames of ``x`` (batch, num_samples); see the class docstring.
+    ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """``(frames, log_energy)`` of ``x`` (batch, num_samples); see the class docstring.
 
         ``lengths`` (optional, int tensor of shape (batch,)) gives each row's
         true number of samples in a zero-padded batch.
@@ -475,73 +435,49 @@ class Wav2Win(nn.Module):
             log_e: Optional[torch.Tensor] = None
             if packed_e is not None:
                 log_e = self._unpack(packed_e, bases, counts, out_frames)
-        if self.return_log_energy and log_e is not None:
-            return frames, log_e
-        return frames
+        return frames, log_e
 
     # --------------------------------------------------------------- streaming
     def _stream(
         self,
         x: torch.Tensor,
-        context: Optional[tuple[torch.Tensor, int, int]],
+        context: Optional[torch.Tensor],
         flush: bool,
         need_energy: bool,
-    ) -> tuple[torch.Tensor, Optional[torch.Tensor], tuple[torch.Tensor, int, int]]:
+    ) -> tuple[torch.Tensor, Optional[torch.Tensor], torch.Tensor]:
+        """Frames, log energy and remainder of one streaming step (see :mod:`.streaming`)."""
         self._check_input(x)
         x = self._dither(x)
-        if context is None:
-            buf = x
-            seen = x.size(1)
-            emitted = 0
-        else:
-            prev, prev_seen, emitted = context
-            buf = torch.cat([prev.to(x.dtype), x], dim=1) if prev.size(1) > 0 else x
-            seen = prev_seen + x.size(1)
-        start = seen - buf.size(1)  # absolute index of buf[:, 0]
-        length, shift, offset = self._length, self._shift, self._offset
-        if flush:
-            total = kaldi_num_frames(seen, length, shift, self.snip_edges)
-        elif seen + offset - length >= 0:
-            total = (seen + offset - length) // shift + 1
-        else:
-            total = 0
-        total = max(total, emitted)
-        count = total - emitted
-        if count > 0:
-            p0 = emitted * shift - offset
-            p1 = p0 + (count - 1) * shift + length
-            seg = _reflect_segment(buf, start, seen, p0, p1)
-            frames, log_e = self._process(seg, count, need_energy)
-        else:
-            frames, log_e = self._process(buf[:, :0], 0, need_energy)
-        if flush:
-            return frames, log_e, (buf[:, :0], 0, 0)
-        keep_from = max(0, min(total * shift - offset, seen - length))
-        tail = buf[:, max(0, keep_from - start) :]
-        return frames, log_e, (tail, seen, total)
+        seg, count, remainder = stream_step(
+            x, context, self._length, self._shift, self.snip_edges, flush
+        )
+        frames, log_e = self._process(seg, count, need_energy)
+        return frames, log_e, remainder
 
     @torch.jit.export
     def online_inference(
         self,
         x: torch.Tensor,
-        context: Optional[tuple[torch.Tensor, int, int]] = None,
+        context: Optional[torch.Tensor] = None,
         flush: bool = False,
-    ) -> tuple[tuple[torch.Tensor, Optional[torch.Tensor]], tuple[torch.Tensor, int, int]]:
-        """Streaming version of :meth:`forward`: returns ``((frames, log_energy), context)``.
+    ) -> tuple[tuple[torch.Tensor, Optional[torch.Tensor]], torch.Tensor]:
+        """Streaming :meth:`forward`: returns ``((frames, log_energy), remainder)``.
 
-        Pass the returned ``context`` with the next chunk, and ``flush=True``
-        with the last chunk (which may be empty).  ``log_energy`` is None
-        unless ``return_log_energy=True``.
+        Pass the returned remainder (a tensor, see
+        :mod:`nuptse.features.kaldi.streaming`) with the next chunk, and
+        ``flush=True`` with the last chunk (which may be empty) to get the
+        frames that reach past the end.  ``log_energy`` is None unless
+        ``return_log_energy=True``.
 
         >>> t = Wav2Win()
         >>> x = torch.randn(1, 1000)
-        >>> (a, _), ctx = t.online_inference(x[:, :700])
-        >>> (b, _), ctx = t.online_inference(x[:, 700:], ctx, flush=True)
-        >>> torch.allclose(torch.cat([a, b], 1), t(x))
+        >>> (a, _), rem = t.online_inference(x[:, :700])
+        >>> (b, _), rem = t.online_inference(x[:, 700:], rem, flush=True)
+        >>> torch.allclose(torch.cat([a, b], 1), t(x)[0])
         True
         """
-        frames, log_e, ctx = self._stream(x, context, flush, self.return_log_energy)
-        return (frames, log_e), ctx
+        frames, log_e, remainder = self._stream(x, context, flush, self.return_log_energy)
+        return (frames, log_e), remainder
 
 
 def _stack_rows(rows: list[torch.Tensor], out_frames: int) -> torch.Tensor:

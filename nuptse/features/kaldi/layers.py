@@ -56,9 +56,8 @@ short signals are reflected repeatedly as in Kaldi; ``Wav2MFCC(use_energy=
 True)`` replaces ``c0`` of every frame by the log energy; frame length and
 shift in samples come from :func:`nuptse.timing.compute_num_samples`.
 
-``Wav2Win()(x)`` returns the frames tensor, as its documented example
-shows, and ``(frames, log_energy)`` only with ``return_log_energy=True``
-(lhotse always returns a tuple, ``(frames, None)`` without it).  Fixed tables (window, mel
+``Wav2Win()(x)`` returns ``(frames, log_energy)``, the log energy being None
+unless ``return_log_energy=True`` (lhotse's documented return type).  Fixed tables (window, mel
 bank, DCT, lifter) are float64 buffers cast to the input's dtype on use, so
 ``.double()`` and float64 input give float64 results at float64 accuracy.
 
@@ -77,14 +76,16 @@ concurrent calls, copied, pickled or saved.
 
 **Streaming.** ``online_inference(x, context=None, flush=False)`` takes
 successive chunks (any sizes, down to one sample) and returns the frames
-that became complete together with a ``context`` to pass to the next call.
-The context is ``(tail_samples, num_samples_seen, num_frames_emitted)``;
-the tail holds at most one frame length of samples, so the state stays
-bounded.  The end of the stream is signalled by ``flush=True`` on the last
-call (its chunk may be empty): it emits the final frames (reflected at the
-end for ``snip_edges=False``) and returns a fresh context.  Concatenating all
-outputs equals ``forward`` on the whole signal.  (lhotse's context is a bare
-remainder tensor and it never emits the last frames.)
+that became complete together with a remainder tensor to pass as
+``context`` to the next call, as lhotse's does (the types are lhotse's, also
+under TorchScript).  The remainder holds less than one frame of samples
+(:mod:`nuptse.features.kaldi.streaming` says what exactly), so the state
+stays bounded.  The end of the stream is signalled by ``flush=True`` on the
+last call (its chunk may be empty): it emits the final frames (reflected at
+the end for ``snip_edges=False``) and returns the remainder of a fresh
+stream.  Concatenating all outputs equals ``forward`` on the whole signal.
+(lhotse has no flush; feeding the reversed last ``shift`` samples as a last
+chunk, as its tests do, gives the same frames with the default options.)
 
 **Checkpoints.** Buffers carry lhotse's names and shapes (``wav2win._window``,
 ``_fb``, ``_dct``, ``_lifter``, ``_eps``), so ``state_dict`` files of models
@@ -93,31 +94,24 @@ that embed these layers load either way.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Union
 
+import numpy as np
 import torch
-from torch import nn
 
 from nuptse.features.kaldi.dsp import (
-    FLT_EPSILON,
-    band_blocks,
-    block_padded_rows,
-    dct_matrix,
-    lifter_coefficients,
-    mel_banks,
+    WINDOW_TYPES,
+    frame_window,
+    inverse_mel_scale,
+    kaldi_mel_banks,
+    linear_grid_mel_banks,
+    mel_scale,
     next_power_of_2,
 )
-from nuptse.features.kaldi.fastpath import rows_fast, run_fast
-from nuptse.features.kaldi.framing import (
-    StreamContext,
-    Wav2Win,
-    _matmul,
-    _reflect_segment,
-    _replace_first,
-    _stack_rows,
-)
-from nuptse.features.kaldi.scratch import FastState, Workspace
-from nuptse.timing import compute_num_samples, kaldi_num_frames
+from nuptse.features.kaldi.framing import Wav2Win
+from nuptse.features.kaldi.mel import Wav2LogFilterBank, Wav2MFCC
+from nuptse.features.kaldi.spectral import Wav2FFT, Wav2LogSpec, Wav2Spec
+from nuptse.features.kaldi.streaming import _get_strided_batch, _get_strided_batch_streaming
 
 __all__ = [
     "Wav2Win",
@@ -126,681 +120,109 @@ __all__ = [
     "Wav2LogSpec",
     "Wav2LogFilterBank",
     "Wav2MFCC",
-    "StreamContext",
+    "available_windows",
+    "create_frame_window",
+    "create_mel_scale",
+    "get_mel_banks",
+    "lin2mel",
+    "mel2lin",
+    "next_power_of_2",
+    "_get_strided_batch",
+    "_get_strided_batch_streaming",
 ]
 
+HAMMING = "hamming"
+HANNING = "hanning"
+POVEY = "povey"
+RECTANGULAR = "rectangular"
+BLACKMAN = "blackman"
 
-class Wav2FFT(nn.Module):
-    """Kaldi frames followed by their FFT: a complex spectrum per frame.
 
-    >>> x = torch.randn(1, 16000, dtype=torch.float32)
-    >>> x.shape
-    torch.Size([1, 16000])
-    >>> t = Wav2FFT()
-    >>> t(x).shape
-    torch.Size([1, 100, 257])
-    >>> t(x).dtype
-    torch.complex64
+def available_windows() -> list[str]:
+    """Names accepted as ``window_type``.
 
-    Input ``(batch, num_samples)``; output ``(batch, num_frames,
-    num_fft_bins)`` complex.  With ``use_energy=True`` (the default, as in
-    lhotse) bin 0 holds the frame's log energy instead of the DC term.
-    ``round_to_power_of_two`` pads frames to the next power of two before the
-    FFT (Kaldi's default).  The other options are :class:`Wav2Win`'s.
+    >>> "povey" in available_windows()
+    True
     """
-
-    def __init__(
-        self,
-        sampling_rate: int = 16000,
-        frame_length: float = 0.025,
-        frame_shift: float = 0.01,
-        round_to_power_of_two: bool = True,
-        remove_dc_offset: bool = True,
-        preemph_coeff: float = 0.97,
-        window_type: str = "povey",
-        dither: float = 0.0,
-        snip_edges: bool = False,
-        energy_floor: float = 1e-10,
-        raw_energy: bool = True,
-        use_energy: bool = True,
-        kaldi_log_floor: bool = False,
-    ) -> None:
-        super().__init__()
-        length = compute_num_samples(frame_length, sampling_rate)
-        self.fft_length = next_power_of_2(length) if round_to_power_of_two else length
-        self.round_to_power_of_two = round_to_power_of_two
-        # Frames per block in forward (4096 at 16 kHz: about 41 s, 8 MiB of
-        # float32 frames): bounds the working memory on long inputs.  Larger
-        # blocks measured faster than cache-sized ones, so typical
-        # utterances are done in one block.
-        self._block_frames = max(16, (1 << 21) // self.fft_length)
-        self._pack_on_cpu = False  # tests set it to run the packed (GPU) path on CPU
-        self._workspace = Workspace()
-        self._fast = FastState()  # the short path's tables and buffers (log-mel, MFCC)
-        self.use_energy = use_energy
-        self.kaldi_log_floor = kaldi_log_floor
-        self.wav2win = Wav2Win(
-            sampling_rate=sampling_rate,
-            frame_length=frame_length,
-            frame_shift=frame_shift,
-            pad_length=self.fft_length,
-            remove_dc_offset=remove_dc_offset,
-            preemph_coeff=preemph_coeff,
-            window_type=window_type,
-            dither=dither,
-            snip_edges=snip_edges,
-            energy_floor=energy_floor,
-            raw_energy=raw_energy,
-            return_log_energy=use_energy,
-            kaldi_log_floor=kaldi_log_floor,
-        )
-
-    @property
-    def sampling_rate(self) -> int:
-        return self.wav2win.sampling_rate
-
-    @property
-    def frame_length(self) -> float:
-        return self.wav2win.frame_length
-
-    @property
-    def frame_shift(self) -> float:
-        return self.wav2win.frame_shift
-
-    @property
-    def remove_dc_offset(self) -> bool:
-        return self.wav2win.remove_dc_offset
-
-    @property
-    def preemph_coeff(self) -> float:
-        return self.wav2win.preemph_coeff
-
-    @property
-    def window_type(self) -> str:
-        return self.wav2win.window_type
-
-    @property
-    def dither(self) -> float:
-        return self.wav2win.dither
-
-    @property
-    def snip_edges(self) -> bool:
-        return self.wav2win.snip_edges
-
-    @torch.jit.export
-    def num_frames(self, lengths: torch.Tensor) -> torch.Tensor:
-        """Kaldi's frame count for each sample count in ``lengths``."""
-        return self.wav2win.num_frames(lengths)
-
-    def _apply(self, *args, **kwargs):
-        self._fast.clear()  # the tensors the short path's plans hold are replaced
-        return super()._apply(*args, **kwargs)
-
-    def _load_from_state_dict(self, *args, **kwargs):
-        self._fast.clear()  # the window (in ``wav2win``) may change too
-        super()._load_from_state_dict(*args, **kwargs)
-
-    @torch.jit.unused
-    def _take_work(self, like: torch.Tensor, numel: int) -> torch.Tensor:
-        """A flat scratch tensor of ``numel`` elements for the frames (see :class:`~nuptse.features.kaldi.scratch.Workspace`)."""
-        return self._workspace.take(like, numel)
-
-    @torch.jit.unused
-    def _give_work(self, work: torch.Tensor) -> None:
-        self._workspace.give(work)
-
-    @torch.jit.unused
-    def _run_fast(self, signal: torch.Tensor, num_frames: int) -> Optional[torch.Tensor]:
-        """The short path (see :mod:`nuptse.features.kaldi.fastpath`), or None where it does not apply.
-
-        ``num_frames`` < 0: all frames of ``x`` (``forward`` without lengths).
-        """
-        return None
-
-    @torch.jit.unused
-    def _rows_fast(
-        self, x: torch.Tensor, lens: list[int], counts: list[int], out_frames: int
-    ) -> Optional[torch.Tensor]:
-        """Rows of a CPU batch written straight into the output by the short path, or None."""
-        return None
-
-    # TorchScript reads the signatures of unused methods without resolving
-    # string annotations (this module postpones them), so give it real types.
-    _take_work.__annotations__ = {"like": torch.Tensor, "numel": int, "return": torch.Tensor}
-    _give_work.__annotations__ = {"work": torch.Tensor, "return": None}
-    _run_fast.__annotations__ = {
-        "signal": torch.Tensor,
-        "num_frames": int,
-        "return": Optional[torch.Tensor],
-    }
-    _rows_fast.__annotations__ = {
-        "x": torch.Tensor,
-        "lens": list[int],
-        "counts": list[int],
-        "out_frames": int,
-        "return": Optional[torch.Tensor],
-    }
-
-    def _fft(self, frames: torch.Tensor) -> torch.Tensor:
-        if frames.numel() == 0:  # some FFT backends reject empty input
-            probe = torch.fft.rfft(frames.new_zeros((1, frames.size(-1))), dim=-1)
-            return probe.new_zeros((frames.size(0), frames.size(1), probe.size(-1)))
-        return torch.fft.rfft(frames, dim=-1)  # frames are padded: (B, T, fft/2 + 1)
-
-    def _power(
-        self, spec: torch.Tensor, use_fft_mag: bool, scratch: Optional[torch.Tensor] = None
-    ) -> torch.Tensor:
-        """Power (or magnitude) spectrum of ``spec``.
-
-        Without autograd, ``scratch`` (the frames that were transformed, at
-        least as many columns as ``spec``) receives the result, so that no
-        new buffer is touched; ``spec`` is overwritten too.
-        """
-        if torch.is_grad_enabled() and spec.requires_grad:
-            power = spec.real.square() + spec.imag.square()  # (B, T, fft/2 + 1)
-        else:
-            parts = torch.view_as_real(spec).square_()  # in place: spec is ours
-            if scratch is not None and scratch.size(-1) >= spec.size(-1):
-                power = scratch.narrow(2, 0, spec.size(-1))  # row stride of the frames
-                torch.add(parts.select(-1, 0), parts.select(-1, 1), out=power)
-            else:
-                power = parts.select(-1, 0) + parts.select(-1, 1)
-        if use_fft_mag:
-            return power.sqrt()
-        return power
-
-    def _features(self, frames: torch.Tensor, log_e: Optional[torch.Tensor]) -> torch.Tensor:
-        spec = self._fft(frames)  # (B, T, fft/2 + 1) complex
-        if self.use_energy and log_e is not None:
-            spec[:, :, 0] = log_e.to(spec.dtype)
-        return spec
-
-    def forward(self, x: torch.Tensor, lengths: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Features of ``x`` (batch, num_samples); ``lengths`` as in :meth:`Wav2Win.forward`."""
-        if lengths is None and not torch.jit.is_scripting():
-            fast = self._run_fast(x, -1)
-            if fast is not None:
-                return fast
-        win = self.wav2win
-        win._check_input(x)
-        x = win._dither(x)
-        if lengths is None:
-            num = kaldi_num_frames(x.size(1), win._length, win._shift, win.snip_edges)
-            return self._run(x, -win._offset, num)
-        lens, bases, counts, spans, pos, out_frames = win._pack_layout(x, lengths)
-        if x.device.type == "cpu" and not self._pack_on_cpu:
-            # On CPU each row is computed in place (no packing copy); rows
-            # then cost what they cost alone.  Other devices pack the rows
-            # into few large launches.
-            if not torch.jit.is_scripting():
-                out = self._rows_fast(x, lens, counts, out_frames)
-                if out is not None:
-                    return out
-            rows: list[torch.Tensor] = []
-            for b in range(x.size(0)):
-                nb = lens[b]
-                rows.append(self._run(x.narrow(0, b, 1).narrow(1, 0, nb), -win._offset, counts[b]))
-            return _stack_rows(rows, out_frames)
-        outs: list[torch.Tensor] = []
-        total = (pos - win._length) // win._shift + 1 if pos > 0 else 0
-        block = self._block_frames
-        for g0 in range(0, total, block):
-            # Build each block of the packed signal on the fly.
-            g1 = min(total, g0 + block)
-            q0, q1 = g0 * win._shift, (g1 - 1) * win._shift + win._length
-            seg = win._packed_slice(x, lens, bases, spans, q0, q1)
-            frames, log_e = win._process(seg, g1 - g0, self.use_energy)
-            outs.append(self._features(frames, log_e))
-        if len(outs) == 0:
-            frames, log_e = win._process(x[:1, :0], 0, self.use_energy)
-            outs.append(self._features(frames, log_e))
-        packed = outs[0] if len(outs) == 1 else torch.cat(outs, dim=1)
-        return win._unpack(packed, bases, counts, out_frames)
-
-    def _run(self, signal: torch.Tensor, first: int, num_frames: int) -> torch.Tensor:
-        """Features of frames ``m < num_frames`` starting at ``first + m * shift`` of ``signal``.
-
-        Works a block of frames at a time (bounded memory); only the blocks
-        at the ends copy samples (to reflect them), the others read the
-        signal in place.  Frames do not depend on the blocking.
-        """
-        win = self.wav2win
-        n = signal.size(1)
-        shift = win._shift
-        block = self._block_frames
-        if num_frames <= 0:
-            frames, log_e = win._process(signal[:, :0], 0, self.use_energy)
-            return self._features(frames, log_e)
-        work: Optional[torch.Tensor] = None
-        reuse = (
-            not torch.jit.is_scripting()
-            and signal.device.type == "cpu"
-            and not (torch.is_grad_enabled() and signal.requires_grad)
-        )
-        if reuse:
-            fast = self._run_fast(signal, num_frames)
-            if fast is not None:
-                return fast
-            # The frames are scratch here (every output is a new tensor), so
-            # their buffer is kept for the next call: fresh multi-MiB buffers
-            # cost page faults that measured ~20% of a call.
-            work = self._take_work(signal, signal.size(0) * min(block, num_frames) * win.pad_length)
-        outs: list[torch.Tensor] = []
-        for f0 in range(0, num_frames, block):
-            f1 = min(num_frames, f0 + block)
-            p0 = first + f0 * shift
-            part = _reflect_segment(signal, 0, n, p0, first + (f1 - 1) * shift + win._length)
-            frames, log_e = win._process(part, f1 - f0, self.use_energy, work)
-            outs.append(self._features(frames, log_e))
-        if reuse and work is not None:
-            self._give_work(work)
-        if len(outs) == 1:
-            return outs[0]
-        return torch.cat(outs, dim=1)
-
-    @torch.jit.export
-    def online_inference(
-        self,
-        x: torch.Tensor,
-        context: Optional[tuple[torch.Tensor, int, int]] = None,
-        flush: bool = False,
-    ) -> tuple[torch.Tensor, tuple[torch.Tensor, int, int]]:
-        """Streaming version of :meth:`forward`: returns ``(features, context)``.
-
-        Pass the returned ``context`` with the next chunk and ``flush=True``
-        with the last one (see the module notes).
-        """
-        frames, log_e, ctx = self.wav2win._stream(x, context, flush, self.use_energy)
-        return self._features(frames, log_e), ctx
+    return list(WINDOW_TYPES)
 
 
-class Wav2Spec(Wav2FFT):
-    """Power spectrum (or magnitude, ``use_fft_mag=True``) of Kaldi frames.
+def create_frame_window(
+    window_size: int, window_type: str = "povey", blackman_coeff: float = 0.42
+) -> torch.Tensor:
+    """Kaldi's analysis window of ``window_size`` samples, in the default dtype.
 
-    >>> x = torch.randn(1, 16000, dtype=torch.float32)
-    >>> x.shape
-    torch.Size([1, 16000])
-    >>> t = Wav2Spec()
-    >>> t(x).shape
-    torch.Size([1, 100, 257])
-
-    Output ``(batch, num_frames, num_fft_bins)``; with ``use_energy=True``
-    bin 0 holds the log energy.
+    >>> create_frame_window(400).shape
+    torch.Size([400])
     """
-
-    def __init__(
-        self,
-        sampling_rate: int = 16000,
-        frame_length: float = 0.025,
-        frame_shift: float = 0.01,
-        round_to_power_of_two: bool = True,
-        remove_dc_offset: bool = True,
-        preemph_coeff: float = 0.97,
-        window_type: str = "povey",
-        dither: float = 0.0,
-        snip_edges: bool = False,
-        energy_floor: float = 1e-10,
-        raw_energy: bool = True,
-        use_energy: bool = True,
-        use_fft_mag: bool = False,
-        kaldi_log_floor: bool = False,
-    ) -> None:
-        super().__init__(
-            sampling_rate=sampling_rate,
-            frame_length=frame_length,
-            frame_shift=frame_shift,
-            round_to_power_of_two=round_to_power_of_two,
-            remove_dc_offset=remove_dc_offset,
-            preemph_coeff=preemph_coeff,
-            window_type=window_type,
-            dither=dither,
-            snip_edges=snip_edges,
-            energy_floor=energy_floor,
-            raw_energy=raw_energy,
-            use_energy=use_energy,
-            kaldi_log_floor=kaldi_log_floor,
-        )
-        self.use_fft_mag = use_fft_mag
-
-    def _features(self, frames: torch.Tensor, log_e: Optional[torch.Tensor]) -> torch.Tensor:
-        power = self._power(self._fft(frames), self.use_fft_mag)  # (B, T, fft/2 + 1)
-        if self.use_energy and log_e is not None:
-            return _replace_first(power, log_e)
-        return power
+    return frame_window(window_size, window_type, blackman_coeff).to(torch.get_default_dtype())
 
 
-class Wav2LogSpec(Wav2FFT):
-    """Log power spectrum (or log magnitude, ``use_fft_mag=True``) of Kaldi frames.
+def lin2mel(x: Union[float, np.ndarray, torch.Tensor]):
+    """Hz to mel (``1127 ln(1 + f / 700)``), for numbers, arrays and tensors.
 
-    With ``use_energy=True`` and ``kaldi_log_floor=True`` this is Kaldi's
-    ``compute-spectrogram-feats``.
-
-    >>> x = torch.randn(1, 16000, dtype=torch.float32)
-    >>> x.shape
-    torch.Size([1, 16000])
-    >>> t = Wav2LogSpec()
-    >>> t(x).shape
-    torch.Size([1, 100, 257])
+    >>> round(float(lin2mel(700.0)), 3)
+    781.177
     """
-
-    def __init__(
-        self,
-        sampling_rate: int = 16000,
-        frame_length: float = 0.025,
-        frame_shift: float = 0.01,
-        round_to_power_of_two: bool = True,
-        remove_dc_offset: bool = True,
-        preemph_coeff: float = 0.97,
-        window_type: str = "povey",
-        dither: float = 0.0,
-        snip_edges: bool = False,
-        energy_floor: float = 1e-10,
-        raw_energy: bool = True,
-        use_energy: bool = True,
-        use_fft_mag: bool = False,
-        kaldi_log_floor: bool = False,
-    ) -> None:
-        super().__init__(
-            sampling_rate=sampling_rate,
-            frame_length=frame_length,
-            frame_shift=frame_shift,
-            round_to_power_of_two=round_to_power_of_two,
-            remove_dc_offset=remove_dc_offset,
-            preemph_coeff=preemph_coeff,
-            window_type=window_type,
-            dither=dither,
-            snip_edges=snip_edges,
-            energy_floor=energy_floor,
-            raw_energy=raw_energy,
-            use_energy=use_energy,
-            kaldi_log_floor=kaldi_log_floor,
-        )
-        self.use_fft_mag = use_fft_mag
-
-    def _features(self, frames: torch.Tensor, log_e: Optional[torch.Tensor]) -> torch.Tensor:
-        power = self._power(self._fft(frames), self.use_fft_mag, frames)  # (B, T, fft/2 + 1)
-        if self.kaldi_log_floor:
-            log_power = power.clamp_min(1.1920928955078125e-07).log()  # FLT_EPSILON
-        else:
-            log_power = (power + 1e-15).log()  # lhotse's additive epsilon
-        if self.use_energy and log_e is not None:
-            return _replace_first(log_power, log_e)
-        return log_power
+    if isinstance(x, torch.Tensor):
+        return mel_scale(x)
+    return 1127.0 * np.log1p(np.asarray(x, dtype=np.float64) / 700.0)
 
 
-class Wav2LogFilterBank(Wav2FFT):
-    """Kaldi's log-mel filter bank ("fbank") of each frame.
+def mel2lin(x: Union[float, np.ndarray, torch.Tensor]):
+    """Mel to Hz, the inverse of :func:`lin2mel`.
 
-    >>> x = torch.randn(1, 16000, dtype=torch.float32)
-    >>> x.shape
-    torch.Size([1, 16000])
-    >>> t = Wav2LogFilterBank()
-    >>> t(x).shape
-    torch.Size([1, 100, 80])
-
-    Output ``(batch, num_frames, num_filters)``, or ``num_filters + 1``
-    columns with the log energy first when ``use_energy=True`` (as Kaldi).
-    ``low_freq``/``high_freq`` bound the mel bank in Hz (``high_freq <= 0``
-    is an offset from Nyquist).  ``use_fft_mag`` uses magnitudes instead of
-    power.  ``torchaudio_compatible_mel_scale=True`` (default) is Kaldi's mel
-    bank; ``False`` is lhotse's alternative bank, which ``norm_filters``
-    scales to unit-sum filters.
+    >>> round(float(mel2lin(lin2mel(1000.0))), 6)
+    1000.0
     """
-
-    def __init__(
-        self,
-        sampling_rate: int = 16000,
-        frame_length: float = 0.025,
-        frame_shift: float = 0.01,
-        round_to_power_of_two: bool = True,
-        remove_dc_offset: bool = True,
-        preemph_coeff: float = 0.97,
-        window_type: str = "povey",
-        dither: float = 0.0,
-        snip_edges: bool = False,
-        energy_floor: float = 1e-10,
-        raw_energy: bool = True,
-        use_energy: bool = False,
-        use_fft_mag: bool = False,
-        low_freq: float = 20.0,
-        high_freq: float = -400.0,
-        num_filters: int = 80,
-        norm_filters: bool = False,
-        torchaudio_compatible_mel_scale: bool = True,
-        kaldi_log_floor: bool = False,
-    ) -> None:
-        super().__init__(
-            sampling_rate=sampling_rate,
-            frame_length=frame_length,
-            frame_shift=frame_shift,
-            round_to_power_of_two=round_to_power_of_two,
-            remove_dc_offset=remove_dc_offset,
-            preemph_coeff=preemph_coeff,
-            window_type=window_type,
-            dither=dither,
-            snip_edges=snip_edges,
-            energy_floor=energy_floor,
-            raw_energy=raw_energy,
-            use_energy=use_energy,
-            kaldi_log_floor=kaldi_log_floor,
-        )
-        self.use_fft_mag = use_fft_mag
-        self.low_freq = low_freq
-        self.high_freq = high_freq
-        self.num_filters = num_filters
-        self.norm_filters = norm_filters
-        self.torchaudio_compatible_mel_scale = torchaudio_compatible_mel_scale
-        banks = mel_banks(
-            num_filters,
-            self.fft_length,
-            sampling_rate,
-            low_freq,
-            high_freq,
-            norm_filters,
-            torchaudio_compatible_mel_scale,
-        )
-        self.register_buffer("_fb", banks)  # float64; cast on use
-        self.register_buffer("_fb_blocks", banks.new_zeros(0, 0), persistent=False)
-        self.register_buffer("_fb_blocks_f32", banks.new_zeros(0, 0).float(), persistent=False)
-        self._build_blocks()
-        self.register_buffer("_eps", torch.tensor(FLT_EPSILON))
-
-    def _build_blocks(self) -> None:
-        """Pack the nonzero blocks of ``_fb`` (see :func:`band_blocks`) into ``_fb_blocks``.
-
-        Each block's columns are zero-padded to a multiple of 8, which BLAS
-        multiplies much faster; ``_blocks`` holds (first row in ``_fb_blocks``,
-        FFT bin start, FFT bin end, first filter, filter count) per block.
-        """
-        banks = self._fb
-        bounds = self._block_bounds(banks.cpu())
-        width = max((c1 - c0 + 7) // 8 * 8 for _, _, c0, c1 in bounds)
-        rows = sum(r1 - r0 for r0, r1, _, _ in bounds)
-        packed = banks.new_zeros((rows, width))
-        blocks = []
-        at = 0
-        for r0, r1, c0, c1 in bounds:
-            packed[at : at + r1 - r0, : c1 - c0] = banks[r0:r1, c0:c1]
-            blocks.append((at, r0, r1, c0, c1 - c0))
-            at += r1 - r0
-        self._blocks = blocks
-        self._fb_blocks = packed
-        self._fb_blocks_f32 = packed.float()
-        self._fast.clear()  # plans hold the old blocks
-
-    def _block_bounds(self, banks: torch.Tensor) -> list[tuple[int, int, int, int]]:
-        return band_blocks(banks)
-
-    def _load_from_state_dict(self, *args, **kwargs):
-        super()._load_from_state_dict(*args, **kwargs)
-        self._build_blocks()  # a loaded ``_fb`` replaces the derived blocks too
-
-    @torch.jit.unused
-    def _run_fast(self, signal: torch.Tensor, num_frames: int) -> Optional[torch.Tensor]:
-        return run_fast(self, signal, num_frames)
-
-    @torch.jit.unused
-    def _rows_fast(
-        self, x: torch.Tensor, lens: list[int], counts: list[int], out_frames: int
-    ) -> Optional[torch.Tensor]:
-        return rows_fast(self, x, lens, counts, out_frames)
-
-    _run_fast.__annotations__ = Wav2FFT._run_fast.__annotations__
-    _rows_fast.__annotations__ = Wav2FFT._rows_fast.__annotations__
-
-    def _log_mel(self, frames: torch.Tensor, keep_padding: bool = False) -> torch.Tensor:
-        """Log-mel energies (B, T, num_filters) of ``frames``.
-
-        With ``keep_padding`` every block's zero padding columns stay (as
-        ``log(FLT_EPSILON)``), which saves copies when the caller multiplies
-        by a matrix whose matching rows are zero.
-        """
-        power = self._power(self._fft(frames), self.use_fft_mag, frames)  # (B, T, fft/2 + 1)
-        # Block-sparse product: each block of filters times the only FFT bins it touches.
-        if power.dtype == torch.float32:
-            weights = self._fb_blocks_f32.to(power.dtype)
-        else:
-            weights = self._fb_blocks.to(power.dtype)
-        if len(self._blocks) == 1:
-            at, r0, r1, c0, count = self._blocks[0]
-            mel = _matmul(power.narrow(2, r0, r1 - r0), weights.narrow(0, at, r1 - r0))
-            if not keep_padding:
-                mel = mel.narrow(2, 0, count)
-        else:
-            parts: list[torch.Tensor] = []
-            for block in self._blocks:
-                at, r0, r1, c0, count = block
-                part = _matmul(power.narrow(2, r0, r1 - r0), weights.narrow(0, at, r1 - r0))
-                parts.append(part if keep_padding else part.narrow(2, 0, count))
-            mel = torch.cat(parts, dim=-1)  # (B, T, num_filters [+ padding])
-        if mel.is_contiguous() and not (torch.is_grad_enabled() and mel.requires_grad):
-            return mel.clamp_min_(1.1920928955078125e-07).log_()  # in place: mel is ours
-        return mel.clamp_min(1.1920928955078125e-07).log()  # FLT_EPSILON
-
-    def _features(self, frames: torch.Tensor, log_e: Optional[torch.Tensor]) -> torch.Tensor:
-        log_mel = self._log_mel(frames)  # (B, T, num_filters)
-        if self.use_energy and log_e is not None:
-            return torch.cat([log_e.unsqueeze(-1), log_mel], dim=-1)  # (B, T, 1 + num_filters)
-        return log_mel
+    if isinstance(x, torch.Tensor):
+        return inverse_mel_scale(x)
+    return 700.0 * np.expm1(np.asarray(x, dtype=np.float64) / 1127.0)
 
 
-class Wav2MFCC(Wav2LogFilterBank):
-    """Kaldi's MFCC: the DCT of the log-mel filter bank, liftered.
+def create_mel_scale(
+    num_filters: int,
+    fft_length: int,
+    sampling_rate: int,
+    low_freq: float = 0,
+    high_freq: Optional[float] = None,
+    norm_filters: bool = True,
+) -> torch.Tensor:
+    """The mel bank of ``torchaudio_compatible_mel_scale=False``: ``(fft_length // 2 + 1, num_filters)`` float32.
 
-    >>> x = torch.randn(1, 16000, dtype=torch.float32)
-    >>> x.shape
-    torch.Size([1, 16000])
-    >>> t = Wav2MFCC()
-    >>> t(x).shape
-    torch.Size([1, 100, 13])
+    ``high_freq`` None or 0 is the Nyquist frequency, a negative value an
+    offset from it; ``norm_filters`` scales each filter to unit sum.
 
-    Output ``(batch, num_frames, num_ceps)``.  ``cepstral_lifter`` is Kaldi's
-    ``Q`` (0 disables); ``use_energy=True`` replaces ``c0`` by the log
-    energy.  Other options as :class:`Wav2LogFilterBank`.
+    >>> create_mel_scale(40, 512, 16000).shape
+    torch.Size([257, 40])
     """
+    banks = linear_grid_mel_banks(
+        num_filters, fft_length, sampling_rate, low_freq, high_freq or 0.0, norm_filters
+    )
+    return banks.float()
 
-    def __init__(
-        self,
-        sampling_rate: int = 16000,
-        frame_length: float = 0.025,
-        frame_shift: float = 0.01,
-        round_to_power_of_two: bool = True,
-        remove_dc_offset: bool = True,
-        preemph_coeff: float = 0.97,
-        window_type: str = "povey",
-        dither: float = 0.0,
-        snip_edges: bool = False,
-        energy_floor: float = 1e-10,
-        raw_energy: bool = True,
-        use_energy: bool = False,
-        use_fft_mag: bool = False,
-        low_freq: float = 20.0,
-        high_freq: float = -400.0,
-        num_filters: int = 23,
-        norm_filters: bool = False,
-        num_ceps: int = 13,
-        cepstral_lifter: int = 22,
-        torchaudio_compatible_mel_scale: bool = True,
-        kaldi_log_floor: bool = False,
-    ) -> None:
-        super().__init__(
-            sampling_rate=sampling_rate,
-            frame_length=frame_length,
-            frame_shift=frame_shift,
-            round_to_power_of_two=round_to_power_of_two,
-            remove_dc_offset=remove_dc_offset,
-            preemph_coeff=preemph_coeff,
-            window_type=window_type,
-            dither=dither,
-            snip_edges=snip_edges,
-            energy_floor=energy_floor,
-            raw_energy=raw_energy,
-            use_energy=use_energy,
-            use_fft_mag=use_fft_mag,
-            low_freq=low_freq,
-            high_freq=high_freq,
-            num_filters=num_filters,
-            norm_filters=norm_filters,
-            torchaudio_compatible_mel_scale=torchaudio_compatible_mel_scale,
-            kaldi_log_floor=kaldi_log_floor,
-        )
-        self.num_ceps = num_ceps
-        self.cepstral_lifter = cepstral_lifter
-        dct = dct_matrix(num_ceps, num_filters)
-        lifter = lifter_coefficients(num_ceps, cepstral_lifter)
-        self.register_buffer("_dct", dct)  # float64; cast on use
-        self.register_buffer("_lifter", lifter)
-        self.register_buffer("_cep", dct.new_zeros(0, 0), persistent=False)
-        self.register_buffer("_cep_f32", dct.new_zeros(0, 0).float(), persistent=False)
-        self._build_cepstrum()
 
-    def _build_cepstrum(self) -> None:
-        """``_cep``: the lifter folded into the DCT, one matrix for log-mel -> MFCC.
+def get_mel_banks(
+    num_bins: int,
+    window_length_padded: int,
+    sample_freq: float,
+    low_freq: float,
+    high_freq: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Kaldi's mel bank as torchaudio lays it out: ``(bins, center_freqs)``.
 
-        ``_cep`` has a zero row for each padding column of the mel blocks, so
-        that it multiplies the padded log-mel directly (see
-        :meth:`Wav2LogFilterBank._log_mel`).
-        """
-        cep = self._dct * self._lifter  # (num_filters, num_ceps)
-        self._cep = block_padded_rows(cep, self._blocks, self._fb_blocks.size(1))
-        self._cep_f32 = self._cep.float()
-        self._fast.clear()  # plans hold the old matrix
+    ``bins`` is ``(num_bins, window_length_padded // 2)`` (no Nyquist
+    column), ``center_freqs`` the centre of each filter in Hz.
 
-    def _block_bounds(self, banks: torch.Tensor) -> list[tuple[int, int, int, int]]:
-        # The log-mel stays inside the layer, so every block keeps its zero
-        # padding (see _build_cepstrum); 23 filters multiply faster as two
-        # blocks of 16 columns than as one of 24.
-        return band_blocks(banks, single_up_to=16)
-
-    def _load_from_state_dict(self, *args, **kwargs):
-        super()._load_from_state_dict(*args, **kwargs)
-        self._build_cepstrum()  # follow a loaded ``_dct`` / ``_lifter``
-
-    @staticmethod
-    def make_lifter(N: int, Q: float) -> torch.Tensor:
-        """Kaldi's lifter ``1 + Q/2 * sin(pi * n / Q)`` for ``n < N`` (ones when ``Q == 0``).
-
-        >>> Wav2MFCC.make_lifter(3, 22)
-        tensor([1.0000, 2.5655, 4.0991])
-        """
-        return lifter_coefficients(int(N), Q).to(torch.get_default_dtype())
-
-    @staticmethod
-    def make_dct_matrix(num_ceps: int, num_filters: int) -> torch.Tensor:
-        """Kaldi's DCT as a ``(num_filters, num_ceps)`` matrix: ``log_mel @ dct``.
-
-        >>> Wav2MFCC.make_dct_matrix(13, 23).shape
-        torch.Size([23, 13])
-        """
-        return dct_matrix(int(num_ceps), int(num_filters)).to(torch.get_default_dtype())
-
-    def _features(self, frames: torch.Tensor, log_e: Optional[torch.Tensor]) -> torch.Tensor:
-        log_mel = self._log_mel(frames, True)  # (B, T, num_filters [+ padding])
-        if log_mel.dtype == torch.float32:
-            cep = self._cep_f32.to(log_mel.dtype)
-        else:
-            cep = self._cep.to(log_mel.dtype)
-        mfcc = _matmul(log_mel, cep)  # (B, T, num_ceps)
-        if self.use_energy and log_e is not None:
-            return _replace_first(mfcc, log_e)
-        return mfcc
+    >>> bins, centers = get_mel_banks(23, 512, 16000.0, 20.0, 0.0)
+    >>> bins.shape, centers.shape
+    (torch.Size([23, 256]), torch.Size([23]))
+    """
+    banks = kaldi_mel_banks(num_bins, window_length_padded, sample_freq, low_freq, high_freq)
+    nyquist = 0.5 * sample_freq
+    high = high_freq if high_freq > 0.0 else nyquist + high_freq
+    mel_low, mel_high = mel_scale(low_freq), mel_scale(high)
+    delta = (mel_high - mel_low) / (num_bins + 1)
+    centers = mel_low + (torch.arange(num_bins, dtype=torch.float64) + 1.0) * delta
+    dtype = torch.get_default_dtype()
+    return banks[:-1].T.contiguous().to(dtype), inverse_mel_scale(centers).to(dtype)
