@@ -3,8 +3,9 @@
 Sharded runs (``num_jobs > 1`` or an ``executor``) split the cuts into
 deterministic shards.  Each shard writes its own feature archive
 ``feats-<i>-<digest>`` and then, atomically, its manifest
-``cuts-<i>-<digest>.jsonl.gz``; the digest names the shard's cut ids and the
-extractor, so re-running the same call after an interruption finds the
+``cuts-<i>-<digest>.jsonl.gz``; the digest covers the shard's cuts' whole
+content, the extractor's config and the storage type (``nuptse.cut.reuse``), so
+edited cuts or another extractor never reuse a shard, and re-running the same call after an interruption finds the
 finished shards' manifests and only computes the missing ones.
 
 With ``on_error="skip"`` a cut whose audio cannot be loaded or processed is
@@ -14,7 +15,6 @@ output manifest (``<manifest stem>.errors.jsonl``).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import traceback
@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from nuptse.cut.base import Cut, CutError, provide, provided
+from nuptse.cut.reuse import APPENDABLE_WRITERS, ResumeGuard, run_config, shard_digest
 from nuptse.serialization import Pathlike, iter_jsonl, save_to_jsonl
 
 logger = logging.getLogger(__name__)
@@ -221,16 +222,6 @@ def _check_on_error(on_error: str) -> None:
 # --- shards ---------------------------------------------------------------------------
 
 
-def _digest(cut_ids: list[str], extractor, storage_type) -> str:
-    h = hashlib.sha1()
-    for cid in cut_ids:
-        h.update(cid.encode())
-        h.update(b"\0")
-    h.update(repr(sorted(extractor.to_dict().items(), key=str)).encode())
-    h.update(getattr(storage_type, "name", str(storage_type)).encode())
-    return h.hexdigest()[:10]
-
-
 def _compute_shard(
     cut_dicts: list[dict],
     extractor,
@@ -322,9 +313,11 @@ def compute_and_store_features(
     n_shards = max(1, min(n_shards, len(all_cuts)))
     bounds = [round(i * len(all_cuts) / n_shards) for i in range(n_shards + 1)]
     shards = []
+    config = run_config(extractor, writer_cls, augment_fn, mix_eagerly)
     for i in range(n_shards):
-        part = all_cuts[bounds[i] : bounds[i + 1]]
-        digest = _digest([c.id for c in part], extractor, writer_cls)
+        # Shards are reused by name: the digest covers each cut's whole content, not its id.
+        part = [c.to_dict() for c in all_cuts[bounds[i] : bounds[i + 1]]]
+        digest = shard_digest(part, config)
         shards.append(
             (
                 part,
@@ -346,7 +339,7 @@ def compute_and_store_features(
             futures = {
                 executor.submit(
                     _compute_shard,
-                    [c.to_dict() for c in part],
+                    part,
                     extractor,
                     writer_cls,
                     feats_path,
@@ -493,8 +486,12 @@ def compute_and_store_features_batch(
     on its own, which avoids padding (``collate`` is accepted for lhotse
     compatibility).  One archive is written at ``storage_path``.
     With ``manifest_path`` and ``overwrite=False`` an interrupted run resumes:
-    cuts already in the manifest are skipped and a lilcom_chunky archive is
-    appended to.
+    cuts already in the manifest are skipped and an archive that can be
+    appended to (lilcom_chunky, per-file and in-memory writers) is continued.
+    A resume whose extractor, storage or cuts differ from the earlier run's
+    raises :class:`~nuptse.cut.reuse.StaleResultError`; with a writer that
+    truncates its archive (HDF5, kaldiio) the run starts over and the earlier
+    manifest is removed first, so a partial result is never published.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -505,15 +502,23 @@ def compute_and_store_features_batch(
     writer_cls = _writer_cls(storage_type)
     errors: list[dict] = []
     progress = _progress(progress_bar, None, "Extracting features (batches)")
+    guard = None
+    append_kwargs = APPENDABLE_WRITERS.get(getattr(writer_cls, "name", ""))
+    resume = False
     if manifest_path is not None:
-        out = CutSet.open_writer(manifest_path, overwrite=overwrite)
+        config = run_config(extractor, writer_cls, augment_fn)
+        guard = ResumeGuard(manifest_path, config, storage_path)
+        resume = not overwrite and guard.has_earlier_output and append_kwargs is not None
+        if resume:
+            guard.check_config()  # refuse to return another extractor's features
+        else:
+            # Starting over (or a writer that truncates its archive): the earlier manifest,
+            # partial or final, must not outlive the data it points at.
+            guard.discard_earlier_output()
+        guard.record_config()
+        out = CutSet.open_writer(manifest_path, overwrite=not resume)
     else:
         out = CutSet.open_writer(None)
-    resume = bool(out.ignore_ids) and getattr(writer_cls, "name", "") == "lilcom_chunky"
-    if out.ignore_ids and not resume:
-        # Other backends cannot append: start over.
-        out.close()
-        out = CutSet.open_writer(manifest_path, overwrite=True)
 
     def load(cut: Cut):
         try:
@@ -557,13 +562,22 @@ def compute_and_store_features_batch(
                     recording_id=cut.recording_id,
                     channels=cut.channel,
                 )
-                out.write(cut._copy(features=f) if hasattr(cut, "recording") else cut)
+                # flushed per cut, so that a resume after a kill finds every finished cut
+                out.write(cut._copy(features=f) if hasattr(cut, "recording") else cut, flush=True)
                 if progress is not None:
                     progress.update(1)
 
     on_cpu = str(getattr(extractor, "device", "cpu")).startswith("cpu")
-    todo = (c for c in cuts if c.id not in out.ignore_ids)
-    storage = writer_cls(storage_path, mode="ab") if resume else writer_cls(storage_path)
+    def todo_cuts():
+        for c in cuts:
+            if c.id in out.ignore_ids:
+                if guard is not None:
+                    guard.check_cut(c.to_dict())  # same id, edited cut: refuse
+                continue
+            yield c
+
+    todo = todo_cuts()
+    storage = writer_cls(storage_path, **append_kwargs) if resume else writer_cls(storage_path)
     with storage, ThreadPoolExecutor(max(1, num_workers)) as pool:
         batch: list = []
         dur = 0.0
