@@ -13,6 +13,37 @@ from nuptse.exports import lazy_exports
 _EXPORTS: dict[str, str] = {
     # --- sampling (nuptse.dataset.sampling) ---
     # --- datasets, collation, input strategies, transforms ---
+    "AudioTaggingDataset": "nuptse.dataset.audio_tagging",
+    "ClippingTransform": "nuptse.dataset.cut_transforms",
+    "Compress": "nuptse.dataset.cut_transforms",
+    "CutConcatenate": "nuptse.dataset.cut_transforms",
+    "CutMix": "nuptse.dataset.cut_transforms",
+    "ExtraPadding": "nuptse.dataset.cut_transforms",
+    "LowpassUsingResampling": "nuptse.dataset.cut_transforms",
+    "PerturbSpeed": "nuptse.dataset.cut_transforms",
+    "PerturbTempo": "nuptse.dataset.cut_transforms",
+    "PerturbVolume": "nuptse.dataset.cut_transforms",
+    "ReverbWithImpulseResponse": "nuptse.dataset.cut_transforms",
+    "make_worker_init_fn": "nuptse.dataset.dataloading",
+    "DiarizationDataset": "nuptse.dataset.diarization",
+    "FaultReport": "nuptse.dataset.faults",
+    "AudioSamples": "nuptse.dataset.input_strategies",
+    "OnTheFlyFeatures": "nuptse.dataset.input_strategies",
+    "PrecomputedFeatures": "nuptse.dataset.input_strategies",
+    "GlobalMVN": "nuptse.dataset.signal_transforms",
+    "RandomizedSmoothing": "nuptse.dataset.signal_transforms",
+    "SpecAugment": "nuptse.dataset.signal_transforms",
+    "DynamicallyMixedSourceSeparationDataset": "nuptse.dataset.source_separation",
+    "PreMixedSourceSeparationDataset": "nuptse.dataset.source_separation",
+    "SourceSeparationDataset": "nuptse.dataset.source_separation",
+    "K2SpeechRecognitionDataset": "nuptse.dataset.speech_recognition",
+    "SpeechSynthesisDataset": "nuptse.dataset.speech_synthesis",
+    "K2Speech2TextTranslationDataset": "nuptse.dataset.speech_translation",
+    "DynamicUnsupervisedDataset": "nuptse.dataset.unsupervised",
+    "UnsupervisedDataset": "nuptse.dataset.unsupervised",
+    "UnsupervisedWaveformDataset": "nuptse.dataset.unsupervised",
+    "VadDataset": "nuptse.dataset.vad",
+    "plot_batch": "nuptse.dataset.vis",
 }
 
 __all__ = sorted(_EXPORTS)
