@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+import shlex
 import struct
 import subprocess
 from collections.abc import Iterator
@@ -104,8 +105,34 @@ def load_kaldi_text_file(path: Pathlike, allow_empty_ref: bool = True) -> dict[s
     return mapping
 
 
+def check_kaldi_text_mapping(data: dict[str, Any], path: Pathlike, values_are_ids=False) -> None:
+    """Refuse what would corrupt a ``key value`` file: an empty key, whitespace in a key
+    (or in a value that is itself an id, as in ``utt2spk``), a line break in a value."""
+    for key, value in data.items():
+        k = str(key)
+        if not k or any(c.isspace() for c in k):
+            raise KaldiFormatError(
+                f"{path}: the id {k!r} is empty or contains whitespace; Kaldi ids must be "
+                "single tokens (rename the item or map the characters away)"
+            )
+        v = str(value)
+        if values_are_ids and (not v or any(c.isspace() for c in v)):
+            raise KaldiFormatError(
+                f"{path}: the value {v!r} for {k!r} must be a single token (it is an id)"
+            )
+        if "\n" in v or "\r" in v or "\x00" in v:
+            raise KaldiFormatError(
+                f"{path}: the value for {k!r} contains a line break or NUL ({v[:80]!r}); "
+                "it would corrupt the file"
+            )
+
+
 def save_kaldi_text_mapping(data: dict[str, Any], path: Pathlike) -> None:
-    """Write ``key value`` lines sorted by key (the order Kaldi requires)."""
+    """Write ``key value`` lines sorted by key (the order Kaldi requires).
+
+    Keys with whitespace and values with line breaks raise ``KaldiFormatError``.
+    """
+    check_kaldi_text_mapping(data, path)
     with open(path, "w", encoding="utf-8") as f:
         for key in sorted(data):
             f.write(f"{key} {data[key]}\n")
@@ -470,8 +497,11 @@ def make_wavscp_channel_string_map(
     src = str(source.source)
     suffix = Path(src).suffix.lower()
     if suffix == ".wav" and len(source.channels) == 1 and not transforms:
+        if src.rstrip().endswith("|") or "\n" in src or "\r" in src:
+            raise ValueError(f"the file name {src!r} would be read by Kaldi as a command")
         return {source.channels[0]: src}
     out = {}
+    src = shlex.quote(src)  # the pipelines below run in a shell: a file name is one word
     for ch in source.channels:
         if suffix == ".sph":
             out[ch] = (
@@ -552,6 +582,10 @@ def export_to_kaldi(
             utt2gender[key] = s.gender
     if features is not None:
         _export_features(features, sups, sup_id, mono, output_dir)
+    # Check everything before writing anything: no half-written directory on bad input.
+    for name, table in (("wav.scp", wav), ("segments", segments), ("text", text)):
+        check_kaldi_text_mapping(table, output_dir / name)
+    check_kaldi_text_mapping(utt2spk, output_dir / "utt2spk", values_are_ids=True)
     save_kaldi_text_mapping(wav, output_dir / "wav.scp")
     save_kaldi_text_mapping(reco2dur, output_dir / "reco2dur")
     save_kaldi_text_mapping(segments, output_dir / "segments")
