@@ -1,9 +1,12 @@
 """The ``nuptse`` command line.
 
-Every subcommand mirrors a Python API function.  Subcommand modules import
-only :mod:`click` at module level and pull in the library (numpy, torch,
-audio backends) inside the command functions, so ``nuptse --help`` starts in
-a fraction of a second.  Errors end the program with exit status 1 and one
+Commands, options and output files follow lhotse's ``lhotse`` command, so a
+recipe's shell script ports by replacing ``lhotse`` with ``nuptse``; nuptse
+adds ``describe``, ``demo``, ``kaldi`` and a ``validate`` that reports every
+problem.  Every subcommand lives in its own module and is imported only when
+it runs (see :class:`~nuptse.cli._lazy.LazyGroup`), and command modules
+import the library inside their functions, so ``nuptse --help`` starts in a
+fraction of a second.  Errors end the program with exit status 1 and one
 readable line; ``nuptse --verbose ...`` shows the full traceback instead.
 """
 
@@ -15,10 +18,48 @@ import sys
 import click
 
 from nuptse import __version__
+from nuptse.cli._lazy import LazyGroup
+
+#: name -> ("module:attribute", one-line help shown by ``nuptse --help``)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "prepare": ("nuptse.cli.prepare:prepare", "Prepare manifests of a corpus (recipes)."),
+    "download": ("nuptse.cli.download:download", "Download and unpack a corpus."),
+    "copy": ("nuptse.cli.manipulation:copy", "Load a manifest and store it (format conversion)."),
+    "combine": ("nuptse.cli.manipulation:combine", "Combine manifests into one."),
+    "subset": ("nuptse.cli.manipulation:subset", "Keep the first/last N items or given cut ids."),
+    "filter": ("nuptse.cli.manipulation:filter_", "Keep the items matching 'attr<op>number'."),
+    "split": ("nuptse.cli.manipulation:split", "Split a manifest into N equal parts."),
+    "split-lazy": ("nuptse.cli.manipulation:split_lazy", "Split a manifest into chunks of N."),
+    "copy-feats": ("nuptse.cli.manipulation:copy_feats", "Copy feature matrices to new storage."),
+    "cut": ("nuptse.cli.cut:cut", "Create and reshape cut manifests."),
+    "feat": ("nuptse.cli.feat:feat", "Compute and store features."),
+    "shar": ("nuptse.cli.shar:shar", "Lhotse Shar format: export, compute features, import."),
+    "kaldi": ("nuptse.cli.kaldi:kaldi", "Kaldi data directory import and export."),
+    "validate": ("nuptse.cli.validate:validate", "Check manifests and report every problem."),
+    "validate-pair": (
+        "nuptse.cli.validate:validate_pair",
+        "Check recordings and supervisions against each other.",
+    ),
+    "fix": ("nuptse.cli.validate:fix", "Drop orphans and trim supervisions to recordings."),
+    "describe": ("nuptse.cli.describe:describe", "Statistics of any manifest (optionally a plot)."),
+    "list-storage-backends": (
+        "nuptse.cli.misc:list_storage_backends",
+        "Feature storage backends, marking unavailable ones.",
+    ),
+    "list-storage-types": (
+        "nuptse.cli.misc:list_storage_backends",
+        "Alias of list-storage-backends.",
+    ),
+    "list-audio-backends": (
+        "nuptse.cli.misc:list_audio_backends",
+        "Audio decoding backends available here.",
+    ),
+    "demo": ("nuptse.cli.demo:demo", "Run the whole pipeline on the bundled sample corpus."),
+}
 
 
-class _Root(click.Group):
-    """A click group that turns any exception into one line and exit status 1."""
+class _Root(LazyGroup):
+    """The root group: any exception becomes one line and exit status 1."""
 
     def invoke(self, ctx: click.Context):
         try:
@@ -36,11 +77,27 @@ class _Root(click.Group):
             ctx.exit(1)
 
 
-@click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})
+def fix_random_seed(seed: int) -> None:
+    """Seed Python's, numpy's and torch's generators (as ``lhotse -s SEED`` does)."""
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return
+    torch.manual_seed(seed)
+
+
+@click.group(cls=_Root, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nuptse")
+@click.option("-s", "--seed", type=int, default=None, help="Random seed.")
 @click.option("-v", "--verbose", is_flag=True, help="Log details and show tracebacks on errors.")
 @click.pass_context
-def cli(ctx: click.Context, verbose: bool):
+def cli(ctx: click.Context, seed: int | None, verbose: bool):
     """nuptse: speech data preparation (manifests, features, Shar)."""
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
@@ -48,26 +105,8 @@ def cli(ctx: click.Context, verbose: bool):
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-
-
-def _register() -> None:
-    from nuptse.cli import cut, demo, describe, feat, kaldi, misc, prepare, shar, validate
-
-    cli.add_command(prepare.prepare)
-    cli.add_command(kaldi.kaldi)
-    cli.add_command(feat.feat)
-    cli.add_command(cut.cut)
-    cli.add_command(shar.shar)
-    cli.add_command(validate.validate)
-    cli.add_command(validate.fix)
-    cli.add_command(describe.describe)
-    cli.add_command(misc.copy_feats)
-    cli.add_command(misc.list_storage_types)
-    cli.add_command(misc.list_audio_backends)
-    cli.add_command(demo.demo)
-
-
-_register()
+    if seed is not None:
+        fix_random_seed(seed)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -75,4 +114,4 @@ def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="nuptse")
 
 
-__all__ = ["cli", "main"]
+__all__ = ["COMMANDS", "cli", "main"]

@@ -1,4 +1,4 @@
-"""``nuptse feat``: feature extraction."""
+"""``nuptse feat extract|extract-cuts|write-default-config``: feature extraction."""
 
 from __future__ import annotations
 
@@ -14,113 +14,152 @@ def feat():
     """Compute and store features."""
 
 
-def _extractor(config: str | None, feature_type: str):
-    from nuptse.features import base
+def _extractor(config: str | None, feature_type: str | None = None):
+    """The extractor of a YAML config, of a registered type name, or the default Fbank."""
+    from nuptse.features import Fbank, FeatureExtractor, create_default_feature_extractor
 
     if config:
-        return base.FeatureExtractor.from_yaml(config)
-    return base.create_default_feature_extractor(feature_type)
+        return FeatureExtractor.from_yaml(config)
+    if feature_type:
+        return create_default_feature_extractor(feature_type)
+    return Fbank()
+
+
+def _storage_option(f):
+    return click.option(
+        "-s",
+        "--storage-type",
+        default="lilcom_chunky",
+        show_default=True,
+        help="Storage backend of the feature matrices (see list-storage-backends).",
+    )(f)
+
+
+def _config_option(f):
+    return click.option(
+        "-f",
+        "--feature-manifest",
+        "--feature-config",
+        "feature_manifest",
+        type=click.Path(exists=True, dir_okay=False),
+        default=None,
+        help="Feature extractor config YAML (default: Fbank; see write-default-config).",
+    )(f)
 
 
 @feat.command("write-default-config")
 @click.argument("output_config", type=click.Path(dir_okay=False))
-@click.option("-f", "--feature-type", default="kaldi-fbank", show_default=True)
+@click.option(
+    "-f", "--feature-type", default="fbank", show_default=True, help="Extractor type name."
+)
 def write_default_config(output_config, feature_type):
-    """Write the default configuration of a feature extractor to a YAML file."""
+    """Save the default config of a feature extractor type to OUTPUT_CONFIG (YAML)."""
     _extractor(None, feature_type).to_yaml(output_config)
-    click.echo(f"Wrote {output_config}")
+
+
+def _dask_client(executor: str, scheduler: str | None):
+    if executor != "dask":
+        return None
+    import logging
+
+    from dask.distributed import Client
+
+    if not click.get_current_context().find_root().params.get("verbose"):
+        logging.getLogger("distributed").setLevel(logging.ERROR)
+    return Client(scheduler) if scheduler else Client(processes=False)
 
 
 @feat.command("extract")
-@click.argument("input_manifest", type=click.Path(exists=True, dir_okay=False))
+@click.argument("recording_manifest", type=click.Path(exists=True, dir_okay=False))
 @click.argument("output_dir", type=click.Path())
-@click.option(
-    "-f",
-    "--feature-config",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="Extractor config YAML (default: Fbank).",
-)
+@_config_option
+@_storage_option
 @click.option(
     "-t",
-    "--feature-type",
-    default="kaldi-fbank",
+    "--lilcom-tick-power",
+    type=int,
+    default=-5,
     show_default=True,
-    help="Extractor type when no config is given.",
+    help="Lilcom storage precision: values are stored as multiples of 2^tick_power.",
 )
 @click.option(
-    "-s",
-    "--storage-type",
-    default="lilcom_chunky",
-    show_default=True,
-    help="See list-storage-types.",
+    "-r",
+    "--root-dir",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="Prefix for every relative audio path in the manifest.",
 )
 @click.option("-j", "--num-jobs", type=int, default=1, show_default=True)
+@click.option(
+    "--feature-type",
+    default=None,
+    help="Extractor type when no config is given (default: Fbank).",
+)
 @click.option(
     "--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True
 )
 @click.option("--scheduler", default=None, help="Dask scheduler address (with --executor dask).")
 def extract(
-    input_manifest,
+    recording_manifest,
     output_dir,
-    feature_config,
-    feature_type,
+    feature_manifest,
     storage_type,
+    lilcom_tick_power,
+    root_dir,
     num_jobs,
+    feature_type,
     executor,
     scheduler,
 ):
-    """Compute features for recordings or cuts; write them and a manifest to OUTPUT_DIR.
+    """Compute features of the recordings in RECORDING_MANIFEST into OUTPUT_DIR.
 
-    A RecordingSet gives OUTPUT_DIR/features.jsonl.gz, a CutSet gives
-    OUTPUT_DIR/cuts.jsonl.gz with the features attached.
+    Writes ``OUTPUT_DIR/feature_manifest.json.gz`` and the matrices under
+    ``OUTPUT_DIR/storage`` (``OUTPUT_DIR/feats.h5`` for HDF5 backends).
+    A CutSet is accepted too: its cuts get features attached and are written
+    to ``OUTPUT_DIR/cuts.jsonl.gz``.
     """
     from nuptse.cli._common import load_any
     from nuptse.features.io import get_writer
 
-    manifest = load_any(input_manifest)
+    manifest = load_any(recording_manifest)
     kind = type(manifest).__name__
-    extractor = _extractor(feature_config, feature_type)
+    if kind not in ("RecordingSet", "CutSet"):
+        raise click.UsageError(
+            f"{recording_manifest} holds a {kind}; feat extract needs recordings or cuts"
+        )
+    extractor = _extractor(feature_manifest, feature_type)
     writer_cls = get_writer(storage_type)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    storage_path = out / "feats"
-    client = None
-    if executor == "dask":
-        import logging
-
-        from dask.distributed import Client
-
-        if not click.get_current_context().find_root().params.get("verbose"):
-            logging.getLogger("distributed").setLevel(logging.ERROR)
-        client = Client(scheduler) if scheduler else Client(processes=False)
+    storage_path = out / ("feats.h5" if "hdf5" in storage_type else "storage")
+    client = _dask_client(executor, scheduler)
     try:
         if kind == "CutSet":
+            if root_dir is not None:
+                manifest = manifest.with_recording_path_prefix(root_dir)
             cuts = manifest.compute_and_store_features(
                 extractor=extractor,
                 storage_path=storage_path,
                 num_jobs=num_jobs,
                 storage_type=writer_cls,
-                # A concurrent.futures view of the client, so callers may use as_completed().
                 executor=client.get_executor() if client is not None else None,
             )
             target = out / "cuts.jsonl.gz"
             cuts.to_file(target)
             n = len(cuts)
-        elif kind == "RecordingSet":
+        else:
             from nuptse.features.base import FeatureSetBuilder
 
-            with writer_cls(storage_path, mode="w") as storage:
+            if root_dir is not None:
+                manifest = manifest.with_path_prefix(root_dir)
+            kwargs = {"tick_power": lilcom_tick_power} if "lilcom" in storage_type else {}
+            target = out / "feature_manifest.json.gz"
+            with writer_cls(storage_path, **kwargs) as storage:
                 builder = FeatureSetBuilder(feature_extractor=extractor, storage=storage)
-                target = out / "features.jsonl.gz"
                 feats = builder.process_and_store_recordings(
                     recordings=manifest, output_manifest=target, num_jobs=num_jobs
                 )
             n = len(feats)
-        else:
-            raise click.UsageError(
-                f"{input_manifest} holds a {kind}; feat extract needs recordings or cuts"
-            )
     finally:
         if client is not None:
             client.close()
@@ -129,7 +168,30 @@ def extract(
         [
             ("extractor", type(extractor).__name__),
             ("items", n),
-            ("storage", f"{storage_type} under {out}"),
+            ("storage", f"{storage_type} at {storage_path}"),
             ("manifest", str(target)),
         ],
     )
+
+
+@feat.command("extract-cuts")
+@click.argument("cutset", type=click.Path(exists=True, dir_okay=False))
+@click.argument("output_cutset", type=click.Path())
+@click.argument("storage_path", type=click.Path())
+@_config_option
+@_storage_option
+@click.option("-j", "--num-jobs", type=int, default=1, show_default=True)
+def extract_cuts(cutset, output_cutset, storage_path, feature_manifest, storage_type, num_jobs):
+    """Compute features of the cuts in CUTSET, store them at STORAGE_PATH, write OUTPUT_CUTSET."""
+    from nuptse.cut import CutSet
+    from nuptse.features.io import get_writer
+
+    cuts = CutSet.from_file(cutset).compute_and_store_features(
+        extractor=_extractor(feature_manifest),
+        storage_path=storage_path,
+        num_jobs=num_jobs,
+        storage_type=get_writer(storage_type),
+    )
+    Path(output_cutset).parent.mkdir(parents=True, exist_ok=True)
+    cuts.to_file(output_cutset)
+    summary("Features", [("cuts", len(cuts)), ("storage", str(storage_path))])

@@ -1,4 +1,4 @@
-"""``nuptse shar export|import``: the sharded tar format."""
+"""``nuptse shar export|compute-features|import``: the sharded tar format."""
 
 from __future__ import annotations
 
@@ -26,31 +26,166 @@ def _parse_fields(fields: tuple[str, ...]) -> dict[str, str]:
 
 @shar.command("export")
 @click.argument("cuts", type=click.Path(exists=True, dir_okay=False))
-@click.argument("output_dir", type=click.Path())
+@click.argument("outdir", type=click.Path())
 @click.option(
     "-a",
+    "--audio",
+    default="none",
+    show_default=True,
+    type=click.Choice(["none", "wav", "flac", "mp3", "opus", "original"]),
+    help="Format of the exported audio ('original' copies the encoded files as they are).",
+)
+@click.option(
+    "-f",
+    "--features",
+    default="none",
+    show_default=True,
+    type=click.Choice(["none", "lilcom", "numpy"]),
+    help="Format of the exported features.",
+)
+@click.option(
+    "-c",
+    "--custom",
+    multiple=True,
+    help="Custom field as NAME:FORMAT (repeatable), e.g. -c target_recording:flac "
+    "-c embedding:numpy; 'jsonl' for plain metadata.",
+)
+@click.option(
     "--field",
     "fields",
     multiple=True,
-    default=["recording:flac"],
-    show_default=True,
-    help="FIELD:FORMAT, e.g. recording:flac, features:lilcom (repeatable).",
+    help="Any field as FIELD:FORMAT (repeatable), e.g. --field recording:flac (nuptse).",
 )
 @click.option("-s", "--shard-size", type=int, default=1000, show_default=True)
+@click.option(
+    "--shuffle/--no-shuffle",
+    default=True,
+    show_default=True,
+    help="Shuffle the cuts (with --seed) before splitting them into shards.",
+)
+@click.option(
+    "--fault-tolerant/--fast-fail",
+    default=False,
+    show_default=True,
+    help="Skip cuts whose data fails to load instead of stopping.",
+)
+@click.option("--seed", default=0, type=int, show_default=True, help="Shuffling seed.")
 @click.option("-j", "--num-jobs", type=int, default=1, show_default=True)
-def export(cuts, output_dir, fields, shard_size, num_jobs):
-    """Export CUTS with their data as Shar shards in OUTPUT_DIR."""
+@click.option("-v", "--verbose", count=True, help="Show progress.")
+def export(
+    cuts,
+    outdir,
+    audio,
+    features,
+    custom,
+    fields,
+    shard_size,
+    shuffle,
+    fault_tolerant,
+    seed,
+    num_jobs,
+    verbose,
+):
+    """Export the cuts of CUTS, with their data, as Shar shards in OUTDIR.
+
+    Shards hold SHARD_SIZE cuts each; audio and features are copied into
+    sequentially readable tar files only when --audio/--features ask for it.
+    Read the result with ``CutSet.from_shar(OUTDIR)``.
+    """
+    import random
+
     from nuptse.cut import CutSet
 
     cs = CutSet.from_file(cuts)
-    Path(output_dir).mkdir(parents=True, exist_ok=True)
+    if shuffle:
+        cs = cs.shuffle(rng=random.Random(seed))
+    wanted: dict[str, str] = {}
+    if audio != "none":
+        wanted["recording"] = audio
+    if features != "none":
+        wanted["features"] = features
+    wanted.update(_parse_fields(custom))
+    wanted.update(_parse_fields(fields))
+    Path(outdir).mkdir(parents=True, exist_ok=True)
     written = cs.to_shar(
-        output_dir, fields=_parse_fields(fields), shard_size=shard_size, num_jobs=num_jobs
+        outdir,
+        fields=wanted,
+        shard_size=shard_size,
+        num_jobs=num_jobs,
+        fault_tolerant=fault_tolerant,
+        verbose=bool(verbose),
     )
-    rows = [("cuts", len(cs)), ("output", output_dir)]
+    rows = [("output", outdir)]
     for field, paths in (written or {}).items():
         rows.append((f"{field} shards", len(paths)))
     summary("Shar export", rows)
+
+
+@shar.command("compute-features")
+@click.argument("shar_dir", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "-f",
+    "--feature-config",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Feature extractor config YAML (default: Fbank).",
+)
+@click.option(
+    "-c",
+    "--compression",
+    type=click.Choice(["lilcom", "numpy"]),
+    default="numpy",
+    show_default=True,
+    help="lilcom is lossy and small, numpy is lossless.",
+)
+@click.option(
+    "-j", "--num-jobs", default=1, type=int, show_default=True, help="Shards in parallel."
+)
+@click.option("-v", "--verbose", count=True, help="Show progress.")
+def compute_features(shar_dir, feature_config, compression, num_jobs, verbose):
+    """Compute features for the Shar cuts in SHAR_DIR, one ``features.N.tar`` per shard.
+
+    Each shard needs its ``recording.N.tar``.  Shards run in parallel on
+    NUM_JOBS processes; within a shard cuts are processed in order.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    shards = []
+    for cuts_path in sorted(Path(shar_dir).glob("cuts.*.jsonl*")):
+        idx = cuts_path.name.split(".")[1]
+        rec = cuts_path.with_name(f"recording.{idx}.tar")
+        if not rec.is_file():
+            raise click.UsageError(f"{cuts_path}: no {rec.name} next to it (export with -a)")
+        shards.append((str(cuts_path), str(rec), str(cuts_path.with_name(f"features.{idx}.tar"))))
+    if not shards:
+        raise click.UsageError(f"{shar_dir}: no cuts.N.jsonl(.gz) shards")
+    jobs = [(c, r, o, feature_config, compression) for c, r, o in shards]
+    if num_jobs <= 1:
+        for job in jobs:
+            _features_one_shard(*job)
+    else:
+        with ProcessPoolExecutor(num_jobs) as ex:
+            for _ in ex.map(_features_one_shard, *zip(*jobs)):
+                pass
+    if verbose:
+        click.echo(f"Computed features for {len(shards)} shard(s) in {shar_dir}")
+
+
+def _features_one_shard(
+    cuts_path: str, recording_path: str, output_path: str, feature_config, compression: str
+) -> None:
+    from nuptse.cli.feat import _extractor
+    from nuptse.cut import CutSet
+    from nuptse.features.io import MemoryRawWriter
+    from nuptse.shar import ArrayTarWriter
+
+    extractor = _extractor(feature_config)
+    cuts = CutSet.from_shar(fields={"cuts": [cuts_path], "recording": [recording_path]})
+    memory = MemoryRawWriter()
+    with ArrayTarWriter(output_path, shard_size=None, compression=compression) as writer:
+        for cut in cuts:
+            cut = cut.compute_and_store_features(extractor, memory)
+            writer.write(key=cut.id, value=cut.load_features(), manifest=cut.features)
 
 
 @shar.command("import")

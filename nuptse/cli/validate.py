@@ -1,4 +1,4 @@
-"""``nuptse validate`` and ``nuptse fix``."""
+"""``nuptse validate``, ``nuptse validate-pair`` and ``nuptse fix``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ from nuptse.cli._common import summary
 @click.command()
 @click.argument("manifests", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option(
-    "-r", "--read-data", is_flag=True, help="Also decode audio and features and check their shapes."
+    "-r",
+    "--read-data/--dont-read-data",
+    default=False,
+    help="Also decode audio and features and check their shapes (slow for large manifests).",
 )
 @click.option(
     "-n",
@@ -54,6 +57,41 @@ def validate(manifests, read_data, max_problems):
             click.echo(f"  - {p}")
     summary("Validation", [("manifests", len(manifests)), ("problems", total)])
     if total:
+        raise click.exceptions.Exit(1)
+
+
+@click.command("validate-pair")
+@click.argument("recordings", type=click.Path(exists=True, dir_okay=False))
+@click.argument("supervisions", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "-r",
+    "--read-data/--dont-read-data",
+    default=False,
+    help="Also decode the audio and check its shape (slow for large manifests).",
+)
+@click.option(
+    "-n", "--max-problems", type=int, default=20, show_default=True, help="Problems listed."
+)
+def validate_pair(recordings, supervisions, read_data, max_problems):
+    """Check RECORDINGS and SUPERVISIONS, each and against each other.
+
+    Lists every problem found (orphan supervisions, supervisions past the end
+    of their recording or on missing channels, ...); exits with status 1 if
+    there is any.
+    """
+    from nuptse.audio import RecordingSet
+    from nuptse.qa import validate_recordings_and_supervisions
+    from nuptse.supervision import SupervisionSet
+
+    report = validate_recordings_and_supervisions(
+        RecordingSet.from_file(recordings),
+        SupervisionSet.from_file(supervisions),
+        read_data=read_data,
+        raise_on_error=False,
+    )
+    click.echo(f"[{'OK' if report.ok else 'PROBLEMS'}] {recordings} + {supervisions}")
+    click.echo("  " + report.summary(max_lines=max_problems).replace("\n", "\n  "))
+    if not report.ok:
         raise click.exceptions.Exit(1)
 
 

@@ -27,6 +27,7 @@ from nuptse.utils import (
 
 logger = logging.getLogger(__name__)
 
+
 def download_and_untar(
     url: str,
     target_dir: Pathlike,

@@ -38,9 +38,7 @@ LIBRISPEECH = (
     "train-other-500",
 )
 MINI_LIBRISPEECH = ("dev-clean-2", "train-clean-5")
-LIBRISPEECH_ALIGNMENTS_URL = (
-    "https://drive.google.com/uc?id=1WYfgr31T-PPwMcxuAq09XZfHQO5Mw8fE"
-)
+LIBRISPEECH_ALIGNMENTS_URL = "https://drive.google.com/uc?id=1WYfgr31T-PPwMcxuAq09XZfHQO5Mw8fE"
 
 
 class CorpusFormatError(ValueError):

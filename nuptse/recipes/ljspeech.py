@@ -83,7 +83,9 @@ def prepare_ljspeech(corpus_dir: Pathlike, output_dir: Optional[Pathlike] = None
                     custom={"normalized_text": normalized.strip()},
                 )
             )
-    recs, sups = finish_part(RecordingSet.from_items(recordings), SupervisionSet.from_items(segments))
+    recs, sups = finish_part(
+        RecordingSet.from_items(recordings), SupervisionSet.from_items(segments)
+    )
     write_part(out, "ljspeech", "all", {"supervisions": sups, "recordings": recs})
     return {"recordings": recs, "supervisions": sups}
 
