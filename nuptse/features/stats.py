@@ -11,6 +11,7 @@ combine into the statistics of the whole set.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 from collections.abc import Iterable
@@ -127,21 +128,90 @@ class StatsAccumulator:
 
 
 def save_stats(stats: dict[str, np.ndarray], storage_path: Pathlike) -> None:
-    """Pickle the stats dict to ``storage_path`` (lhotse's format), atomically."""
+    """Write the stats dict to ``storage_path``, atomically.
+
+    ``.npz`` and ``.json`` names get those formats; any other name gets a
+    pickle of the dict, the format lhotse writes and reads (writing a pickle
+    is safe; :func:`load_stats` reads one back without running code).
+    """
     path = os.fspath(storage_path)
     folder = os.path.dirname(path) or "."
     tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    lower = path.lower()
     with open(tmp, "wb") as f:
-        pickle.dump(stats, f)
+        if lower.endswith(".npz"):
+            np.savez(f, **{k: np.asarray(v) for k, v in stats.items()})
+        elif lower.endswith(".json"):
+            f.write(json.dumps({k: np.asarray(v).tolist() for k, v in stats.items()}).encode())
+        else:
+            pickle.dump(stats, f)
     os.replace(tmp, path)
 
 
-def load_stats(storage_path: Pathlike) -> dict[str, np.ndarray]:
-    """Read stats written by :func:`save_stats` or by lhotse's ``compute_global_stats``."""
-    with open(storage_path, "rb") as f:
-        stats = pickle.load(f)
+#: the only globals a stats pickle needs: numpy arrays, dtypes and scalars
+_SAFE_PICKLE_GLOBALS = {
+    (mod, name)
+    for mod in ("numpy.core.multiarray", "numpy._core.multiarray")
+    for name in ("_reconstruct", "scalar")
+} | {
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("numpy.core.numeric", "_frombuffer"),  # protocol 5 arrays
+    ("numpy._core.numeric", "_frombuffer"),
+    ("_codecs", "encode"),  # protocols 0-2 spell bytes as latin-1 text
+}
+
+
+class _ArraysOnlyUnpickler(pickle.Unpickler):
+    """Unpickles dicts of numpy arrays and refuses every other global (no code runs)."""
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in _SAFE_PICKLE_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load the global {module}.{name}")
+
+
+class UnsafeStatsFileError(ValueError):
+    """A stats pickle needs more than numpy arrays to load; loading it could run code."""
+
+
+def load_stats(storage_path: Pathlike, allow_pickle: bool = False) -> dict[str, np.ndarray]:
+    """Read stats written by :func:`save_stats` or by lhotse's ``compute_global_stats``.
+
+    ``.npz`` and JSON files are read directly. A pickle (lhotse's format) is
+    read with an unpickler that builds only numpy arrays and plain containers,
+    so a crafted file cannot run code; one that needs anything else raises
+    :class:`UnsafeStatsFileError` unless ``allow_pickle=True`` (for a file you
+    trust).
+    """
+    path = os.fspath(storage_path)
+    with open(path, "rb") as f:
+        head = f.read(2)
+        f.seek(0)
+        if head == b"PK":
+            with np.load(f, allow_pickle=False) as z:
+                stats: Any = {k: z[k] for k in z.files}
+        elif head[:1] in (b"{", b" ", b"\n"):
+            try:
+                stats = {k: np.asarray(v, dtype=np.float64) for k, v in json.load(f).items()}
+            except (ValueError, AttributeError) as e:
+                raise ValueError(f"{path!r}: not a JSON object of stats arrays ({e})") from e
+        else:
+            try:
+                stats = _ArraysOnlyUnpickler(f).load()
+            except pickle.UnpicklingError as e:
+                if not allow_pickle:
+                    raise UnsafeStatsFileError(
+                        f"{path!r}: {e}; this pickle holds more than numpy arrays and loading "
+                        "it could run arbitrary code. Pass allow_pickle=True only if you trust "
+                        "the file, or re-save the stats as .npz"
+                    ) from None
+                f.seek(0)
+                stats = pickle.load(f)
+            except Exception as e:
+                raise ValueError(f"{path!r}: not a stats file ({type(e).__name__}: {e})") from e
     if not isinstance(stats, dict) or set(stats) != {"norm_means", "norm_stds"}:
-        raise ValueError(f"{os.fspath(storage_path)!r} does not hold norm_means/norm_stds stats")
+        raise ValueError(f"{path!r} does not hold norm_means/norm_stds stats")
     return stats
 
 
