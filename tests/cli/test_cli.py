@@ -227,9 +227,10 @@ def test_feat_extract_cuts_then_copy_and_shar(run, small_cuts, tmp_path):
         cuts_path,
         tmp_path / "shar",
         "-a",
-        "recording:flac",
-        "-a",
-        "features:lilcom",
+        "flac",
+        "-f",
+        "lilcom",
+        "--no-shuffle",
         "-s",
         2,
     )
@@ -264,15 +265,18 @@ def test_feat_extract_recordings(run, small_cuts, tmp_path):
         "-f",
         tmp_path / "fbank.yml",
     )
-    assert (tmp_path / "rf" / "features.jsonl.gz").is_file(), res.output
+    # lhotse's names: OUTPUT_DIR/feature_manifest.json.gz and OUTPUT_DIR/storage
+    assert (tmp_path / "rf" / "feature_manifest.json.gz").is_file(), res.output
+    assert list((tmp_path / "rf").glob("storage*"))  # storage.lca: lilcom_chunky adds .lca
     from nuptse.features import FeatureSet
 
-    assert len(FeatureSet.from_file(tmp_path / "rf" / "features.jsonl.gz")) == 3
+    assert len(FeatureSet.from_file(tmp_path / "rf" / "feature_manifest.json.gz")) == 3
 
 
 def test_list_commands(run):
-    storage = run("list-storage-types").output.split()
+    storage = run("list-storage-backends").output.splitlines()
     assert "lilcom_chunky" in storage and "numpy_files" in storage
+    assert run("list-storage-types").output.splitlines() == storage  # the older name
     backends = run("list-audio-backends").output.split()
     assert backends
 
