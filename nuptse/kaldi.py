@@ -264,6 +264,50 @@ def read_kaldi_matrix_shape(spec: str) -> tuple[int, int]:
 # --- import -----------------------------------------------------------------------------
 
 
+def _drop_utterances_of(segments: dict, dropped_recordings: set, segments_path: Path) -> set:
+    """Utterances of recordings that could not be read (dropped with them, never orphaned)."""
+    dropped = {u for u, (reco, _, _) in segments.items() if reco in dropped_recordings}
+    if dropped:
+        logger.warning(
+            "%s: dropping %d utterance(s) of unreadable recordings, e.g. %r",
+            segments_path,
+            len(dropped),
+            sorted(dropped)[0],
+        )
+    return dropped
+
+
+def _table_mismatches(
+    table_path: Path, table: dict, utts: set, dropped: set, against: str, missing_ok=False
+) -> list[str]:
+    """Every key of ``table`` that is not an utterance, and (unless ``missing_ok``) every
+    utterance that ``table`` lacks, when the file exists."""
+    if not table_path.is_file():
+        return []
+    out = [
+        f"{table_path}: utterance {u!r} is not in {against}"
+        for u in table
+        if u not in utts and u not in dropped
+    ]
+    if not missing_ok:
+        out += [
+            f"{table_path}: no entry for utterance {u!r} of {against}"
+            for u in sorted(utts - set(table))
+        ]
+    return out
+
+
+def _raise_all(path: Path, problems: list[str], shown: int = 50) -> None:
+    """One error listing every inconsistency found (as ``validate`` reports them)."""
+    if not problems:
+        return
+    more = f"\n  ... and {len(problems) - shown} more" if len(problems) > shown else ""
+    raise KaldiFormatError(
+        f"{path}: {len(problems)} inconsistenc{'y' if len(problems) == 1 else 'ies'} between the "
+        "data directory's files:\n  " + "\n  ".join(problems[:shown]) + more
+    )
+
+
 def load_kaldi_data_dir(
     path: Pathlike,
     sampling_rate: int,
@@ -298,6 +342,7 @@ def load_kaldi_data_dir(
         return t if map_string_to_underscores is None else t.replace(map_string_to_underscores, "_")
 
     wav_scp = load_kaldi_text_mapping(path / "wav.scp", must_exist=True)
+    dropped_recordings: set[str] = set()
     reco2dur_path = path / "reco2dur"
     if use_reco2dur and reco2dur_path.is_file():
         durations: dict[str, Optional[float]] = load_kaldi_text_mapping(
@@ -329,13 +374,15 @@ def load_kaldi_data_dir(
             values = list(results)
         durations = dict(zip(wav_scp.keys(), values))
         bad = [k for k, v in durations.items() if v is None]
-        for k in bad:
-            logger.warning("[%s] could not read audio %r; dropping the recording", k, wav_scp[k])
-            del wav_scp[k]
         if len(bad) > 0.2 * len(durations):
             raise RuntimeError(
                 f"{path}: could not read {len(bad)} of {len(durations)} recordings, e.g. {bad[0]!r}"
             )
+        for k in bad:
+            logger.warning("[%s] could not read audio %r; dropping the recording", k, wav_scp[k])
+            del wav_scp[k]
+            del durations[k]  # its utterances are dropped below: no orphan supervisions
+        dropped_recordings.update(bad)
 
     recordings = []
     for reco_id, target in wav_scp.items():
@@ -383,11 +430,16 @@ def load_kaldi_data_dir(
         genders = load_kaldi_text_mapping(path / "spk2gender")
         languages = load_kaldi_text_mapping(path / "utt2lang")
         sups = []
+        problems: list[str] = []
+        dropped_utts = _drop_utterances_of(segments, dropped_recordings, segments_path)
         for lineno, (utt, (reco, start, end)) in enumerate(segments.items(), start=1):
+            if utt in dropped_utts:
+                continue
             if reco not in durations:
-                raise KaldiFormatError(
+                problems.append(
                     f"{segments_path}, line {lineno}: recording {reco!r} is not in wav.scp"
                 )
+                continue
             starts[utt] = start
             dur = frames_duration(utt)
             if dur is None:
@@ -409,16 +461,26 @@ def load_kaldi_data_dir(
                     gender=genders.get(spk) if spk is not None else None,
                 )
             )
+        utts = set(segments) - dropped_utts
+        for name, table in (("utt2spk", speakers), ("text", texts)):
+            problems += _table_mismatches(path / name, table, utts, dropped_utts, "segments")
+        _raise_all(path, problems)
         supervision_set = SupervisionSet.from_items(sups)
     elif (path / "utt2spk").is_file():
         speakers = load_kaldi_text_mapping(path / "utt2spk")
-        unknown = [u for u in speakers if u not in durations]
-        if unknown:
-            raise KaldiFormatError(
-                f"{path / 'utt2spk'}: without a segments file every utterance must be a "
-                f"recording of wav.scp, but {unknown[0]!r} is not"
-            )
+        for reco in dropped_recordings:
+            speakers.pop(reco, None)
+        problems = [
+            f"{path / 'utt2spk'}: {u!r} is not a recording of wav.scp (without a segments "
+            "file every utterance must be one)"
+            for u in speakers
+            if u not in durations
+        ]
         texts = load_kaldi_text_file(path / "text") if (path / "text").is_file() else {}
+        problems += _table_mismatches(
+            path / "text", texts, set(speakers), dropped_recordings, "utt2spk"
+        )
+        _raise_all(path, problems)
         genders = load_kaldi_text_mapping(path / "spk2gender")
         languages = load_kaldi_text_mapping(path / "utt2lang")
         supervision_set = SupervisionSet.from_items(
