@@ -12,6 +12,7 @@ from nuptse.audio.backend import (
     get_audio_backend_names,
     get_current_audio_backend,
     get_default_audio_backend,
+    get_ffmpeg_torchaudio_info_enabled,
     info,
     list_audio_backends,
     read_audio,
@@ -19,6 +20,7 @@ from nuptse.audio.backend import (
     save_audio,
     set_audio_handle_cache_size,
     set_current_audio_backend,
+    set_ffmpeg_torchaudio_info_enabled,
 )
 from nuptse.audio.errors import (
     AudioFileNotFoundError,
@@ -37,6 +39,10 @@ from nuptse.audio.rir import FastRandomRIRGenerator
 from nuptse.audio.source import AudioSource, allow_commands, commands_allowed
 from nuptse.audio.transforms import (
     AudioTransform,
+    Clipping,
+    Compress,
+    DereverbWPE,
+    LoudnessNormalization,
     Resample,
     ReverbWithImpulseResponse,
     Speed,
@@ -56,6 +62,10 @@ __all__ = [
     "AudioInfo",
     "AudioSource",
     "AudioTransform",
+    "Clipping",
+    "Compress",
+    "DereverbWPE",
+    "LoudnessNormalization",
     "Recording",
     "RecordingSet",
     "Resample",
@@ -82,6 +92,8 @@ __all__ = [
     "get_audio_backend_names",
     "get_current_audio_backend",
     "get_default_audio_backend",
+    "get_ffmpeg_torchaudio_info_enabled",
+    "set_ffmpeg_torchaudio_info_enabled",
     "list_audio_backends",
     "set_current_audio_backend",
     "set_audio_handle_cache_size",

@@ -1,24 +1,37 @@
-"""Decoding audio: header info and ranged reads, in-process.
+"""Audio backends: lhotse's pluggable readers and writers, over nuptse's decoders.
 
-Two decoders, tried in order:
+A backend reads (``read_audio``), describes (``info``) and possibly writes
+(``save_audio``) audio.  The names are lhotse's, so
+``set_current_audio_backend("LibsndfileBackend")`` or the environment
+variable ``LHOTSE_AUDIO_BACKEND`` (``NUPTSE_AUDIO_BACKEND`` too) port as they
+are.  What each one does here:
 
-* ``soundfile`` (libsndfile): WAV (incl. WAVE_FORMAT_EXTENSIBLE and float),
-  FLAC, Ogg/Vorbis, Ogg/Opus (at the stream's input rate, e.g. 8 kHz), MP3
-  and NIST SPHERE.  Reads seek to the first requested frame; nothing before
-  it is decoded for WAV/FLAC/SPHERE, and libsndfile seeks as close as its
-  codec allows for Ogg and MP3.
-* ``pyav`` (FFmpeg libraries through PyAV): whatever libsndfile cannot read,
-  such as AAC/M4A and the audio track of video files.  It seeks in the
-  container, then decodes forward to the first requested sample.
+* ``LibsndfileBackend``: libsndfile (:class:`~nuptse.audio.decoders.SoundfileDecoder`),
+  with nuptse's open-file cache and direct Opus/FLAC paths.  Writes too.
+* ``AudioreadBackend``: the fallback for what libsndfile cannot read (AAC,
+  M4A, video containers).  lhotse uses the audioread package, which usually
+  runs the ``ffmpeg`` program; nuptse decodes with FFmpeg's libraries in
+  process through PyAV (:class:`~nuptse.audio.decoders.PyAVDecoder`), so it
+  needs no ``ffmpeg`` binary.  ``PyAVBackend`` is another name for it.
+* ``FfmpegSubprocessOpusBackend``: Opus at FFmpeg's 48 kHz output rate (or a
+  forced rate), via :func:`read_opus_ffmpeg`, also through PyAV.
+* ``Sph2pipeSubprocessBackend``: runs the ``sph2pipe`` program on the path
+  (no shell) for shorten-compressed SPHERE; plain SPHERE needs no program,
+  libsndfile reads it.
+* ``TorchaudioDefaultBackend``, ``TorchaudioFFMPEGBackend``,
+  ``FfmpegTorchaudioStreamerBackend``, ``TorchcodecBackend``: nuptse does not
+  decode through torchaudio or torchcodec.  They exist so that code naming
+  them imports; they are never applicable and raise
+  :class:`AudioBackendUnavailableError` when asked to read.
+* ``CompositeAudioBackend``: tries its backends in order (a backend that
+  ``handles_special_case`` an input is used alone).  The default one
+  (``"default"``, :func:`get_default_audio_backend`) holds libsndfile, then
+  PyAV.
 
-Sample counts: for MP3 the header's frame count includes the encoder delay
-and padding that the decoder trims (LAME gapless info), so :func:`info`
-counts decoded frames instead; for PyAV files it also decodes to count.
-Hence ``info(p).frames == read_audio(p)[0].shape[1]`` for every file.
-
-``read_audio_samples`` works in samples; ``read_audio`` takes seconds and
-converts them with :mod:`nuptse.timing`.  Local files read through
-libsndfile stay open between reads (:mod:`nuptse.audio.handles`).
+Module-level :func:`read_audio`, :func:`info` and :func:`save_audio` use the
+current backend.  Errors are :class:`~nuptse.audio.errors.AudioLoadingError`
+subclasses naming the input: a missing file, a corrupt one (it starts like
+audio but does not decode) or an unsupported format.
 """
 
 from __future__ import annotations
@@ -26,440 +39,227 @@ from __future__ import annotations
 import io
 import logging
 import os
-import stat
-from collections.abc import Iterator
+import shutil
+import subprocess
+from collections.abc import Generator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple, Optional, Union
+from typing import Any, BinaryIO, ClassVar, Optional, Union
 
 import numpy as np
 
+from nuptse.audio.decoders import (
+    AudioInfo,
+    PathOrFile,
+    PyAVDecoder,
+    SoundfileDecoder,
+    _check_exists,
+    _describe,
+    _head,
+    _rewind,
+    looks_like_media,
+)
 from nuptse.audio.errors import (
-    AudioFileNotFoundError,
     AudioLoadingError,
     AudioSavingError,
     CorruptAudioError,
     OffsetOutOfRangeError,
     UnsupportedAudioFormatError,
 )
-from nuptse.audio.handles import (
-    _handles,
-    _OpenFile,
-    clear_audio_handle_cache,
-    set_audio_handle_cache_size,
-)
-from nuptse.audio.utils import pcm16_to_float32
-from nuptse.timing import compute_num_samples
+from nuptse.audio.handles import clear_audio_handle_cache, set_audio_handle_cache_size
+from nuptse.timing import compute_num_samples, resampled_num_samples, samples_to_seconds
 
 logger = logging.getLogger(__name__)
 
-PathOrFile = Union[str, Path, BinaryIO, io.BytesIO]
+#: lhotse's name for the ``info`` result; the same type.
+LibsndfileCompatibleAudioInfo = AudioInfo
 
-#: Leading bytes of formats we recognise; a file that starts like one of these
-#: but fails to decode is corrupt rather than unsupported.
-_MAGIC = (
-    b"RIFF",
-    b"RF64",
-    b"fLaC",
-    b"OggS",
-    b"ID3",
-    b"NIST_1A",
-    b"FORM",
-    b"\xff\xfb",
-    b"\xff\xf3",
-    b"\xff\xf2",
-    b"\xff\xe3",
-)
+#: File extensions that hold video (and read through PyAV).
+SUPPORTED_VIDEO_EXTENSIONS = (".avi", ".mov", ".mp4", ".m4a", ".wmv", ".mkv", ".webm", ".flv")
+
+#: The backend set by :func:`set_current_audio_backend` (None: not chosen yet).
+CURRENT_AUDIO_BACKEND: Optional[AudioBackend] = None
+
+_BACKEND_ENV = ("NUPTSE_AUDIO_BACKEND", "LHOTSE_AUDIO_BACKEND")
+_FFMPEG_TORCHAUDIO_INFO_ENABLED = False
 
 
-class AudioInfo(NamedTuple):
-    """Stream facts: channel count, frame (sample) count, rate, duration."""
-
-    channels: int
-    frames: int
-    samplerate: int
-    duration: float
-    video: Any = None
+class AudioBackendUnavailableError(AudioLoadingError, ImportError):
+    """The chosen backend cannot work here (its package or program is missing)."""
 
 
-def _describe(src: PathOrFile) -> str:
-    if isinstance(src, (str, Path)):
-        return str(src)
-    name = getattr(src, "name", None)
-    return f"<in-memory audio {name}>" if name else "<in-memory audio>"
+class AudioBackend:
+    """Base class: subclasses register by class name (:meth:`new` builds one by name).
 
-
-def _head(src: PathOrFile, n: int = 16) -> bytes:
-    try:
-        if isinstance(src, (str, Path)):
-            with open(src, "rb") as f:
-                return f.read(n)
-        pos = src.tell()
-        data = src.read(n)
-        src.seek(pos)
-        return data
-    except Exception:
-        return b""
-
-
-def _rewind(src: PathOrFile) -> None:
-    if not isinstance(src, (str, Path)):
-        src.seek(0)
-
-
-def _check_exists(src: PathOrFile) -> None:
-    if isinstance(src, (str, Path)):
-        try:
-            st = os.stat(src)
-        except FileNotFoundError:
-            raise AudioFileNotFoundError(f"Audio file not found: '{src}'") from None
-        if stat.S_ISDIR(st.st_mode):
-            raise CorruptAudioError(f"Expected an audio file but '{src}' is a directory")
-        if st.st_size == 0:
-            raise CorruptAudioError(f"Audio file '{src}' is empty (0 bytes)")
-    else:
-        if len(_head(src, 1)) == 0:
-            raise CorruptAudioError(f"{_describe(src)} is empty (0 bytes)")
-
-
-def _is_mp3(fmt: str) -> bool:
-    return fmt.upper() in ("MP3", "MPEG")
-
-
-# --------------------------------------------------------------------------- soundfile
-
-
-def _read_memory_flac(src: PathOrFile, start, num) -> Optional[tuple[np.ndarray, int]]:
-    """A whole in-memory 16-bit FLAC through :mod:`nuptse.audio.flac`; None if not taken."""
-    if start or num is not None or not isinstance(src, io.BytesIO):
-        return None
-    data = src.getvalue()
-    if data[:4] != b"fLaC":
-        return None
-    from nuptse.audio.flac import decode_flac16
-
-    decoded = decode_flac16(data)
-    if decoded is None:
-        return None
-    ints, rate = decoded
-    return pcm16_to_float32(ints), rate
-
-
-class SoundfileBackend:
-    """libsndfile through python-soundfile."""
-
-    name = "soundfile"
-
-    def is_available(self) -> bool:
-        try:
-            import soundfile  # noqa: F401
-        except ImportError:  # pragma: no cover - soundfile is a dependency
-            return False
-        return True
-
-    def info(self, src: PathOrFile) -> AudioInfo:
-        import soundfile as sf
-
-        with sf.SoundFile(_sf_arg(src)) as f:
-            frames = f.frames
-            if f.format in ("WAV", "WAVEX"):
-                _check_wav_complete(src, f)
-            if _is_mp3(f.format):
-                frames = _count_frames(f)
-            return AudioInfo(f.channels, frames, f.samplerate, frames / f.samplerate)
-
-    def read(self, src: PathOrFile, start, num, in_seconds: bool = False) -> tuple[np.ndarray, int]:
-        if isinstance(src, (str, Path)):
-            path = str(src)
-            st = os.stat(path)
-            key = (path, st.st_ino, st.st_size, st.st_mtime_ns)
-            h = _handles.acquire(path, key)
-        else:
-            fast = _read_memory_flac(src, start, num)
-            if fast is not None:
-                return fast
-            import soundfile as sf
-
-            key, h = None, _OpenFile(sf.SoundFile(src), None, src)
-        ok = False
-        try:
-            f = h.sf
-            if in_seconds:
-                start, num = _to_samples(start, num, f.samplerate)
-            opus = h.opus_reader()
-            if opus is not None:
-                data = opus.read(start, num)
-            else:
-                data = h.read(start, num)
-            ok = True
-            return data, f.samplerate
-        finally:
-            if ok and key is not None:
-                _handles.release(key, h)
-            else:
-                h.close()
-
-
-def _check_wav_complete(src: PathOrFile, f) -> None:
-    """Raise if a WAV file's data chunk is shorter than its header declares.
-
-    libsndfile silently returns what is there; a manifest built from such a
-    file would describe a recording that does not exist.
+    ``handles_special_case(x)`` means a composite backend should use this
+    backend alone for ``x``; ``is_applicable(x)`` means it may be tried.
     """
-    try:
-        if isinstance(src, (str, Path)):
-            with open(src, "rb") as fh:
-                head = fh.read(1 << 16)
-            total = os.path.getsize(src)
-        else:
-            pos = src.tell()
-            src.seek(0)
-            head = src.read(1 << 16)
-            total = src.seek(0, os.SEEK_END)
-            src.seek(pos)
-    except Exception:
-        return
-    if head[:4] != b"RIFF":
-        return
-    i = 12
-    while i + 8 <= len(head):
-        cid, size = head[i : i + 4], int.from_bytes(head[i + 4 : i + 8], "little")
-        if cid == b"data":
-            available = total - (i + 8)
-            if size not in (0, 0xFFFFFFFF) and available < size:
-                have = available // max(1, f.channels * _bytes_per_sample(f.subtype))
-                want = size // max(1, f.channels * _bytes_per_sample(f.subtype))
-                raise CorruptAudioError(
-                    f"Truncated WAV file {_describe(src)}: its header declares {want} frames "
-                    f"({size} bytes) but only {have} frames ({available} bytes) are present"
-                )
-            return
-        i += 8 + size + (size & 1)
 
+    KNOWN_BACKENDS: ClassVar[dict[str, type]] = {}
 
-def _bytes_per_sample(subtype: str) -> int:
-    return {
-        "PCM_U8": 1,
-        "PCM_S8": 1,
-        "PCM_16": 2,
-        "PCM_24": 3,
-        "PCM_32": 4,
-        "FLOAT": 4,
-        "DOUBLE": 8,
-    }.get(subtype, 2)
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):  # private helper bases are not backends
+            AudioBackend.KNOWN_BACKENDS.setdefault(cls.__name__, cls)
 
+    @classmethod
+    def new(cls, name: str) -> AudioBackend:
+        """An instance of the backend class called ``name``."""
+        if name not in cls.KNOWN_BACKENDS:
+            raise ValueError(
+                f"Unknown audio backend name {name!r}; choose one of {available_audio_backends()}"
+            )
+        return cls.KNOWN_BACKENDS[name]()
 
-def _to_samples(offset: float, duration: Optional[float], rate: int) -> tuple[int, Optional[int]]:
-    start = compute_num_samples(offset, rate)
-    return start, None if duration is None else compute_num_samples(duration, rate)
+    # -- what subclasses implement (in samples); the public methods add checks
+    def _read(self, src: PathOrFile, start, num, in_seconds: bool) -> tuple[np.ndarray, int]:
+        raise NotImplementedError
 
+    def _info(self, src: PathOrFile) -> AudioInfo:
+        raise NotImplementedError
 
-def _sf_arg(src: PathOrFile):
-    return str(src) if isinstance(src, Path) else src
+    def _members(self) -> list[AudioBackend]:
+        """The backends tried for ``src``, in order (just this one here)."""
+        return [self]
 
+    def _candidates(self, src: PathOrFile) -> list[AudioBackend]:
+        return self._members()
 
-def _count_frames(f) -> int:
-    """Decode a soundfile stream to count its frames (MP3 headers over-count)."""
-    f.seek(0)
-    total = 0
-    block = 1 << 16
-    while True:
-        n = len(f.read(frames=block, dtype="int16", always_2d=True))
-        total += n
-        if n < block:
-            break
-    f.seek(0)
-    return total
-
-
-# --------------------------------------------------------------------------- PyAV
-
-
-def _frame_to_array(frame) -> np.ndarray:
-    """A decoded PyAV audio frame as float32 ``(channels, samples)``."""
-    arr = frame.to_ndarray()
-    fmt = frame.format
-    channels = len(frame.layout.channels)
-    if not fmt.is_planar:
-        arr = arr.reshape(-1, channels).T
-    name = fmt.name.rstrip("p")
-    if name == "s16":
-        arr = pcm16_to_float32(arr)
-    elif name == "s32":
-        arr = arr.astype(np.float32) / 2147483648.0
-    elif name == "u8":
-        arr = (arr.astype(np.float32) - 128.0) / 128.0
-    elif name == "s64":
-        arr = (arr / 9223372036854775808.0).astype(np.float32)
-    return np.ascontiguousarray(arr, dtype=np.float32)
-
-
-#: Samples decoded before a seek target and thrown away (covers AAC's
-#: 2048-sample window and Opus/Vorbis pre-roll).
-_PYAV_PREROLL = 8192
-
-
-class PyAVBackend:
-    """FFmpeg's demuxers and decoders through PyAV (one process, no subprocess)."""
-
-    name = "pyav"
-
-    def is_available(self) -> bool:
-        try:
-            import av  # noqa: F401
-        except ImportError:
-            return False
-        return True
-
-    @contextmanager
-    def _open(self, src: PathOrFile):
-        import av
-
-        _rewind(src)
-        arg = str(src) if isinstance(src, Path) else src
-        container = av.open(arg, mode="r")
-        try:
-            if not container.streams.audio:
-                raise UnsupportedAudioFormatError(f"{_describe(src)} has no audio stream")
-            yield container, container.streams.audio[0]
-        finally:
-            container.close()
-
-    def info(self, src: PathOrFile) -> AudioInfo:
-        with self._open(src) as (container, stream):
-            rate = stream.rate or stream.codec_context.sample_rate
-            channels = stream.codec_context.channels
-            frames = 0
-            for frame in container.decode(stream):
-                frames += frame.samples
-                channels = len(frame.layout.channels)
-            return AudioInfo(channels, frames, rate, frames / rate)
-
-    def _decode(self, container, stream, start: int) -> Iterator[tuple[int, Any]]:
-        """Yield (first sample index, frame) pairs, seeking close to ``start``."""
-        rate = stream.rate or stream.codec_context.sample_rate
-        tb = stream.time_base
-        if start > _PYAV_PREROLL and tb is not None:
-            # Land a little early: lapped-transform codecs (AAC, Vorbis, Opus)
-            # need the previous frame to reconstruct the first requested one.
-            target = int((start - _PYAV_PREROLL) / rate / tb)
-            container.seek(target, stream=stream, backward=True, any_frame=False)
-        pos = None
-        for frame in container.decode(stream):
-            if pos is None:
-                pos = 0 if frame.pts is None else compute_num_samples(float(frame.pts * tb), rate)
-                if pos > start:  # seek overshot: decode from the beginning instead
-                    container.seek(0, stream=stream, backward=True)
-                    yield from self._decode_from_start(container, stream)
-                    return
-            yield pos, frame
-            pos += frame.samples
-
-    def _decode_from_start(self, container, stream):
-        pos = 0
-        for frame in container.decode(stream):
-            yield pos, frame
-            pos += frame.samples
-
-    def read(self, src: PathOrFile, start, num, in_seconds: bool = False) -> tuple[np.ndarray, int]:
-        with self._open(src) as (container, stream):
-            rate = stream.rate or stream.codec_context.sample_rate
-            if in_seconds:
-                start, num = _to_samples(start, num, rate)
-            end = None if num is None else start + num
-            chunks = []
-            channels = stream.codec_context.channels
-            for pos, frame in self._decode(container, stream, start):
-                if end is not None and pos >= end:
-                    break
-                if pos + frame.samples <= start:
-                    continue
-                arr = _frame_to_array(frame)
-                channels = arr.shape[0]
-                lo = max(0, start - pos)
-                hi = arr.shape[1] if end is None else min(arr.shape[1], end - pos)
-                chunks.append(arr[:, lo:hi])
-            if not chunks:
-                return np.zeros((channels, 0), dtype=np.float32), rate
-            return np.concatenate(chunks, axis=1), rate
-
-
-# --------------------------------------------------------------------------- composite
-
-_BACKENDS = {"soundfile": SoundfileBackend(), "pyav": PyAVBackend()}
-_current: Optional[str] = None  # None = automatic (soundfile, then pyav)
-
-
-def get_audio_backend_names() -> list[str]:
-    """Names of every backend nuptse knows, available or not.
-
-    >>> get_audio_backend_names()
-    ['soundfile', 'pyav']
-    """
-    return list(_BACKENDS)
-
-
-def list_audio_backends() -> list[str]:
-    """Names of the backends that can be used in this environment."""
-    return [name for name, b in _BACKENDS.items() if b.is_available()]
-
-
-available_audio_backends = list_audio_backends
-
-
-def get_default_audio_backend() -> str:
-    """``"auto"``: soundfile first, PyAV for what soundfile cannot read."""
-    return "auto"
-
-
-def get_current_audio_backend() -> str:
-    """The backend name in use (``"auto"`` unless one was set)."""
-    return _current or "auto"
-
-
-def set_current_audio_backend(name: str) -> str:
-    """Use only the named backend (``"auto"`` restores the default order)."""
-    global _current
-    if name != "auto" and name not in _BACKENDS:
-        raise ValueError(
-            f"Unknown audio backend {name!r}; choose one of {['auto', *get_audio_backend_names()]}"
+    # -- lhotse's interface
+    def read_audio(
+        self,
+        path_or_fd: Union[str, Path, BinaryIO],
+        offset: float = 0.0,
+        duration: Optional[float] = None,
+        force_opus_sampling_rate: Optional[int] = None,
+    ) -> tuple[np.ndarray, int]:
+        """Float32 ``(channels, samples)`` from ``offset`` s for ``duration`` s, and the rate."""
+        if offset < 0:
+            raise OffsetOutOfRangeError(
+                f"Negative offset {offset} s requested from {_describe(path_or_fd)}"
+            )
+        data, rate = _attempt(
+            "decode",
+            path_or_fd,
+            self._candidates(path_or_fd),
+            _reader(path_or_fd, offset, duration, True),
         )
-    _current = None if name == "auto" else name
-    return get_current_audio_backend()
+        if force_opus_sampling_rate is not None and force_opus_sampling_rate != rate:
+            from nuptse.audio.resampling import polyphase_resample
+
+            data = polyphase_resample(data, rate, force_opus_sampling_rate)
+            rate = force_opus_sampling_rate
+        return data, rate
+
+    def read_samples(
+        self, path_or_fd: PathOrFile, start: int = 0, num_samples: Optional[int] = None
+    ) -> tuple[np.ndarray, int]:
+        """Like :meth:`read_audio`, in samples of the file's own rate (nuptse addition)."""
+        if start < 0:
+            raise OffsetOutOfRangeError(
+                f"Negative offset {start} samples requested from {_describe(path_or_fd)}"
+            )
+        return _attempt(
+            "decode",
+            path_or_fd,
+            self._candidates(path_or_fd),
+            _reader(path_or_fd, start, num_samples, False),
+        )
+
+    def info(
+        self,
+        path_or_fd: Union[str, Path, BinaryIO],
+        force_opus_sampling_rate: Optional[int] = None,
+    ) -> AudioInfo:
+        """Channels, exact sample count, rate and duration."""
+        result = _attempt(
+            "read the header of",
+            path_or_fd,
+            self._candidates(path_or_fd),
+            lambda b: b._info(path_or_fd),
+        )
+        if force_opus_sampling_rate is not None and result.samplerate != force_opus_sampling_rate:
+            frames = resampled_num_samples(
+                result.frames, result.samplerate, force_opus_sampling_rate
+            )
+            result = AudioInfo(
+                result.channels,
+                frames,
+                force_opus_sampling_rate,
+                samples_to_seconds(frames, force_opus_sampling_rate),
+                result.video,
+            )
+        return result
+
+    def handles_special_case(self, path_or_fd: Any) -> bool:
+        return False
+
+    def is_applicable(self, path_or_fd: Any) -> bool:
+        return True
+
+    def is_available(self) -> bool:
+        """Whether this backend can decode anything in this environment (nuptse addition)."""
+        return True
+
+    def supports_save(self) -> bool:
+        return False
+
+    def supports_info(self) -> bool:
+        return True
+
+    def save_audio(
+        self,
+        dest: Union[str, Path, BinaryIO],
+        src: Any,
+        sampling_rate: int,
+        format: Optional[str] = None,
+        encoding: Optional[str] = None,
+    ) -> None:
+        raise AudioSavingError(f"{type(self).__name__} cannot write audio")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
 
 
-@contextmanager
-def audio_backend(name: str):
-    """Temporarily use the named backend."""
-    prev = get_current_audio_backend()
-    set_current_audio_backend(name)
-    try:
-        yield
-    finally:
-        set_current_audio_backend(prev)
+def _reader(src: PathOrFile, start, num, in_seconds: bool):
+    """``backend -> backend._read(...)``, turning an empty read past the end into an error."""
+    if num is not None and num < 0:
+        raise ValueError(f"Negative length {num} requested from {_describe(src)}")
+
+    def go(backend: AudioBackend) -> tuple[np.ndarray, int]:
+        data, rate = backend._read(src, start, num, in_seconds)
+        if start > 0 and data.shape[1] == 0 and num != 0:
+            total = backend._info(src).frames
+            first = compute_num_samples(start, rate) if in_seconds else start
+            if first >= total:
+                raise OffsetOutOfRangeError(
+                    f"Requested offset {first} samples ({first / rate:.6f} s) from "
+                    f"{_describe(src)}, which has only {total} samples ({total / rate:.6f} s)"
+                )
+        return data, rate
+
+    return go
 
 
-def _order() -> list:
-    if _current is not None:
-        return [_BACKENDS[_current]]
-    return [b for b in _BACKENDS.values() if b.is_available()]
-
-
-def _run(op: str, src: PathOrFile, fn) -> Any:
+def _attempt(op: str, src: PathOrFile, backends: list[AudioBackend], fn) -> Any:
+    """``fn(backend)`` for the first backend that succeeds; a specific error otherwise."""
     _check_exists(src)
     errors = []
-    for backend in _order():
+    for backend in backends:
         _rewind(src)
         try:
             return fn(backend)
         except AudioLoadingError:
             raise
         except Exception as e:  # the decoders raise many unrelated types
-            errors.append(f"{backend.name}: {type(e).__name__}: {e}")
-    head = _head(src)
+            errors.append(f"{type(backend).__name__}: {type(e).__name__}: {e}")
+    if not backends:
+        raise UnsupportedAudioFormatError(
+            f"Could not {op} {_describe(src)}: no audio backend applies to it"
+        )
     details = "; ".join(errors)
-    if any(head.startswith(m) for m in _MAGIC) or _looks_like_media(head):
+    if looks_like_media(_head(src)):
         raise CorruptAudioError(
             f"Could not {op} {_describe(src)}: the data looks like audio but is corrupt or "
             f"truncated ({details})"
@@ -469,8 +269,409 @@ def _run(op: str, src: PathOrFile, fn) -> Any:
     )
 
 
-def _looks_like_media(head: bytes) -> bool:
-    return head[4:8] == b"ftyp" or head.startswith(b"\x1a\x45\xdf\xa3")
+def _as_float_array(src: Any) -> np.ndarray:
+    if hasattr(src, "detach") and not isinstance(src, np.ndarray):  # torch tensor
+        src = src.detach().cpu().numpy()
+    audio = np.asarray(src)
+    return audio[None, :] if audio.ndim == 1 else audio
+
+
+# --------------------------------------------------------------------------- concrete backends
+
+
+class LibsndfileBackend(AudioBackend):
+    """libsndfile through python-soundfile (reads and writes)."""
+
+    _decoder = SoundfileDecoder()
+
+    def _read(self, src, start, num, in_seconds):
+        return self._decoder.read(src, start, num, in_seconds)
+
+    def _info(self, src):
+        return self._decoder.info(src)
+
+    def is_applicable(self, path_or_fd: Any) -> bool:
+        return not (
+            isinstance(path_or_fd, (str, Path))
+            and str(path_or_fd).lower().endswith((".mp4", ".m4a", ".m4b"))
+        )
+
+    def is_available(self) -> bool:
+        return self._decoder.is_available()
+
+    def supports_save(self) -> bool:
+        return True
+
+    def save_audio(self, dest, src, sampling_rate, format=None, encoding=None) -> None:
+        import soundfile as sf
+
+        audio = _as_float_array(src)
+        if format is None:
+            format = (
+                Path(dest).suffix.lstrip(".") if isinstance(dest, (str, Path)) else "flac"
+            ) or "flac"
+        fmt, subtype = format.upper(), (encoding.upper() if encoding else None)
+        if fmt == "OPUS":
+            fmt, subtype = "OGG", "OPUS"
+        elif fmt == "VORBIS":
+            fmt, subtype = "OGG", "VORBIS"
+        elif fmt in ("FLAC", "WAV") and subtype is None:
+            subtype = "PCM_16"
+        try:
+            sf.write(
+                str(dest) if isinstance(dest, Path) else dest,
+                audio.T,
+                sampling_rate,
+                format=fmt,
+                subtype=subtype,
+            )
+        except Exception as e:
+            raise AudioSavingError(
+                f"Could not save audio shaped {audio.shape} at {sampling_rate} Hz as {format} "
+                f"to {_describe(dest)}: {e}"
+            ) from e
+
+
+class AudioreadBackend(AudioBackend):
+    """The fallback decoder: FFmpeg's libraries in process through PyAV.
+
+    lhotse's backend of this name uses the audioread package (usually the
+    ``ffmpeg`` program); nuptse needs neither.
+    """
+
+    _decoder = PyAVDecoder()
+
+    def _read(self, src, start, num, in_seconds):
+        return self._decoder.read(src, start, num, in_seconds)
+
+    def _info(self, src):
+        return self._decoder.info(src)
+
+    def is_available(self) -> bool:
+        return self._decoder.is_available()
+
+
+#: The PyAV decoder under a name that says what it is.
+PyAVBackend = AudioreadBackend
+
+
+class FfmpegSubprocessOpusBackend(AudioBackend):
+    """Opus files decoded by FFmpeg (through PyAV, no subprocess) at 48 kHz or a forced rate."""
+
+    def _read(self, src, start, num, in_seconds):
+        return AudioreadBackend._decoder.read(src, start, num, in_seconds)
+
+    def _info(self, src):
+        return AudioreadBackend._decoder.info(src)
+
+    def handles_special_case(self, path_or_fd: Any) -> bool:
+        return isinstance(path_or_fd, (str, Path)) and str(path_or_fd).lower().endswith(".opus")
+
+    def is_applicable(self, path_or_fd: Any) -> bool:
+        return self.handles_special_case(path_or_fd)
+
+    def is_available(self) -> bool:
+        return AudioreadBackend._decoder.is_available()
+
+
+class Sph2pipeSubprocessBackend(AudioBackend):
+    """NIST SPHERE (incl. shorten-compressed) through the ``sph2pipe`` program."""
+
+    def _convert(self, src) -> io.BytesIO:
+        exe = shutil.which("sph2pipe")
+        if exe is None:
+            raise AudioBackendUnavailableError(
+                f"Sph2pipeSubprocessBackend needs the sph2pipe program on PATH to read "
+                f"{_describe(src)}; plain (uncompressed) SPHERE reads with LibsndfileBackend"
+            )
+        if not isinstance(src, (str, Path)):
+            raise UnsupportedAudioFormatError(f"sph2pipe reads files, not {_describe(src)}")
+        proc = subprocess.run([exe, "-f", "wav", "-p", str(src)], capture_output=True)
+        if proc.returncode != 0:
+            raise CorruptAudioError(
+                f"sph2pipe failed on '{src}' (status {proc.returncode}): "
+                f"{proc.stderr.decode(errors='replace')[-300:]}"
+            )
+        return io.BytesIO(proc.stdout)
+
+    def _read(self, src, start, num, in_seconds):
+        return LibsndfileBackend._decoder.read(self._convert(src), start, num, in_seconds)
+
+    def _info(self, src):
+        return LibsndfileBackend._decoder.info(self._convert(src))
+
+    def handles_special_case(self, path_or_fd: Any) -> bool:
+        return isinstance(path_or_fd, (str, Path)) and str(path_or_fd).lower().endswith(".sph")
+
+    def is_applicable(self, path_or_fd: Any) -> bool:
+        return self.handles_special_case(path_or_fd)
+
+    def is_available(self) -> bool:
+        return shutil.which("sph2pipe") is not None
+
+
+class _UnsupportedBackend(AudioBackend):
+    """A lhotse backend name that nuptse keeps for imports but does not implement."""
+
+    _package: ClassVar[str] = ""
+
+    def _unavailable(self, src=None):
+        return AudioBackendUnavailableError(
+            f"{type(self).__name__} decodes through {self._package}, which nuptse does not use"
+            + (f" (reading {_describe(src)})" if src is not None else "")
+            + "; use LibsndfileBackend or AudioreadBackend (FFmpeg through PyAV) instead"
+        )
+
+    def _read(self, src, start, num, in_seconds):
+        raise self._unavailable(src)
+
+    def _info(self, src):
+        raise self._unavailable(src)
+
+    def is_applicable(self, path_or_fd: Any) -> bool:
+        return False
+
+    def is_available(self) -> bool:
+        return False
+
+    def save_audio(self, dest, src, sampling_rate, format=None, encoding=None) -> None:
+        raise self._unavailable()
+
+
+class TorchaudioDefaultBackend(_UnsupportedBackend):
+    """torchaudio's default loader (not used by nuptse)."""
+
+    _package = "torchaudio"
+
+
+class TorchaudioFFMPEGBackend(_UnsupportedBackend):
+    """torchaudio 2's FFmpeg loader (not used by nuptse)."""
+
+    _package = "torchaudio"
+
+
+class FfmpegTorchaudioStreamerBackend(_UnsupportedBackend):
+    """torchaudio's FFmpeg stream reader (not used by nuptse)."""
+
+    _package = "torchaudio"
+
+
+class TorchcodecBackend(_UnsupportedBackend):
+    """torchcodec's decoder (not used by nuptse)."""
+
+    _package = "torchcodec"
+
+
+class CompositeAudioBackend(AudioBackend):
+    """Tries ``backends`` in order; one that handles an input as a special case is used alone.
+
+    >>> CompositeAudioBackend([LibsndfileBackend(), AudioreadBackend()])
+    CompositeAudioBackend([LibsndfileBackend(), AudioreadBackend()])
+    """
+
+    def __init__(self, backends: list[AudioBackend]):
+        self.backends = list(backends)
+
+    def _members(self) -> list[AudioBackend]:
+        return [m for b in self.backends for m in b._members()]
+
+    def _candidates(self, src: PathOrFile) -> list[AudioBackend]:
+        special = [b for b in self.backends if b.handles_special_case(src)]
+        if len(special) > 1:
+            raise ValueError(
+                f"Several backends of {self!r} claim {_describe(src)} as a special case: {special}"
+            )
+        chosen = special or [b for b in self.backends if b.is_applicable(src)]
+        return [m for b in chosen for m in b._candidates(src)]
+
+    def is_available(self) -> bool:
+        return any(b.is_available() for b in self.backends)
+
+    def supports_save(self) -> bool:
+        return any(b.supports_save() for b in self.backends)
+
+    def save_audio(self, dest, src, sampling_rate, format=None, encoding=None) -> None:
+        writers = [b for b in self.backends if b.supports_save() and b.is_applicable(dest)]
+        if not writers:
+            raise AudioSavingError(f"No backend of {self!r} can write {_describe(dest)}")
+        errors = []
+        for b in writers:
+            try:
+                return b.save_audio(dest, src, sampling_rate, format=format, encoding=encoding)
+            except Exception as e:  # try the next writer
+                errors.append(f"{type(b).__name__}: {e}")
+        raise AudioSavingError(f"Saving audio to {_describe(dest)} failed: {'; '.join(errors)}")
+
+    def __repr__(self) -> str:
+        return f"CompositeAudioBackend([{', '.join(repr(b) for b in self.backends)}])"
+
+
+# --------------------------------------------------------------------------- choosing one
+
+
+def available_audio_backends() -> list[str]:
+    """``"default"`` and the name of every backend class (available here or not).
+
+    >>> available_audio_backends()[:3]
+    ['default', 'AudioreadBackend', 'CompositeAudioBackend']
+    """
+    return ["default", *sorted(AudioBackend.KNOWN_BACKENDS)]
+
+
+def get_audio_backend_names() -> list[str]:
+    """The backend class names (without ``"default"``)."""
+    return sorted(AudioBackend.KNOWN_BACKENDS)
+
+
+def list_audio_backends() -> list[str]:
+    """Names of the backends that can decode in this environment."""
+    return [
+        name
+        for name, cls in sorted(AudioBackend.KNOWN_BACKENDS.items())
+        if cls is not CompositeAudioBackend and cls().is_available()
+    ]
+
+
+@lru_cache(maxsize=1)
+def get_default_audio_backend() -> AudioBackend:
+    """libsndfile first, then FFmpeg through PyAV for what libsndfile cannot read."""
+    return CompositeAudioBackend([LibsndfileBackend(), AudioreadBackend()])
+
+
+def get_current_audio_backend() -> AudioBackend:
+    """The backend in use: set by :func:`set_current_audio_backend`, else named by
+    ``NUPTSE_AUDIO_BACKEND``/``LHOTSE_AUDIO_BACKEND``, else the default."""
+    if CURRENT_AUDIO_BACKEND is not None:
+        return CURRENT_AUDIO_BACKEND
+    for var in _BACKEND_ENV:
+        name = os.environ.get(var)
+        if name:
+            try:
+                return set_current_audio_backend(name)
+            except ValueError as e:
+                raise ValueError(f"{var}={name!r}: {e}") from None
+    return set_current_audio_backend("default")
+
+
+def set_current_audio_backend(backend: Union[AudioBackend, type, str]) -> AudioBackend:
+    """Use ``backend`` (an instance, a class, a name or ``"default"``) for every read."""
+    global CURRENT_AUDIO_BACKEND
+    if isinstance(backend, str):
+        backend = get_default_audio_backend() if backend == "default" else AudioBackend.new(backend)
+    elif isinstance(backend, type) and issubclass(backend, AudioBackend):
+        backend = backend()
+    if not isinstance(backend, AudioBackend):
+        raise TypeError(f"Expected an AudioBackend, its class or its name, got {backend!r}")
+    CURRENT_AUDIO_BACKEND = backend
+    return backend
+
+
+@contextmanager
+def audio_backend(backend: Union[AudioBackend, type, str]) -> Generator[AudioBackend, None, None]:
+    """Use ``backend`` inside the block, then restore the previous one.
+
+    >>> with audio_backend("LibsndfileBackend") as b:
+    ...     type(b).__name__
+    'LibsndfileBackend'
+    """
+    global CURRENT_AUDIO_BACKEND
+    previous = CURRENT_AUDIO_BACKEND
+    try:
+        yield set_current_audio_backend(backend)
+    finally:
+        CURRENT_AUDIO_BACKEND = previous
+
+
+def set_ffmpeg_torchaudio_info_enabled(enabled: bool) -> None:
+    """lhotse's switch for reading headers through torchaudio; kept, without effect here."""
+    global _FFMPEG_TORCHAUDIO_INFO_ENABLED
+    _FFMPEG_TORCHAUDIO_INFO_ENABLED = bool(enabled)
+
+
+def get_ffmpeg_torchaudio_info_enabled() -> bool:
+    return _FFMPEG_TORCHAUDIO_INFO_ENABLED
+
+
+# --------------------------------------------------------------------------- torchaudio probes
+
+
+def check_torchaudio_version_gt(version: str) -> bool:
+    """Whether torchaudio is installed and newer than ``version``."""
+    try:
+        import torchaudio
+    except ImportError:
+        return False
+    from packaging.version import parse
+
+    return parse(torchaudio.__version__) > parse(version)
+
+
+def torchaudio_supports_ffmpeg() -> bool:
+    """False: nuptse does not read through torchaudio."""
+    return False
+
+
+def torchaudio_ffmpeg_backend_available() -> bool:
+    """False: nuptse does not read through torchaudio."""
+    return False
+
+
+def torchaudio_soundfile_supports_format() -> bool:
+    """False: nuptse does not write through torchaudio."""
+    return False
+
+
+def _no_torchaudio(what: str):
+    return AudioBackendUnavailableError(
+        f"{what} reads through torchaudio, which nuptse does not use; call "
+        "nuptse.audio.backend.read_audio / info instead"
+    )
+
+
+def torchaudio_info(path_or_fileobj: Any, *args, **kwargs) -> AudioInfo:
+    """Not available in nuptse (raises :class:`AudioBackendUnavailableError`)."""
+    raise _no_torchaudio("torchaudio_info")
+
+
+def torchaudio_load(path_or_fd: Any, offset: float = 0, duration: Optional[float] = None):
+    """Not available in nuptse (raises :class:`AudioBackendUnavailableError`)."""
+    raise _no_torchaudio("torchaudio_load")
+
+
+def read_opus_torchaudio(
+    path: Any,
+    offset: float = 0.0,
+    duration: Optional[float] = None,
+    force_opus_sampling_rate: Optional[int] = None,
+):
+    """Not available in nuptse (raises :class:`AudioBackendUnavailableError`)."""
+    raise _no_torchaudio("read_opus_torchaudio")
+
+
+# --------------------------------------------------------------------------- module-level API
+
+
+def read_opus_ffmpeg(
+    path: Union[str, Path],
+    offset: float = 0.0,
+    duration: Optional[float] = None,
+    force_opus_sampling_rate: Optional[int] = None,
+) -> tuple[np.ndarray, int]:
+    """Decode an Opus file as FFmpeg does: at 48 kHz, or resampled to the forced rate.
+
+    FFmpeg's libraries do the decoding in this process (PyAV); no ``ffmpeg``
+    program is run.
+    """
+    return FfmpegSubprocessOpusBackend().read_audio(
+        path, offset=offset, duration=duration, force_opus_sampling_rate=force_opus_sampling_rate
+    )
+
+
+def opus_info(path: Union[str, Path], force_opus_sampling_rate: Optional[int] = None) -> AudioInfo:
+    """FFmpeg's view of an Opus file (48 kHz unless forced)."""
+    return FfmpegSubprocessOpusBackend().info(
+        path, force_opus_sampling_rate=force_opus_sampling_rate
+    )
 
 
 def info(
@@ -484,40 +685,7 @@ def info(
     >>> (i.channels, i.frames, i.samplerate)  # doctest: +SKIP
     (2, 8000, 8000)
     """
-    result = _run("read the header of", path, lambda b: b.info(path))
-    if force_opus_sampling_rate is not None and result.samplerate != force_opus_sampling_rate:
-        from nuptse.timing import resampled_num_samples, samples_to_seconds
-
-        frames = resampled_num_samples(result.frames, result.samplerate, force_opus_sampling_rate)
-        result = AudioInfo(
-            result.channels,
-            frames,
-            force_opus_sampling_rate,
-            samples_to_seconds(frames, force_opus_sampling_rate),
-        )
-    return result
-
-
-def _read(path: PathOrFile, start, num, in_seconds: bool) -> tuple[np.ndarray, int]:
-    if start < 0:
-        raise OffsetOutOfRangeError(f"Negative offset {start} requested from {_describe(path)}")
-    if num is not None and num < 0:
-        raise ValueError(f"Negative length {num} requested from {_describe(path)}")
-
-    def _go(backend):
-        data, rate = backend.read(path, start, num, in_seconds)
-        if start > 0 and data.shape[1] == 0 and num != 0:
-            # Either the offset lies past the end, or the file is empty.
-            total = backend.info(path).frames
-            first = compute_num_samples(start, rate) if in_seconds else start
-            if first >= total:
-                raise OffsetOutOfRangeError(
-                    f"Requested offset {first} samples ({first / rate:.6f} s) from "
-                    f"{_describe(path)}, which has only {total} samples ({total / rate:.6f} s)"
-                )
-        return data, rate
-
-    return _run("decode", path, _go)
+    return get_current_audio_backend().info(path, force_opus_sampling_rate=force_opus_sampling_rate)
 
 
 def read_audio_samples(
@@ -531,7 +699,9 @@ def read_audio_samples(
     asked near the end of the file; a ``start`` past the end raises
     :class:`OffsetOutOfRangeError`.
     """
-    return _read(path, int(start), None if num_samples is None else int(num_samples), False)
+    return get_current_audio_backend().read_samples(
+        path, int(start), None if num_samples is None else int(num_samples)
+    )
 
 
 def read_audio(
@@ -544,80 +714,69 @@ def read_audio(
 
     Seconds become samples at the file's own rate (one open per call).  When
     ``force_opus_sampling_rate`` differs from the stream's rate the result is
-    resampled to it (lhotse stores Opus at a chosen rate).
+    resampled to it.
     """
-    data, rate = _read(path, offset, duration, True)
-    if force_opus_sampling_rate is not None and force_opus_sampling_rate != rate:
-        from nuptse.audio.resampling import polyphase_resample
-
-        data = polyphase_resample(data, rate, force_opus_sampling_rate)
-        rate = force_opus_sampling_rate
-    return data, rate
+    return get_current_audio_backend().read_audio(
+        path, offset=offset, duration=duration, force_opus_sampling_rate=force_opus_sampling_rate
+    )
 
 
 def save_audio(
     dest: Union[str, Path, BinaryIO],
-    audio: np.ndarray,
+    src: Any,
     sampling_rate: int,
     format: Optional[str] = None,
+    encoding: Optional[str] = None,
 ) -> None:
-    """Write float audio shaped ``(channels, samples)`` with libsndfile.
+    """Write float audio shaped ``(channels, samples)`` with the current backend.
 
-    ``format`` defaults to the destination's extension (FLAC for streams).
+    ``format`` defaults to the destination's extension (FLAC for streams);
+    WAV and FLAC are written as 16-bit PCM unless ``encoding`` (a libsndfile
+    subtype such as ``"FLOAT"``) says otherwise.
     """
-    import soundfile as sf
-
-    audio = np.asarray(audio)
-    if hasattr(audio, "numpy") and not isinstance(audio, np.ndarray):  # torch tensor
-        audio = audio.numpy()
-    if audio.ndim == 1:
-        audio = audio[None, :]
-    if format is None:
-        format = (
-            Path(dest).suffix.lstrip(".") if isinstance(dest, (str, Path)) else "flac"
-        ) or "flac"
-    fmt = format.upper()
-    subtype = None
-    if fmt == "OPUS":
-        fmt, subtype = "OGG", "OPUS"
-    elif fmt in ("OGG", "VORBIS"):
-        fmt, subtype = "OGG", "VORBIS"
-    elif fmt in ("FLAC", "WAV"):
-        subtype = "PCM_16"
-    try:
-        sf.write(dest, audio.T, sampling_rate, format=fmt, subtype=subtype)
-    except Exception as e:
-        raise AudioSavingError(
-            f"Could not save audio shaped {audio.shape} at {sampling_rate} Hz as {format} to "
-            f"{_describe(dest) if not isinstance(dest, (str, Path)) else dest}: {e}"
-        ) from e
-
-
-@dataclass
-class LibsndfileCompatibleAudioInfo:
-    """Alias kept for code that names lhotse's info type."""
-
-    channels: int
-    frames: int
-    samplerate: int
-    duration: float
+    backend = get_current_audio_backend()
+    if not backend.supports_save():
+        backend = LibsndfileBackend()
+    backend.save_audio(dest, src, sampling_rate, format=format, encoding=encoding)
 
 
 __all__ = [
+    "AudioBackend",
+    "AudioBackendUnavailableError",
     "AudioInfo",
-    "SoundfileBackend",
+    "AudioreadBackend",
+    "CompositeAudioBackend",
+    "FfmpegSubprocessOpusBackend",
+    "FfmpegTorchaudioStreamerBackend",
+    "LibsndfileBackend",
+    "LibsndfileCompatibleAudioInfo",
     "PyAVBackend",
+    "Sph2pipeSubprocessBackend",
+    "TorchaudioDefaultBackend",
+    "TorchaudioFFMPEGBackend",
+    "TorchcodecBackend",
+    "audio_backend",
+    "available_audio_backends",
+    "check_torchaudio_version_gt",
+    "clear_audio_handle_cache",
+    "get_audio_backend_names",
+    "get_current_audio_backend",
+    "get_default_audio_backend",
+    "get_ffmpeg_torchaudio_info_enabled",
     "info",
+    "list_audio_backends",
+    "opus_info",
     "read_audio",
     "read_audio_samples",
+    "read_opus_ffmpeg",
+    "read_opus_torchaudio",
     "save_audio",
     "set_audio_handle_cache_size",
-    "clear_audio_handle_cache",
-    "list_audio_backends",
-    "get_audio_backend_names",
-    "available_audio_backends",
-    "get_current_audio_backend",
     "set_current_audio_backend",
-    "get_default_audio_backend",
-    "audio_backend",
+    "set_ffmpeg_torchaudio_info_enabled",
+    "torchaudio_ffmpeg_backend_available",
+    "torchaudio_info",
+    "torchaudio_load",
+    "torchaudio_soundfile_supports_format",
+    "torchaudio_supports_ffmpeg",
 ]

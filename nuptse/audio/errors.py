@@ -30,8 +30,9 @@ class OffsetOutOfRangeError(AudioLoadingError, ValueError):
     """The requested offset lies past the end of the recording."""
 
 
-class ChannelNotFoundError(AudioLoadingError, ValueError):
-    """A requested channel id is not one of the recording's channels."""
+class ChannelNotFoundError(AudioLoadingError, ValueError, AssertionError):
+    """A requested channel id is not one of the recording's channels (an
+    ``AssertionError`` too, which is what lhotse raises for it)."""
 
 
 class DurationMismatchError(AudioLoadingError):

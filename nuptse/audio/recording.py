@@ -31,18 +31,21 @@ from typing import Optional, Union
 import numpy as np
 
 from nuptse.audio.backend import info as audio_info
-from nuptse.audio.backend import read_audio, save_audio
+from nuptse.audio.backend import save_audio
 from nuptse.audio.errors import (
     AudioLoadingError,
     ChannelNotFoundError,
     DurationMismatchError,
     OffsetOutOfRangeError,
 )
-from nuptse.audio.resampling import polyphase_resample
 from nuptse.audio.rir import FastRandomRIRGenerator
 from nuptse.audio.source import AudioSource
 from nuptse.audio.transforms import (
     AudioTransform,
+    Clipping,
+    Compress,
+    DereverbWPE,
+    LoudnessNormalization,
     Resample,
     ReverbWithImpulseResponse,
     Speed,
@@ -50,6 +53,7 @@ from nuptse.audio.transforms import (
     Volume,
     register_recording_type,
 )
+from nuptse.audio.transforms.codec import GSM_SAMPLING_RATE
 from nuptse.audio.utils import get_audio_duration_mismatch_tolerance
 from nuptse.timing import (
     compute_num_samples,
@@ -87,8 +91,10 @@ class Recording:
     transforms: Optional[list] = field(default=None)
 
     def __post_init__(self):
+        # Dicts (from a manifest) become AudioSources; any other object is kept
+        # as it is: it only has to provide ``channels``, ``type`` and ``load_audio``.
         self.sources = [
-            s if isinstance(s, AudioSource) else AudioSource.from_dict(s) for s in self.sources
+            AudioSource.from_dict(s) if isinstance(s, dict) else s for s in self.sources
         ]
         if self.channel_ids is None:
             self.channel_ids = sorted(c for s in self.sources for c in s.channels)
@@ -294,30 +300,30 @@ class Recording:
             read_offset, read_duration = t.reverse_timestamps(read_offset, read_duration, rate)
 
         source_rate = self._source_sampling_rate()
+        every_channel = channels is None
         per_source = []
         for src in self.sources:
-            rows = [i for i, c in enumerate(src.channels) if c in wanted]
-            if not rows:
-                continue
-            decoded = src.take_decoded()
+            rows = None  # None: all of this source's channels
+            if not every_channel:
+                rows = [i for i, c in enumerate(src.channels) if c in wanted]
+                if not rows:
+                    continue
             try:
-                if decoded is not None and read_offset == 0.0 and read_duration is None:
-                    data, rate = decoded
-                else:
-                    with src._open(allow_commands) as handle:
-                        data, rate = read_audio(handle, offset=read_offset, duration=read_duration)
+                data = src.load_audio(
+                    offset=read_offset,
+                    duration=read_duration,
+                    force_opus_sampling_rate=source_rate,
+                    allow_commands=allow_commands,
+                )
             except AudioLoadingError as e:
-                if src.type == "file":
-                    raise type(e)(f"Recording '{self.id}': {e}") from e
-                raise type(e)(f"Recording '{self.id}' ({src._describe()}): {e}") from e
-            if rate != source_rate:
-                # e.g. Opus stored at 48 kHz while the manifest declares its input rate.
-                data = polyphase_resample(data, rate, source_rate)
+                raise type(e)(f"Recording '{self.id}': {e}") from e
             if data.shape[0] < len(src.channels):
                 raise ChannelNotFoundError(
                     f"Recording '{self.id}': source {src._describe()} declares channels "
                     f"{src.channels} but decodes to {data.shape[0]} channel(s)"
                 )
+            if rows is None:
+                rows = list(range(len(src.channels)))
             if rows == list(range(data.shape[0])):
                 per_source.append(data)  # every channel, in order: no copy
             else:
@@ -392,8 +398,8 @@ class Recording:
         return np.ascontiguousarray(audio, dtype=np.float32)
 
     # ------------------------------------------------------------------ copies
-    def _append(self, transform: AudioTransform, **changes) -> Recording:
-        transforms = list(self.transforms or []) + [transform]
+    def _append(self, *steps: AudioTransform, **changes) -> Recording:
+        transforms = list(self.transforms or []) + list(steps)
         return dataclasses.replace(self, transforms=transforms, **changes)
 
     def with_path_prefix(self, path) -> Recording:
@@ -443,6 +449,75 @@ class Recording:
             sampling_rate=sampling_rate,
             num_samples=n,
             duration=samples_to_seconds(n, sampling_rate),
+        )
+
+    def normalize_loudness(self, target: float, affix_id: bool = False) -> Recording:
+        """Lazily normalise to ``target`` LUFS (pyloudnorm); id gets ``_ln{target}``."""
+        return self._append(
+            LoudnessNormalization(target=target),
+            id=f"{self.id}_ln{target}" if affix_id else self.id,
+        )
+
+    def dereverb_wpe(self, affix_id: bool = True) -> Recording:
+        """Lazily remove reverberation with WPE (nara_wpe); id gets ``_wpe``."""
+        return self._append(DereverbWPE(), id=f"{self.id}_wpe" if affix_id else self.id)
+
+    def clip_amplitude(
+        self,
+        hard: bool = False,
+        gain_db: float = 0.0,
+        normalize: bool = True,
+        oversampling: Optional[int] = 4,
+        affix_id: bool = False,
+    ) -> Recording:
+        """Lazily saturate the signal (:class:`~nuptse.audio.transforms.Clipping`).
+
+        With ``oversampling`` the clipping runs at that multiple of the rate
+        (recorded as a ``Resample`` up and one back down), which keeps the
+        harmonics it creates from aliasing.  The id gets ``_cl{gain_db:.1f}``.
+        """
+        steps: list[AudioTransform] = [Clipping(hard=hard, gain_db=gain_db, normalize=normalize)]
+        if oversampling is not None:
+            high = self.sampling_rate * int(oversampling)
+            steps = [Resample(self.sampling_rate, high), *steps, Resample(high, self.sampling_rate)]
+        return self._append(*steps, id=f"{self.id}_cl{gain_db:.1f}" if affix_id else self.id)
+
+    def compress(self, codec: str = "opus", compression_level: float = 0.99) -> Recording:
+        """Lazily pass the audio through a lossy ``codec`` (``opus``, ``mp3``, ``vorbis``, ``gsm``).
+
+        ``compression_level`` runs from 0.0 (best quality) to 1.0 (smallest).
+        GSM works at 8 kHz: other rates are resampled there and back
+        (recorded as ``Resample`` transforms).  Rates a codec does not
+        support fail when the audio is loaded (``soundfile.LibsndfileError``).
+        """
+        step = Compress(codec=codec, compression_level=compression_level)
+        if codec == "gsm" and self.sampling_rate != GSM_SAMPLING_RATE:
+            return self._append(
+                Resample(self.sampling_rate, GSM_SAMPLING_RATE),
+                step,
+                Resample(GSM_SAMPLING_RATE, self.sampling_rate),
+            )
+        return self._append(step)
+
+    def to_cut(self):
+        """A cut spanning the whole recording: a ``MonoCut`` for one channel, else a ``MultiCut``."""
+        import importlib
+
+        cut = importlib.import_module("nuptse.cut")
+        if self.num_channels == 1:
+            return cut.MonoCut(
+                id=self.id,
+                start=0.0,
+                duration=self.duration,
+                channel=self.channel_ids[0],
+                recording=self,
+            )
+        return cut.MultiCut(
+            id=self.id,
+            start=0.0,
+            duration=self.duration,
+            channel=list(self.channel_ids),
+            recording=self,
         )
 
     def reverb_rir(

@@ -15,6 +15,11 @@ Four types, in lhotse's JSON layout ``{"type", "channels", "source"}``:
   variable ``NUPTSE_ALLOW_COMMANDS=1``.  Otherwise
   :class:`~nuptse.audio.errors.CommandNotAllowedError` explains how to allow it.
 
+The bytes of ``command`` and ``url`` sources are kept in
+:class:`~nuptse.audio.caching.AudioCache` while caching is enabled
+(``nuptse.set_caching_enabled(True)``), so several reads run the command or
+download the file once.
+
 ``shar`` sources are placeholders filled in by the Shar reader.
 """
 
@@ -33,6 +38,7 @@ import numpy as np
 
 from nuptse.audio.backend import info as _info
 from nuptse.audio.backend import read_audio as _read_audio
+from nuptse.audio.caching import AudioCache
 from nuptse.audio.errors import (
     AudioFileNotFoundError,
     AudioLoadingError,
@@ -86,6 +92,15 @@ def _run_command(cmd: str, allow: Optional[bool]) -> bytes:
             f"{len(proc.stdout)} bytes; stderr: {proc.stderr.decode(errors='replace')[-500:]!r}"
         )
     return proc.stdout
+
+
+def _cached(key: str, produce) -> bytes:
+    """The bytes for ``key`` from :class:`AudioCache` (when enabled), else ``produce()``."""
+    data = AudioCache.try_cache(key)
+    if data is None:
+        data = produce()
+        AudioCache.add_to_cache(key, data)
+    return data
 
 
 @dataclass
@@ -152,7 +167,11 @@ class AudioSource:
         elif self.type == "memory":
             yield io.BytesIO(bytes(self.source))
         elif self.type == "command":
-            yield io.BytesIO(_run_command(str(self.source), allow_commands))
+            yield io.BytesIO(
+                _cached(str(self.source), lambda: _run_command(self.source, allow_commands))
+            )
+        elif self.type == "url" and AudioCache.enabled():
+            yield io.BytesIO(_cached(str(self.source), lambda: self._fetch_url()))
         elif self.type == "url":
             import fsspec
 
@@ -172,6 +191,17 @@ class AudioSource:
                 "cut is read through a Shar reader"
             )
 
+    def _fetch_url(self) -> bytes:
+        import fsspec
+
+        try:
+            with fsspec.open(str(self.source), "rb") as f:
+                return f.read()
+        except FileNotFoundError as e:
+            raise AudioFileNotFoundError(f"Audio URL not found: '{self.source}' ({e})") from e
+        except Exception as e:
+            raise AudioLoadingError(f"Could not read audio URL '{self.source}': {e}") from e
+
     def load_audio(
         self,
         offset: float = 0.0,
@@ -179,7 +209,19 @@ class AudioSource:
         force_opus_sampling_rate: Optional[int] = None,
         allow_commands: Optional[bool] = None,
     ) -> np.ndarray:
-        """Decode ``duration`` seconds from ``offset`` as float32 ``(channels, samples)``."""
+        """Decode ``duration`` seconds from ``offset`` as float32 ``(channels, samples)``.
+
+        With ``force_opus_sampling_rate`` the result is at that rate (a
+        resampled Opus stream, or any other source whose rate differs).
+        """
+        decoded = self.take_decoded()
+        if decoded is not None and offset == 0.0 and duration is None:
+            samples, rate = decoded
+            if force_opus_sampling_rate is not None and rate != force_opus_sampling_rate:
+                from nuptse.audio.resampling import polyphase_resample
+
+                samples = polyphase_resample(samples, rate, force_opus_sampling_rate)
+            return samples
         with self._open(allow_commands) as src:
             try:
                 samples, _ = _read_audio(

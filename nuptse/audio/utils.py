@@ -7,7 +7,8 @@
   :func:`set_audio_duration_mismatch_tolerance` or the environment variable
   ``NUPTSE_AUDIO_DURATION_MISMATCH_TOLERANCE`` (``LHOTSE_...`` is honoured
   too).  ``Recording.load_audio`` also takes a per-call ``tolerance``.
-* Suppressing audio errors for data pipelines that prefer to skip bad files.
+* Suppressing audio errors for data pipelines that prefer to skip bad files
+  (:func:`suppress_audio_loading_errors`).
 """
 
 from __future__ import annotations
@@ -74,7 +75,6 @@ def passes_self_check(check: Callable[[], bool], what: str, fallback: str) -> bo
 
 DEFAULT_DURATION_MISMATCH_TOLERANCE = 0.5
 _tolerance_override: Optional[float] = None
-_suppress_errors = False
 
 
 def get_audio_duration_mismatch_tolerance() -> float:
@@ -105,40 +105,40 @@ def set_audio_duration_mismatch_tolerance(delta: float) -> None:
     _tolerance_override = delta
 
 
-def suppress_audio_loading_errors(enabled: bool = True) -> None:
-    """Make functions wrapped in :func:`null_result_on_audio_loading_error` return
-    ``None`` (with a warning in the log) instead of raising."""
-    global _suppress_errors
-    _suppress_errors = bool(enabled)
+@contextmanager
+def suppress_audio_loading_errors(enabled: bool = True):
+    """Inside this block, audio that cannot be read is logged as a warning and skipped.
+
+    Suppresses :class:`AudioLoadingError` (incl. :class:`DurationMismatchError`),
+    :class:`~nuptse.utils.NonPositiveEnergyError` and ``ConnectionResetError``
+    (network sources); the statement that raised is abandoned.
+
+    >>> with suppress_audio_loading_errors():
+    ...     raise AudioLoadingError("unreadable.wav")
+    """
+    from nuptse.utils import NonPositiveEnergyError, suppress_and_warn
+
+    with suppress_and_warn(
+        AudioLoadingError,
+        DurationMismatchError,
+        NonPositiveEnergyError,
+        ConnectionResetError,
+        enabled=enabled,
+    ):
+        yield
 
 
 def null_result_on_audio_loading_error(func: Callable) -> Callable:
-    """Decorator: return ``None`` instead of raising :class:`AudioLoadingError`
-    when :func:`suppress_audio_loading_errors` is enabled."""
+    """Decorator: return ``None`` (with a warning) instead of raising when the audio
+    cannot be read (the errors :func:`suppress_audio_loading_errors` suppresses)."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        try:
+        with suppress_audio_loading_errors():
             return func(*args, **kwargs)
-        except AudioLoadingError as e:
-            if not _suppress_errors:
-                raise
-            logger.warning("Audio loading failed, returning None: %s", e)
-            return None
+        return None
 
     return wrapper
-
-
-@contextmanager
-def audio_loading_errors_suppressed():
-    """Context manager form of :func:`suppress_audio_loading_errors`."""
-    global _suppress_errors
-    prev = _suppress_errors
-    _suppress_errors = True
-    try:
-        yield
-    finally:
-        _suppress_errors = prev
 
 
 @dataclass
@@ -177,5 +177,4 @@ __all__ = [
     "set_audio_duration_mismatch_tolerance",
     "suppress_audio_loading_errors",
     "null_result_on_audio_loading_error",
-    "audio_loading_errors_suppressed",
 ]

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from nuptse.audio import backend, opus
+from nuptse.audio import handles, opus
 from nuptse.audio.backend import clear_audio_handle_cache, read_audio_samples
 
 needs_libopus = pytest.mark.skipif(
@@ -48,7 +48,7 @@ def test_self_check_passes_with_the_libopus_in_use():
 
 
 def _uses_direct_decoder(path) -> bool:
-    return any(h._opus for h in backend._handles.items.values() if h.path == str(path))
+    return any(h._opus for h in handles._handles.items.values() if h.path == str(path))
 
 
 @needs_libopus

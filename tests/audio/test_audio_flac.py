@@ -72,14 +72,14 @@ def test_other_inputs_fall_back(fixtures_dir):
 
 
 def test_memory_source_reads_take_the_ffmpeg_path_and_match_libsndfile(fixtures_dir):
-    from nuptse.audio import backend
+    from nuptse.audio import decoders
     from nuptse.audio.backend import read_audio
 
     data = (fixtures_dir / "mini_corpus/dev-clean-2/9001/500/9001-500-0001.flac").read_bytes()
-    assert backend._read_memory_flac(io.BytesIO(data), 0, None) is not None
+    assert decoders._read_memory_flac(io.BytesIO(data), 0, None) is not None
     got, rate = read_audio(io.BytesIO(data))
     expected, expected_rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
     assert rate == expected_rate
     np.testing.assert_array_equal(got, expected.T)
     # a partial read goes to libsndfile
-    assert backend._read_memory_flac(io.BytesIO(data), 100, 50) is None
+    assert decoders._read_memory_flac(io.BytesIO(data), 100, 50) is None

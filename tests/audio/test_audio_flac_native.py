@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from nuptse.audio import backend, flac_native
+from nuptse.audio import flac_native, handles
 from nuptse.audio.backend import clear_audio_handle_cache, read_audio, read_audio_samples
 from nuptse.audio.errors import AudioLoadingError, OffsetOutOfRangeError
 
@@ -47,7 +47,7 @@ def _reference(path) -> np.ndarray:
 
 def _direct(path):
     """The direct reader of ``path``'s cached handle (None if it is not used)."""
-    for h in backend._handles.items.values():
+    for h in handles._handles.items.values():
         if h.path == str(path):
             return h._flac or None
     return None
