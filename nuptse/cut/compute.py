@@ -26,6 +26,7 @@ import numpy as np
 
 from nuptse.cut.base import Cut, CutError, provide, provided
 from nuptse.cut.reuse import APPENDABLE_WRITERS, ResumeGuard, run_config, shard_digest
+from nuptse.features.finite import check_finite
 from nuptse.serialization import Pathlike, iter_jsonl, save_to_jsonl
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,9 @@ def compute_and_store_cut(
             ]
             return MixedCut(id=cut.id, tracks=tracks, transforms=cut.transforms)
         feats = extractor.extract_from_samples_and_store(
-            samples=cut.load_audio() if samples is None else samples,
+            samples=check_finite(
+                cut.load_audio() if samples is None else samples, "mixed audio", cut.id
+            ),
             storage=storage,
             sampling_rate=cut.sampling_rate,
             offset=0.0,
@@ -84,6 +87,7 @@ def compute_and_store_cut(
         return _features_only(cut, feats)
     if samples is None:
         samples = cut.load_audio()
+    check_finite(samples, "audio", cut.id)
     if samples.shape[0] == 1:
         samples = samples[0]
     feats = extractor.extract_from_samples_and_store(
@@ -137,14 +141,15 @@ def _extract_ahead(cut: Cut, extractor, augment_fn, mix_eagerly: bool):
 
     if isinstance(cut, PaddingCut) or (isinstance(cut, MixedCut) and not mix_eagerly):
         return None
-    samples = cut.load_audio()
+    samples = check_finite(cut.load_audio(), "audio", cut.id)
     if samples.shape[0] == 1 and not isinstance(cut, MixedCut):
         samples = samples[0]
     if augment_fn is not None:
-        samples = augment_fn(samples, cut.sampling_rate)
+        samples = check_finite(augment_fn(samples, cut.sampling_rate), "augmented audio", cut.id)
     feats = np.asarray(extractor.extract(samples, cut.sampling_rate))
     if feats.ndim != 2:
         raise CutError(f"cut {cut.id!r}: the extractor returned features of shape {feats.shape}")
+    check_finite(feats, "features", cut.id)
     return samples.shape[-1], feats
 
 
@@ -522,9 +527,10 @@ def compute_and_store_features_batch(
 
     def load(cut: Cut):
         try:
-            audio = cut.load_audio()
+            audio = check_finite(cut.load_audio(), "audio", cut.id)
             if augment_fn is not None:
                 audio = augment_fn(audio, cut.sampling_rate)
+                check_finite(audio, "augmented audio", cut.id)
             return cut, audio, None
         except Exception as e:
             if on_error == "raise":
@@ -547,6 +553,7 @@ def compute_and_store_features_batch(
             else:
                 results = extractor.extract_batch(signals, sampling_rate=sr)
             for (cut, _), feats in zip(items, results):
+                check_finite(feats, "features", cut.id)
                 key = storage.write(_key(cut), feats)
                 f = Features(
                     type=extractor.name,
