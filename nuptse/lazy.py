@@ -9,15 +9,74 @@ the OS each time iteration starts.
 
 from __future__ import annotations
 
+import importlib
 import random
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import chain, islice
-from typing import Any
+from typing import Any, Optional, TypeVar
 
-from nuptse.serialization import count_jsonl_lines, iter_jsonl
+import nuptse.utils as _utils
+from nuptse.serialization import Pathlike, count_jsonl_lines, iter_jsonl, open_best
+from nuptse.utils import fastcopy, is_dill_enabled, is_module_available, streaming_shuffle
+
+__all__ = [
+    "CloudpickledFn",
+    "Dillable",
+    "LazyChain",
+    "LazyDeserializer",
+    "LazyFilter",
+    "LazyFlattener",
+    "LazyInfiniteApproximateMultiplexer",
+    "LazyInfiniteMux",
+    "LazyIteratorChain",
+    "LazyIteratorMultiplexer",
+    "LazyJsonlIterator",
+    "LazyManifestIterator",
+    "LazyMapper",
+    "LazyMux",
+    "LazyNode",
+    "LazyRepeater",
+    "LazyShuffler",
+    "LazySlicer",
+    "LazyTxtIterator",
+    "attach_repeat_idx_to_id",
+    "count_items",
+    "count_newlines_fast",
+    "dill_enabled",
+    "fastcopy",
+    "is_dill_enabled",
+    "is_module_available",
+    "open_best",
+    "resolve_seed",
+    "set_dill_enabled",
+    "streaming_shuffle",
+]
 
 Seed = int | str
+T = TypeVar("T")
+
+
+def set_dill_enabled(value: bool) -> None:
+    """Record whether functions held by lazy manifests should be pickled with dill.
+
+    nuptse pickles them with cloudpickle either way (lambdas and closures
+    always travel to worker processes), so this only sets the flag that
+    :func:`~nuptse.utils.is_dill_enabled` reports, for code written for lhotse.
+    """
+    _utils._DILL_ENABLED = bool(value)
+
+
+@contextmanager
+def dill_enabled(value: bool) -> Generator[None, None, None]:
+    """:func:`set_dill_enabled` for the duration of a ``with`` block."""
+    previous = _utils._DILL_ENABLED
+    set_dill_enabled(value)
+    try:
+        yield
+    finally:
+        set_dill_enabled(previous)
 
 
 def resolve_seed(seed: Seed) -> int:
@@ -54,7 +113,15 @@ class CloudpickledFn:
         self.fn = pickle.loads(state)
 
 
-class LazyNode:
+class Dillable:
+    """Marker base of lazy iterators, for code written against lhotse.
+
+    Every nuptse lazy node pickles the functions it holds with cloudpickle
+    (see :class:`CloudpickledFn`), so no dill switch is needed.
+    """
+
+
+class LazyNode(Dillable):
     """Base class: an iterable that can be restarted and has a known or unknown length."""
 
     is_lazy = True
@@ -74,12 +141,71 @@ class LazyJsonlIterator(LazyNode):
         self._len: int | None = None
 
     def __iter__(self) -> Iterator[dict]:
-        return iter_jsonl(self.path)
+        count = 0
+        for item in iter_jsonl(self.path):
+            count += 1
+            yield item
+        self._len = count  # a full pass counts the lines for free
 
     def __len__(self) -> int:
         if self._len is None:
             self._len = count_jsonl_lines(self.path)
         return self._len
+
+
+def count_newlines_fast(path: Pathlike) -> int:
+    """Number of lines of a (possibly gzipped) text file."""
+    return count_jsonl_lines(path)
+
+
+class LazyTxtIterator(LazyNode):
+    """Lines of a (possibly gzipped) text file, stripped of surrounding whitespace.
+
+    With ``as_text_example`` (the default, as in lhotse) each line is wrapped
+    in a :class:`nuptse.cut.text.TextExample`; otherwise lines are plain strings.
+    """
+
+    def __init__(self, path: Pathlike, as_text_example: bool = True) -> None:
+        self.path = path
+        self.as_text_example = as_text_example
+        self._len: int | None = None
+
+    def __iter__(self) -> Iterator:
+        wrap = None
+        if self.as_text_example:
+            # resolved at run time: text examples are defined by the cut layer
+            wrap = importlib.import_module("nuptse.cut.text").TextExample
+        count = 0
+        with open_best(self.path, "r") as f:
+            for line in f:
+                line = line.strip()
+                count += 1
+                yield wrap(line) if wrap is not None else line
+        self._len = count
+
+    def __len__(self) -> int:
+        if self._len is None:
+            self._len = count_newlines_fast(self.path)
+        return self._len
+
+
+class LazyManifestIterator(LazyNode):
+    """Items of a JSON-lines manifest of any type (each line's type is recognised on its own)."""
+
+    def __init__(self, path: Pathlike) -> None:
+        self.source = LazyJsonlIterator(path)
+
+    @property
+    def path(self) -> Pathlike:
+        return self.source.path
+
+    def __iter__(self) -> Iterator:
+        # resolved at run time: the item types are defined by the layers above
+        deserialize_item = importlib.import_module("nuptse.manifest").deserialize_item
+        return map(deserialize_item, self.source)
+
+    def __len__(self) -> int:
+        return len(self.source)
 
 
 class LazyDeserializer(LazyNode):
@@ -161,6 +287,10 @@ class LazyChain(LazyNode):
         return sum(len(s) for s in self.sources)
 
 
+#: lhotse's name for :class:`LazyChain`.
+LazyIteratorChain = LazyChain
+
+
 class LazySlicer(LazyNode):
     """Items ``start, start+step, ...`` below ``stop`` of ``source`` (like ``islice``)."""
 
@@ -174,15 +304,43 @@ class LazySlicer(LazyNode):
 class LazyShuffler(LazyNode):
     """Shuffles with a buffer of ``buffer_size`` items (reservoir-style).
 
-    With a buffer at least as long as the input this is a full permutation.
+    With a buffer at least as long as the input this is a full permutation,
+    and every pass gives the same order for the same ``seed``.  Given an
+    ``rng`` instead (a ``random.Random`` or the ``random`` module), it
+    shuffles as lhotse does, with :func:`~nuptse.utils.streaming_shuffle`,
+    starting every pass from the generator's state at construction: the
+    first pass gives lhotse's order and later passes repeat it (lhotse's
+    passes differ).  A generator without a state (``SystemRandom``) is used
+    live, so each pass differs.
     """
 
-    def __init__(self, source: Iterable, buffer_size: int = 10000, seed: Seed = 0):
+    def __init__(
+        self,
+        source: Iterable,
+        buffer_size: int = 10000,
+        seed: Seed = 0,
+        rng: Optional[random.Random] = None,
+    ):
         if buffer_size < 1:
             raise ValueError(f"buffer_size must be >= 1, got {buffer_size}")
         self.source, self.buffer_size, self.seed = source, buffer_size, seed
+        # Keep the generator's state, not the generator (the ``random`` module
+        # itself cannot be pickled into worker processes).
+        self._rng_state = self._live_rng = None
+        if rng is not None:
+            try:
+                self._rng_state = rng.getstate()
+            except NotImplementedError:  # SystemRandom has no state
+                self._live_rng = rng
 
     def __iter__(self):
+        if self._rng_state is not None or self._live_rng is not None:
+            rng = self._live_rng
+            if rng is None:
+                rng = random.Random()
+                rng.setstate(self._rng_state)
+            yield from streaming_shuffle(iter(self.source), self.buffer_size, rng)
+            return
         rng = random.Random(resolve_seed(self.seed))
         buf: list = []
         for item in self.source:
@@ -199,11 +357,22 @@ class LazyShuffler(LazyNode):
         return len(self.source)
 
 
+def attach_repeat_idx_to_id(item: Any, idx: int) -> Any:
+    """A copy of ``item`` with ``_repeat{idx}`` appended to its id (items without an id: unchanged)."""
+    if not hasattr(item, "id"):
+        return item
+    with_id = getattr(item, "with_id", None)
+    if with_id is not None:
+        return with_id(f"{item.id}_repeat{idx}")
+    return fastcopy(item, id=f"{item.id}_repeat{idx}")
+
+
 class LazyRepeater(LazyNode):
     """Iterates ``source`` ``times`` times (forever for ``None``).
 
-    Unless ``preserve_id``, items of the n-th repeat (n >= 1) get ``_repeat{n}``
-    appended to their id so that ids stay unique.
+    Unless ``preserve_id``, items of the n-th pass (counting from 0) get
+    ``_repeat{n}`` appended to their id, as in lhotse, so that ids stay
+    unique; items without an id (features) are passed through.
     """
 
     def __init__(self, source: Iterable, times: int | None = None, preserve_id: bool = False):
@@ -217,8 +386,8 @@ class LazyRepeater(LazyNode):
             produced = False
             for item in self.source:
                 produced = True
-                if epoch and not self.preserve_id:
-                    item = item.with_id(f"{item.id}_repeat{epoch}")
+                if not self.preserve_id:
+                    item = attach_repeat_idx_to_id(item, epoch)
                 yield item
             if not produced:
                 return
@@ -321,6 +490,11 @@ class LazyInfiniteMux(LazyNode):
                 continue
             empty_in_a_row = 0
             yield item
+
+
+#: lhotse's names for :class:`LazyMux` and :class:`LazyInfiniteMux`.
+LazyIteratorMultiplexer = LazyMux
+LazyInfiniteApproximateMultiplexer = LazyInfiniteMux
 
 
 def count_items(it: Iterable) -> int:

@@ -87,10 +87,22 @@ class ItemStore(Mapping):
 
 #: The types an eager set keeps its items in.
 _EAGER = (dict, ItemStore)
+_MISSING = object()
 
 
 class DuplicateIdError(ValueError):
     """Two items of one manifest set share an id."""
+
+
+class ManifestArgumentError(ValueError, AssertionError):
+    """Invalid arguments to a manifest set method.
+
+    Also an ``AssertionError``, which lhotse raises in the same places.
+    """
+
+
+class LazyManifestPositionError(TypeError):
+    """Positional access that a lazily opened set cannot do without reading it all."""
 
 
 class ManifestSet(Generic[T]):
@@ -167,7 +179,49 @@ class ManifestSet(Generic[T]):
             return key in self._items
         return any(i.id == key for i in self._items)
 
-    def __getitem__(self, key: str) -> T:
+    def __getitem__(self, key: str | int | slice) -> T | list[T]:
+        """An item by id; or, as in lhotse, by position (``s[0]``, ``s[-1]``) or
+        a list of items by slice (``s[2:5]``).
+
+        A lazy set reads up to a non-negative position; negative positions
+        and slices of a lazy set raise :class:`LazyManifestPositionError`
+        (use :meth:`subset` or :meth:`to_eager`).
+        """
+        if isinstance(key, str):
+            return self._get_by_id(key)
+        if isinstance(key, slice):
+            if self.is_lazy:
+                raise LazyManifestPositionError(
+                    f"cannot slice a lazily opened {type(self).__name__} ({key}); use "
+                    ".subset(first=...) or .to_eager() first"
+                )
+            return list(islice(self._items.values(), *key.indices(len(self._items))))
+        if isinstance(key, int) and not isinstance(key, bool):
+            return self._get_by_position(key)
+        return self._get_by_id(key)
+
+    def _get_by_position(self, index: int) -> T:
+        if self.is_lazy:
+            if index < 0:
+                raise LazyManifestPositionError(
+                    f"negative position {index} in a lazily opened {type(self).__name__}: "
+                    "its length is unknown until it is read; use .to_eager() first"
+                )
+            item = next(islice(iter(self._items), index, None), _MISSING)
+        else:
+            n = len(self._items)
+            pos = index + n if index < 0 else index
+            item = _MISSING
+            if 0 <= pos < n:
+                if isinstance(self._items, ItemStore):
+                    item = next(iter(self._items.take([pos]).values()))
+                else:
+                    item = next(islice(self._items.values(), pos, None))
+        if item is _MISSING:
+            raise IndexError(f"position {index} is out of range for {self!r}")
+        return item
+
+    def _get_by_id(self, key: str) -> T:
         if isinstance(self._items, _EAGER):
             try:
                 return self._items[key]
@@ -228,41 +282,56 @@ class ManifestSet(Generic[T]):
         return cls(cls._load_eager(path))
 
     @classmethod
-    def _load_eager(cls, path: Pathlike) -> Mapping:
-        """The eager storage of a manifest file's items.
+    def _load_eager(cls, path: Pathlike, fmt: str | None = None) -> Mapping:
+        """The eager storage of a manifest file's items (``fmt`` overrides the extension).
 
         JSON lines go through the item type's ``jsonl_block_decoder`` when it
         has one, as lazy reading does (see :class:`~nuptse.lazy.LazyDeserializer`).
         """
         block_decoder = getattr(cls.item_type, "jsonl_block_decoder", None)
-        if block_decoder is not None and detect_format(path)[0] == "jsonl":
+        if block_decoder is not None and (fmt or detect_format(path)[0]) == "jsonl":
             return _deserialize(cls, iter_jsonl(path, block_decoder), source=path)
-        return _deserialize(cls, load_dicts(path), source=path)
+        return _deserialize(cls, load_dicts(path, fmt), source=path)
 
     def to_file(self, path: Pathlike) -> None:
         """Save in the format the extension names, atomically."""
         save_dicts(self.to_dicts(), path)
 
     @classmethod
+    def _from_format(cls: type[S], path: Pathlike, fmt: str) -> S:
+        _require(path, fmt)
+        return cls(cls._load_eager(path, _forced_format(path, fmt)))
+
+    def _to_format(self, path: Pathlike, fmt: str) -> None:
+        _require(path, fmt)
+        save_dicts(self.to_dicts(), path, _forced_format(path, fmt))
+
+    @classmethod
     def from_json(cls: type[S], path: Pathlike) -> S:
-        return cls.from_file(_require(path, "json"))
+        """Load a JSON manifest (any path; the extension need not say ``.json``)."""
+        return cls._from_format(path, "json")
 
     def to_json(self, path: Pathlike) -> None:
-        self.to_file(_require(path, "json"))
+        """Save as JSON (a path without a manifest extension is allowed, as in lhotse)."""
+        self._to_format(path, "json")
 
     @classmethod
     def from_jsonl(cls: type[S], path: Pathlike) -> S:
-        return cls.from_file(_require(path, "jsonl"))
+        """Load a JSON-lines manifest eagerly."""
+        return cls._from_format(path, "jsonl")
 
     def to_jsonl(self, path: Pathlike) -> None:
-        self.to_file(_require(path, "jsonl"))
+        """Save as JSON lines (gzipped when the name ends in ``.gz``)."""
+        self._to_format(path, "jsonl")
 
     @classmethod
     def from_yaml(cls: type[S], path: Pathlike) -> S:
-        return cls.from_file(_require(path, "yaml"))
+        """Load a YAML manifest."""
+        return cls._from_format(path, "yaml")
 
     def to_yaml(self, path: Pathlike) -> None:
-        self.to_file(_require(path, "yaml"))
+        """Save as YAML."""
+        self._to_format(path, "yaml")
 
     @classmethod
     def from_jsonl_lazy(cls: type[S], path: Pathlike) -> S:
@@ -303,10 +372,12 @@ class ManifestSet(Generic[T]):
     def subset(self: S, first: int | None = None, last: int | None = None) -> S:
         """The first or the last N items (exactly one of the two)."""
         if (first is None) == (last is None):
-            raise ValueError("subset() takes exactly one of 'first' or 'last'")
+            raise ManifestArgumentError(
+                f"subset() takes exactly one of 'first' or 'last' (got first={first}, last={last})"
+            )
         n = first if first is not None else last
         if n < 0:
-            raise ValueError(f"subset size must be >= 0, got {n}")
+            raise ManifestArgumentError(f"subset size must be >= 0, got {n}")
         if first is not None:
             if self.is_lazy:
                 return type(self)(LazySlicer(self._items, 0, first))
@@ -360,7 +431,8 @@ class ManifestSet(Generic[T]):
         """A shuffled copy: a full permutation (eager) or buffered shuffle (lazy)."""
         rng = rng if rng is not None else random
         if self.is_lazy:
-            return type(self)(LazyShuffler(self._items, buffer_size, seed=rng.getrandbits(63)))
+            # lhotse's streaming shuffle drawing from ``rng`` (same orders as lhotse)
+            return type(self)(LazyShuffler(self._items, buffer_size, rng=rng))
         if isinstance(self._items, ItemStore):
             rows = list(range(len(self._items)))
             rng.shuffle(rows)
@@ -431,10 +503,29 @@ def _take(pairs: Iterable, n: int) -> dict:
 
 
 def _require(path: Pathlike, fmt: str) -> Pathlike:
-    actual, _ = detect_format(path)
+    """``path`` if it can hold ``fmt``: its extension names ``fmt`` or no known format.
+
+    lhotse lets ``to_jsonl("name")`` write JSON lines to a path without a
+    manifest extension; a path that names *another* format raises.
+    """
+    try:
+        actual, _ = detect_format(path)
+    except UnsupportedFormatError:
+        return path
     if actual != fmt:
-        raise UnsupportedFormatError(f"{path}: expected a .{fmt} or .{fmt}.gz file")
+        raise UnsupportedFormatError(
+            f"{path}: the extension names {actual!r}; expected a .{fmt} or .{fmt}.gz file"
+        )
     return path
+
+
+def _forced_format(path: Pathlike, fmt: str) -> str | None:
+    """``fmt`` when ``path``'s extension does not name a format, else None."""
+    try:
+        detect_format(path)
+    except UnsupportedFormatError:
+        return fmt
+    return None
 
 
 def _check_type(cls: type[ManifestSet], first: dict, path: Any, line: int) -> None:
@@ -536,6 +627,63 @@ def _detect_type(first: dict) -> type[ManifestSet] | None:
     return None
 
 
+def resolve_manifest_set_class(item: Any) -> type[ManifestSet]:
+    """The manifest set class that holds items like ``item`` (e.g. ``CutSet`` for a cut)."""
+    _ensure_builtin_types()
+    for cls in _MANIFEST_TYPES:
+        if isinstance(item, cls.item_type):
+            return cls
+    raise WrongManifestTypeError(f"no manifest set holds items of type {type(item).__name__}")
+
+
+def deserialize_item(data: dict) -> Any:
+    """The manifest item (recording, segment, features, cut or array) a dict describes.
+
+    The type is recognised from the dict's keys, as :func:`load_manifest`
+    recognises a file's type from its first line.
+    """
+    if "shape" in data or "array" in data:
+        # arrays are defined by the features layer; resolved at run time
+        return importlib.import_module("nuptse.array").deserialize_array(data)
+    cls = _detect_type(data)
+    if cls is None:
+        keys = ", ".join(sorted(data)) if isinstance(data, dict) else type(data).__name__
+        raise WrongManifestTypeError(f"not an item of any known manifest type (keys: {keys})")
+    return cls.item_type.from_dict(data)
+
+
+def deserialize_custom_field(data: dict | None) -> dict | None:
+    """Turn the serialized recordings and arrays in a ``custom`` dict back into objects.
+
+    Works in place and returns ``data``; values that are not such dicts are
+    left as they are.
+    """
+    if data is None:
+        return None
+    for key, value in data.items():
+        if not isinstance(value, dict):
+            continue
+        if all(k in value for k in ("id", "sources", "sampling_rate")):
+            data[key] = importlib.import_module("nuptse.audio").Recording.from_dict(value)
+        elif "shape" in value or "array" in value:
+            try:
+                data[key] = deserialize_item(value)
+            except (KeyError, TypeError, ValueError):
+                pass
+    return data
+
+
+def load_manifest_lazy_or_eager(path: Pathlike, manifest_cls: type[S] | None = None) -> S:
+    """A JSON-lines manifest opened lazily; any other format loaded eagerly."""
+    try:
+        fmt, _ = detect_format(path)
+    except UnsupportedFormatError:
+        fmt = None
+    if fmt == "jsonl":
+        return load_manifest_lazy(path, manifest_cls)
+    return load_manifest(path, manifest_cls)
+
+
 def load_manifest(path: Pathlike, manifest_cls: type[S] | None = None) -> S:
     """Load any manifest file eagerly, recognising its type from the first item."""
     dicts = iter(load_dicts(path))
@@ -635,7 +783,8 @@ class SequentialJsonlWriter:
                 raise ManifestParseError(
                     source, n, "invalid JSON in a manifest being resumed"
                 ) from None
-            self.ignore_ids.add(item["id"])
+            if isinstance(item, dict) and "id" in item:
+                self.ignore_ids.add(item["id"])
             good.append(line)
         return good
 
@@ -655,12 +804,16 @@ class SequentialJsonlWriter:
     __contains__ = contains
 
     def write(self, manifest: Any, flush: bool = False) -> None:
-        """Append one item (skipped if its id was written before)."""
-        key = manifest.id
-        if key in self.ignore_ids:
+        """Append one item or plain dict (skipped if its id was written before)."""
+        if isinstance(manifest, dict):
+            key, data = manifest.get("id"), manifest
+        else:
+            key, data = manifest.id, manifest.to_dict()
+        if key is not None and key in self.ignore_ids:
             return
-        self.file.write(dumps_line(manifest.to_dict()))
-        self.ignore_ids.add(key)
+        self.file.write(dumps_line(data))
+        if key is not None:
+            self.ignore_ids.add(key)
         if flush:
             self.file.flush()
 

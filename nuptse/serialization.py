@@ -12,6 +12,20 @@ and is renamed into place once complete, so a crash never leaves a manifest
 that loads as if it were whole.  A manifest that *was* cut off (for instance by
 a copy that died) raises :class:`TruncatedManifestError` naming the file and
 the last complete line instead of loading partially.
+
+lhotse's IO backends (:mod:`nuptse.iobackends`) are re-exported here: once a
+user selects one (``set_current_io_backend``/``io_backend``), every
+:func:`open_best` goes through it.  The names lhotse keeps in this module but
+nuptse defines in :mod:`nuptse.manifest` (``load_manifest``,
+``SequentialJsonlWriter``, ``deserialize_item``, ...) resolve from there on
+first use, so ``from nuptse.serialization import load_manifest`` works as in
+lhotse without this module importing the manifest layer.
+
+>>> import tempfile, os
+>>> path = os.path.join(tempfile.mkdtemp(), "data.jsonl.gz")
+>>> save_to_jsonl([{"id": "a"}, {"id": "b"}], path)
+>>> load_jsonl(path)
+[{'id': 'a'}, {'id': 'b'}]
 """
 
 from __future__ import annotations
@@ -28,9 +42,108 @@ from typing import Any, BinaryIO
 
 import msgspec
 
+from nuptse.exports import lazy_exports
+from nuptse.iobackends import (
+    AIStoreIOBackend,
+    BuiltinIOBackend,
+    CommandNotAllowedError,
+    CompositeIOBackend,
+    GzipIOBackend,
+    IOBackend,
+    MSCIOBackend,
+    PipeIOBackend,
+    RedirectIOBackend,
+    SmartOpenIOBackend,
+    StdStreamWrapper,
+    TarAsDirBackend,
+    available_io_backends,
+    get_aistore_client,
+    get_current_io_backend,
+    get_default_io_backend,
+    get_lhotse_msc_backend_forced,
+    get_lhotse_msc_override_protocols,
+    get_lhotse_msc_profile,
+    gzip_open_robust,
+    io_backend,
+    is_aistore_available,
+    set_current_io_backend,
+    user_selected_io_backend,
+)
+from nuptse.utils import (
+    Pipe,
+    SmartOpen,
+    is_module_available,
+    is_valid_url,
+    replace_bucket_with_profile_name,
+)
+
 logger = logging.getLogger(__name__)
 
 Pathlike = str | os.PathLike
+
+__all__ = [
+    "AIStoreIOBackend",
+    "BuiltinIOBackend",
+    "CommandNotAllowedError",
+    "CompositeIOBackend",
+    "GzipIOBackend",
+    "IOBackend",
+    "InvalidPathExtension",
+    "MSCIOBackend",
+    "ManifestError",
+    "ManifestParseError",
+    "NotALhotseManifest",
+    "Pipe",
+    "PipeIOBackend",
+    "RedirectIOBackend",
+    "SmartOpen",
+    "SmartOpenIOBackend",
+    "StdStreamWrapper",
+    "TarAsDirBackend",
+    "TruncatedManifestError",
+    "UnsupportedFormatError",
+    "WrongManifestTypeError",
+    "available_io_backends",
+    "extension_contains",
+    "get_aistore_client",
+    "get_current_io_backend",
+    "get_default_io_backend",
+    "get_lhotse_msc_backend_forced",
+    "get_lhotse_msc_override_protocols",
+    "get_lhotse_msc_profile",
+    "grouper",
+    "gzip_open_robust",
+    "io_backend",
+    "is_aistore_available",
+    "is_module_available",
+    "is_valid_url",
+    "load_json",
+    "load_jsonl",
+    "load_yaml",
+    "open_best",
+    "replace_bucket_with_profile_name",
+    "save_to_json",
+    "save_to_jsonl",
+    "save_to_yaml",
+    "set_current_io_backend",
+    "store_manifest",
+]
+
+# lhotse keeps these here; nuptse defines them in the manifest layer above.
+_MANIFEST_NAMES = {
+    name: "nuptse.manifest"
+    for name in (
+        "InMemoryWriter",
+        "SequentialJsonlWriter",
+        "deserialize_custom_field",
+        "deserialize_item",
+        "load_manifest",
+        "load_manifest_lazy",
+        "load_manifest_lazy_or_eager",
+        "resolve_manifest_set_class",
+    )
+}
+__getattr__, __dir__ = lazy_exports(__name__, _MANIFEST_NAMES, globals())
 
 #: Extensions understood by :func:`detect_format`, without the optional ``.gz``.
 SUPPORTED_FORMATS = ("json", "jsonl", "yaml")
@@ -73,8 +186,43 @@ class TruncatedManifestError(ManifestError):
         )
 
 
+#: lhotse's name for a path whose extension names no supported format.
+InvalidPathExtension = UnsupportedFormatError
+
+
 class WrongManifestTypeError(ManifestError):
     """An item does not belong to the manifest type that was asked for."""
+
+
+#: lhotse's name for a file that is not a manifest of the expected (or any) type.
+NotALhotseManifest = WrongManifestTypeError
+
+
+def extension_contains(ext: str, path: Pathlike) -> bool:
+    """Whether ``ext`` is one of the suffixes of ``path``'s file name.
+
+    >>> extension_contains(".jsonl", "cuts.jsonl.gz")
+    True
+    """
+    return any(ext == suffix for suffix in Path(str(path)).suffixes)
+
+
+def grouper(n: int, iterable: Iterable) -> Iterator[tuple]:
+    """Consecutive tuples of ``n`` items (the last may be shorter).
+
+    >>> list(grouper(2, "abcde"))
+    [('a', 'b'), ('c', 'd'), ('e',)]
+    """
+    from itertools import islice
+
+    it = iter(iterable)
+    while chunk := tuple(islice(it, n)):
+        yield chunk
+
+
+def store_manifest(manifest: Any, path: Pathlike) -> None:
+    """Save any manifest set in the format ``path``'s extension names (``manifest.to_file``)."""
+    manifest.to_file(path)
 
 
 def is_url(path: Any) -> bool:
@@ -122,8 +270,15 @@ def open_best(path: Pathlike, mode: str = "r", gz: bool | None = None):
     """Open a local path or fsspec URL, transparently (de)compressing ``.gz``.
 
     ``mode`` is ``r``, ``rb``, ``w``, ``wb`` or ``a``/``ab``; text modes use UTF-8.
-    ``gz`` overrides the choice made from the extension.
+    ``gz`` overrides the choice made from the extension.  ``-`` is standard
+    input/output and ``pipe:CMD`` a shell pipe (with permission, see
+    :class:`~nuptse.iobackends.PipeIOBackend`); when the user selected an IO
+    backend, every path goes through it.
     """
+    if isinstance(path, str) and (path == "-" or path.startswith("pipe:")):
+        return get_current_io_backend().open(path, mode)
+    if gz is None and user_selected_io_backend():
+        return get_current_io_backend().open(path, mode)
     binary = "b" in mode
     raw_mode = mode.replace("t", "").replace("b", "") + "b"
     if gz is None:
@@ -367,9 +522,13 @@ def load_yaml(path: Pathlike) -> Any:
         raise ManifestParseError(path, line, f"invalid YAML: {e}") from None
 
 
-def load_dicts(path: Pathlike) -> Iterable[dict]:
-    """All item dicts of a manifest file in any supported format."""
-    fmt, _ = detect_format(path)
+def load_dicts(path: Pathlike, fmt: str | None = None) -> Iterable[dict]:
+    """All item dicts of a manifest file in any supported format.
+
+    ``fmt`` (``"json"``, ``"jsonl"`` or ``"yaml"``) overrides the extension.
+    """
+    if fmt is None:
+        fmt, _ = detect_format(path)
     if fmt == "jsonl":
         return iter_jsonl(path)
     data = load_json(path) if fmt == "json" else load_yaml(path)
@@ -378,9 +537,10 @@ def load_dicts(path: Pathlike) -> Iterable[dict]:
     return data
 
 
-def save_dicts(data: Iterable[dict], path: Pathlike) -> None:
-    """Write item dicts to ``path`` in the format its extension names."""
-    fmt, _ = detect_format(path)
+def save_dicts(data: Iterable[dict], path: Pathlike, fmt: str | None = None) -> None:
+    """Write item dicts to ``path`` in the format its extension names (or ``fmt``)."""
+    if fmt is None:
+        fmt, _ = detect_format(path)
     if fmt == "jsonl":
         save_to_jsonl(data, path)
     elif fmt == "json":

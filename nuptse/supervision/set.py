@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import islice
 from operator import methodcaller
 
 from nuptse.manifest import ManifestSet
@@ -135,16 +134,6 @@ class SupervisionSet(ManifestSet[SupervisionSegment]):
     @classmethod
     def from_segments(cls, segments: Iterable[SupervisionSegment]) -> SupervisionSet:
         return cls(segments)
-
-    def __getitem__(self, key: str | int) -> SupervisionSegment:
-        """A segment by id, or (like a list) by position."""
-        if isinstance(key, int) and not isinstance(key, bool):
-            n = key if key >= 0 else len(self) + key
-            item = next(islice(iter(self), n, None), None) if n >= 0 else None
-            if item is None:
-                raise IndexError(f"position {key} is out of range for {self!r}")
-            return item
-        return super().__getitem__(key)
 
     # --- text formats ---------------------------------------------------------------
 
