@@ -46,6 +46,9 @@ _BUILTIN_EXTRACTOR_MODULES = (
     "nuptse.features.kaldi.extractors",
     "nuptse.features.fbank",
     "nuptse.features.mfcc",
+    "nuptse.features.spectrogram",
+    "nuptse.features.librosa_fbank",
+    "nuptse.features.whisper_fbank",
 )
 
 
@@ -378,45 +381,125 @@ def _import_builtin_extractors() -> None:
             logger.debug("could not import %s: %s", module, e)
 
 
+class LogEnergyMixing:
+    """Feature-domain mixing for features that are natural logs of energies.
+
+    Mixed as energies, ``log(max(1e-10, e^a + g e^b))``; the energy of a
+    matrix is ``sum e^x`` (floored at 1e-10 so SNR gains stay finite); scaling
+    the audio's energy by ``g`` adds ``log g``.  Put it before the extractor
+    base class: ``class Fbank(LogEnergyMixing, FeatureExtractor)``.
+    """
+
+    @staticmethod
+    def mix(
+        features_a: np.ndarray, features_b: np.ndarray, energy_scaling_factor_b: float
+    ) -> np.ndarray:
+        return np.log(
+            np.maximum(EPSILON, np.exp(features_a) + energy_scaling_factor_b * np.exp(features_b))
+        )
+
+    @staticmethod
+    def compute_energy(features: np.ndarray) -> float:
+        return max(float(np.sum(np.exp(np.asarray(features, dtype=np.float64)))), EPSILON)
+
+    @staticmethod
+    def scale(features: np.ndarray, energy_scaling_factor: float) -> np.ndarray:
+        return features + np.log(energy_scaling_factor)
+
+
 # --- torchaudio-based extractors --------------------------------------------------------
 
 
 class TorchaudioFeatureExtractor(FeatureExtractor):
-    """Base of the extractors that call ``torchaudio.compliance.kaldi`` functions.
+    """Base of lhotse's ``torchaudio.compliance.kaldi`` extractors (``fbank``, ``mfcc``, ``spectrogram``).
 
-    Subclasses implement ``_feature_fn(waveform, **kwargs)``; every config
-    field is passed to it as a keyword, with frame length and shift converted
-    to milliseconds.  torchaudio is optional: constructing such an extractor
-    without it raises :class:`ModuleNotFoundError` naming the package.
+    Their configs keep torchaudio's option names, but the built-in ones
+    compute on nuptse's Kaldi layers, so torchaudio is not needed: a subclass
+    names the layer in ``layer_type`` and translates its config in
+    :meth:`_layer_kwargs`.  Frames are always centred (``snip_edges=False``)
+    and the logs are floored at FLT_EPSILON as torchaudio and Kaldi do
+    (``kaldi_log_floor=True``); only the first channel is used, as in
+    torchaudio.  A user subclass may still implement ``_feature_fn(waveform,
+    **torchaudio_kwargs)`` instead, as in lhotse; it then receives every
+    config field with frame length and shift in milliseconds.
     """
 
-    def __init__(self, config: Optional[Any] = None):
-        super().__init__(config)
-        if importlib.util.find_spec("torchaudio") is None:
-            raise ModuleNotFoundError(
-                f"{type(self).__name__} ({self.name!r}) needs the 'torchaudio' package, which is "
-                "not installed: `pip install torchaudio`, or use the built-in Kaldi-compatible "
-                "extractors (Fbank, Mfcc, Spectrogram), which need only torch",
-                name="torchaudio",
-            )
+    layer_type: ClassVar[Optional[str]] = None  # "module:Class" of a Kaldi layer
 
-    def extract(self, samples: np.ndarray, sampling_rate: int) -> np.ndarray:
+    def extract(self, samples: Any, sampling_rate: int) -> np.ndarray:
         import torch
 
-        params = dataclasses.asdict(self.config)
-        params.update(
-            sample_frequency=sampling_rate,
-            snip_edges=False,
-            frame_shift=params["frame_shift"] * 1000.0,
-            frame_length=params["frame_length"] * 1000.0,
+        waveform = samples if isinstance(samples, torch.Tensor) else torch.from_numpy(
+            np.ascontiguousarray(samples)
         )
-        waveform = samples if isinstance(samples, torch.Tensor) else torch.from_numpy(samples)
         if waveform.ndim == 1:
             waveform = waveform.unsqueeze(0)
-        return self._feature_fn(waveform, **params).to(torch.float32).numpy()
+        if self.layer_type is None:
+            params = dataclasses.asdict(self.config)
+            params.update(
+                sample_frequency=sampling_rate,
+                snip_edges=False,
+                frame_shift=params["frame_shift"] * 1000.0,
+                frame_length=params["frame_length"] * 1000.0,
+            )
+            return self._feature_fn(waveform, **params).to(torch.float32).numpy()
+        if waveform.ndim != 2:
+            raise ValueError(
+                f"{type(self).__name__}.extract takes (num_samples,) or (channels, num_samples) "
+                f"audio; got shape {tuple(waveform.shape)}"
+            )
+        vtln_warp = getattr(self.config, "vtln_warp", 1.0)
+        if vtln_warp != 1.0:
+            raise ValueError(
+                f"{type(self).__name__}: vtln_warp={vtln_warp} is not supported (only 1.0, no "
+                "warping)"
+            )
+        waveform = waveform[:1].to(torch.float32)
+        min_duration = getattr(self.config, "min_duration", 0.0)
+        if waveform.shape[1] < min_duration * sampling_rate:
+            return np.zeros((0, self.feature_dim(sampling_rate)), dtype=np.float32)
+        with torch.inference_mode():
+            feats = self._layer(sampling_rate)(waveform)[0]
+        return feats.to(torch.float32).numpy()
+
+    def _layer(self, sampling_rate: int):
+        """The Kaldi layer for ``sampling_rate`` (built once per rate, not pickled)."""
+        cache = self.__dict__.setdefault("_layers", {})
+        if sampling_rate not in cache:
+            module, name = self.layer_type.split(":")
+            cls = getattr(importlib.import_module(module), name)
+            c = self.config
+            kwargs = dict(
+                sampling_rate=sampling_rate,
+                frame_length=c.frame_length,
+                frame_shift=c.frame_shift,
+                round_to_power_of_two=c.round_to_power_of_two,
+                remove_dc_offset=c.remove_dc_offset,
+                preemph_coeff=c.preemphasis_coefficient,
+                window_type=c.window_type,
+                dither=c.dither,
+                snip_edges=False,
+                energy_floor=c.energy_floor,
+                raw_energy=c.raw_energy,
+                kaldi_log_floor=True,
+            )
+            kwargs.update(self._layer_kwargs())
+            cache[sampling_rate] = cls(**kwargs).eval()
+        return cache[sampling_rate]
+
+    def _layer_kwargs(self) -> dict[str, Any]:
+        """The layer's options beyond the framing ones (mel bank, cepstrum, energy)."""
+        return {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_layers", None)
+        return state
 
     def _feature_fn(self, *args, **kwargs):
-        raise NotImplementedError(f"{type(self).__name__} does not implement _feature_fn")
+        raise NotImplementedError(
+            f"{type(self).__name__} sets no layer_type and does not implement _feature_fn"
+        )
 
     @property
     def frame_shift(self) -> Seconds:

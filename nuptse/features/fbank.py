@@ -1,9 +1,14 @@
-"""``TorchaudioFbank``: log-mel filter banks from ``torchaudio.compliance.kaldi.fbank``.
+"""``TorchaudioFbank``: lhotse's ``fbank`` extractor (``torchaudio.compliance.kaldi.fbank``'s options).
 
-The config mirrors torchaudio's keyword names (lhotse's ``fbank`` extractor);
-constructing the extractor needs torchaudio.  Without torchaudio, prefer
-:class:`nuptse.features.kaldi.extractors.Fbank`, which computes the same
-Kaldi features with torch alone.
+The config keeps torchaudio's keyword names, so lhotse manifests and YAML
+files that name ``fbank`` load; the features are computed by nuptse's
+:class:`~nuptse.features.kaldi.layers.Wav2LogFilterBank` with torchaudio's
+conventions (centred frames, logs floored at FLT_EPSILON), so torchaudio is
+not needed.
+
+>>> import numpy as np
+>>> TorchaudioFbank().extract(np.zeros(16000, dtype=np.float32), 16000).shape
+(100, 80)
 """
 
 from __future__ import annotations
@@ -11,10 +16,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
-
 from nuptse.features.extractor import (
     EPSILON,
+    LogEnergyMixing,
     TorchaudioFeatureExtractor,
     register_extractor,
 )
@@ -52,28 +56,21 @@ class TorchaudioFbankConfig:
 
 
 @register_extractor
-class TorchaudioFbank(TorchaudioFeatureExtractor):
-    """Log-mel filter bank computed by torchaudio (registered as ``fbank``)."""
+class TorchaudioFbank(LogEnergyMixing, TorchaudioFeatureExtractor):
+    """Kaldi log-mel filter bank with torchaudio's options (registered as ``fbank``)."""
 
     name = "fbank"
     config_type = TorchaudioFbankConfig
+    layer_type = "nuptse.features.kaldi.mel:Wav2LogFilterBank"
 
-    def _feature_fn(self, *args, **kwargs):
-        from torchaudio.compliance.kaldi import fbank
-
-        return fbank(*args, **kwargs)
-
-    def feature_dim(self, sampling_rate: int) -> int:
-        return self.config.num_mel_bins
-
-    @staticmethod
-    def mix(
-        features_a: np.ndarray, features_b: np.ndarray, energy_scaling_factor_b: float
-    ) -> np.ndarray:
-        return np.log(
-            np.maximum(EPSILON, np.exp(features_a) + energy_scaling_factor_b * np.exp(features_b))
+    def _layer_kwargs(self) -> dict[str, Any]:
+        c = self.config
+        return dict(
+            low_freq=c.low_freq,
+            high_freq=c.high_freq,
+            num_filters=c.num_mel_bins,
+            use_energy=c.use_energy,
         )
 
-    @staticmethod
-    def compute_energy(features: np.ndarray) -> float:
-        return max(float(np.sum(np.exp(np.asarray(features, dtype=np.float64)))), EPSILON)
+    def feature_dim(self, sampling_rate: int) -> int:
+        return self.config.num_mel_bins + (1 if self.config.use_energy else 0)

@@ -1,8 +1,12 @@
-"""``TorchaudioMfcc``: MFCCs from ``torchaudio.compliance.kaldi.mfcc``.
+"""``TorchaudioMfcc``: lhotse's ``mfcc`` extractor (``torchaudio.compliance.kaldi.mfcc``'s options).
 
-The config mirrors torchaudio's keyword names (lhotse's ``mfcc`` extractor);
-constructing the extractor needs torchaudio.  Without torchaudio, prefer
-:class:`nuptse.features.kaldi.extractors.Mfcc`.
+The config keeps torchaudio's keyword names; the features are computed by
+nuptse's :class:`~nuptse.features.kaldi.layers.Wav2MFCC` with torchaudio's
+conventions, so torchaudio is not needed.
+
+>>> import numpy as np
+>>> TorchaudioMfcc().extract(np.zeros(8000, dtype=np.float32), 16000).shape
+(50, 13)
 """
 
 from __future__ import annotations
@@ -48,15 +52,22 @@ class TorchaudioMfccConfig:
 
 @register_extractor
 class TorchaudioMfcc(TorchaudioFeatureExtractor):
-    """MFCCs computed by torchaudio (registered as ``mfcc``)."""
+    """Kaldi MFCC with torchaudio's options (registered as ``mfcc``)."""
 
     name = "mfcc"
     config_type = TorchaudioMfccConfig
+    layer_type = "nuptse.features.kaldi.mel:Wav2MFCC"
 
-    def _feature_fn(self, *args, **kwargs):
-        from torchaudio.compliance.kaldi import mfcc
-
-        return mfcc(*args, **kwargs)
+    def _layer_kwargs(self) -> dict[str, Any]:
+        c = self.config
+        return dict(
+            low_freq=c.low_freq,
+            high_freq=c.high_freq,
+            num_filters=c.num_mel_bins,
+            use_energy=c.use_energy,
+            num_ceps=c.num_ceps,
+            cepstral_lifter=c.cepstral_lifter,
+        )
 
     def feature_dim(self, sampling_rate: int) -> int:
         return self.config.num_ceps

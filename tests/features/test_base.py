@@ -121,23 +121,15 @@ def test_a_yaml_without_feature_type_is_a_clear_error(tmp_path):
         FeatureExtractor.from_yaml(tmp_path / "x.yml")
 
 
-def test_torchaudio_extractors_name_the_missing_package():
-    import importlib.util
-
-    if importlib.util.find_spec("torchaudio") is not None:
-        pytest.skip("torchaudio is installed here")
+def test_torchaudio_extractors_need_no_torchaudio():
     from nuptse.features.fbank import TorchaudioFbank, TorchaudioFbankConfig
     from nuptse.features.mfcc import TorchaudioMfcc
 
     assert issubclass(TorchaudioFbank, TorchaudioFeatureExtractor)
     for cls in (TorchaudioFbank, TorchaudioMfcc):
-        with pytest.raises(ModuleNotFoundError, match="torchaudio") as err:
-            cls()
-        assert err.value.name == "torchaudio"
-    # the config still serializes (for reading configs written elsewhere)
+        cls()  # built on the Kaldi layers
     assert TorchaudioFbankConfig().to_dict()["num_mel_bins"] == 80
-    with pytest.raises(ModuleNotFoundError, match="torchaudio"):
-        FeatureExtractor.from_dict({"feature_type": "fbank"})
+    assert isinstance(FeatureExtractor.from_dict({"feature_type": "fbank"}), TorchaudioFbank)
 
 
 def test_importing_features_does_not_import_torch():

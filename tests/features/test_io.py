@@ -80,7 +80,7 @@ def test_registry_names_and_classes():
         assert get_writer(name).name == name
         assert get_reader(name).name == name
     assert get_reader("kaldiio") is KaldiReader
-    assert "kaldiio" not in backends  # read-only
+    assert "kaldiio" in backends and get_writer("kaldiio").name == "kaldiio"
     assert get_writer("lilcom_chunky") is LilcomChunkyWriter
 
 
@@ -626,3 +626,25 @@ def test_fast_encoder_matches_lilcom_compress_bytes(fixtures_dir):
     for x in cases:
         ours = compress_checked(x, -5, None, None)
         assert ours == lilcom.compress(np.array(x, dtype=np.float32), tick_power=-5), x.shape
+
+
+def test_kaldi_writer_round_trip_and_kaldi_native_io(tmp_path):
+    from nuptse.features.io import KaldiReader, KaldiWriter, get_writer
+
+    assert get_writer("kaldiio") is KaldiWriter
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((131, 80)).astype(np.float32)
+    with KaldiWriter(tmp_path / "plain", compression_method=None) as w:
+        assert w.write("utt1", data) == "utt1"
+        w.write("utt2", data[:7])
+    reader = KaldiReader(w.storage_path)
+    np.testing.assert_array_equal(reader.read("utt1"), data)
+    np.testing.assert_array_equal(reader.read("utt2", 2, 5), data[2:5])
+    with KaldiWriter(tmp_path / "compressed") as w:  # Kaldi's automatic compression
+        w.write("utt1", data)
+        with pytest.raises(ValueError, match="utt 3"):
+            w.write("utt 3", data)
+    np.testing.assert_allclose(KaldiReader(w.storage_path).read("utt1"), data, atol=0.05)
+    kni = pytest.importorskip("kaldi_native_io")  # an independent Kaldi reader
+    with kni.RandomAccessFloatMatrixReader(f"scp:{tmp_path / 'plain' / 'feats.scp'}") as r:
+        np.testing.assert_array_equal(r["utt1"], data)

@@ -34,7 +34,10 @@ def _numpy_frames(x: np.ndarray, length: int, shift: int, snip_edges: bool) -> n
         offset = length // 2 - shift // 2
     pad = length + shift
     padded = np.pad(x, ((0, 0), (pad, pad)), mode="symmetric")
-    rows = [padded[:, pad + m * shift - offset : pad + m * shift - offset + length] for m in range(count)]
+    rows = [
+        padded[:, pad + m * shift - offset : pad + m * shift - offset + length]
+        for m in range(count)
+    ]
     return np.stack(rows, axis=1) if rows else np.zeros((x.shape[0], 0, length))
 
 

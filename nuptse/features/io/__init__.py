@@ -9,7 +9,7 @@ libraries in both directions:
 * ``numpy_hdf5`` / ``lilcom_hdf5`` / ``chunked_lilcom_hdf5``: one HDF5 file;
 * ``memory_lilcom`` / ``memory_raw`` (and the reader ``memory_npy``): the key
   is the serialized array;
-* ``kaldiio``: read-only Kaldi ark/scp access.
+* ``kaldiio``: Kaldi ``feats.ark``/``feats.scp`` archives.
 
 >>> import numpy as np, tempfile
 >>> path = tempfile.mkdtemp() + "/feats"
@@ -56,7 +56,7 @@ from .hdf5 import (
     NumpyHdf5Writer,
     close_cached_file_handles,
 )
-from .kaldi import KaldiReader
+from .kaldi import KaldiReader, KaldiWriter
 from .lilcom_chunky import (
     CHUNKY_FORMAT_CHUNK_SIZE,
     LilcomChunkyReader,
@@ -85,6 +85,7 @@ __all__ = [
     "FeaturesStorageError",
     "FeaturesWriter",
     "KaldiReader",
+    "KaldiWriter",
     "LilcomChunkyReader",
     "LilcomChunkyWriter",
     "LilcomFilesReader",

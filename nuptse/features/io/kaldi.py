@@ -1,9 +1,12 @@
-"""``kaldiio``: read-only access to Kaldi feature archives through kaldiio.
+"""``kaldiio``: Kaldi feature archives (``feats.ark`` + ``feats.scp``) through kaldiio.
 
-``storage_path`` is either a Kaldi rxspecifier such as ``"feats.ark:20"``
-(the ``storage_key``, the utterance id, is then only used in messages) or
-a ``.scp`` file, in which case the key is looked up in it. Relative paths
-are resolved against the working directory, as Kaldi does.
+For reading, ``storage_path`` is either a Kaldi rxspecifier such as
+``"feats.ark:20"`` (the ``storage_key``, the utterance id, is then only
+used in messages) or a ``.scp`` file, in which case the key is looked up in
+it. Relative paths are resolved against the working directory, as Kaldi
+does.  :class:`KaldiWriter` writes a directory's ``feats.ark``/``feats.scp``
+pair (Kaldi's compressed matrices by default), which any Kaldi tool and
+lhotse read.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ._paths import path_str
-from .base import FeaturesReader, register_reader
+from .base import FeaturesReader, FeaturesWriter, register_reader, register_writer
 from .errors import CorruptedFeaturesError, FeaturesKeyError, check_offsets, missing_file
 
 _scp_cache: dict[str, tuple[tuple, Any, dict[str, str]]] = {}
@@ -86,10 +89,7 @@ def _ark_file(rxspec: str) -> str:
 
 @register_reader
 class KaldiReader(FeaturesReader):
-    """Reads a matrix from a Kaldi ark (``"file.ark:offset"``) or through a ``.scp`` file.
-
-    There is no ``kaldiio`` writer: convert to another backend to write.
-    """
+    """Reads a matrix from a Kaldi ark (``"file.ark:offset"``) or through a ``.scp`` file."""
 
     name = "kaldiio"
 
@@ -121,3 +121,60 @@ class KaldiReader(FeaturesReader):
                 f"kaldiio could not read the matrix: {e}", path, key
             ) from e
         return arr[left_offset_frames:right_offset_frames]
+
+
+@register_writer
+class KaldiWriter(FeaturesWriter):
+    """Writes ``feats.ark`` and ``feats.scp`` into the directory ``storage_path``.
+
+    The ``storage_key`` is the utterance id and the manifest's
+    ``storage_path`` the ``feats.scp`` file.  ``compression_method`` is
+    Kaldi's (1 = automatic, 2 = speech features, 3/4 = two bytes, 5/6/7 =
+    one byte; ``None`` or 0 stores plain float matrices); compression applies to 2-D arrays.
+
+    >>> import numpy as np, tempfile
+    >>> data = np.arange(12, dtype=np.float32).reshape(4, 3)
+    >>> with KaldiWriter(tempfile.mkdtemp(), compression_method=None) as w:
+    ...     key = w.write("utt1", data)
+    >>> KaldiReader(w.storage_path).read(key).tolist() == data.tolist()
+    True
+    """
+
+    name = "kaldiio"
+
+    def __init__(
+        self, storage_path: Any, compression_method: Optional[int] = 1, *args, **kwargs
+    ) -> None:
+        self.storage_dir = path_str(storage_path)
+        os.makedirs(self.storage_dir, exist_ok=True)
+        self.storage_path_ = os.path.join(self.storage_dir, "feats.scp")
+        self.compression_method = compression_method or None
+        ark = os.path.join(self.storage_dir, "feats.ark")
+        self._helper = _kaldiio().WriteHelper(
+            f"ark,scp:{ark},{self.storage_path_}", compression_method=self.compression_method
+        )
+
+    @property
+    def storage_path(self) -> str:
+        return self.storage_path_
+
+    def write(self, key: str, value: np.ndarray) -> str:
+        if any(ch.isspace() for ch in str(key)) or not str(key):
+            raise ValueError(
+                f"Kaldi utterance ids cannot be empty or contain whitespace: {key!r} "
+                f"(writing to {self.storage_path_})"
+            )
+        arr = np.asarray(value)
+        if self.compression_method is not None and arr.ndim != 2:
+            raise ValueError(
+                f"Kaldi compression (compression_method={self.compression_method}) applies to "
+                f"2-D matrices; {key!r} has shape {arr.shape} (use compression_method=None)"
+            )
+        self._helper(str(key), arr)
+        self._helper.fark.flush()
+        if self._helper.fscp is not None:
+            self._helper.fscp.flush()
+        return str(key)
+
+    def close(self) -> None:
+        self._helper.close()

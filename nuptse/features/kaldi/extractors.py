@@ -34,7 +34,12 @@ from typing import Any, ClassVar, Optional, Union
 import numpy as np
 import torch
 
-from nuptse.features.extractor import EPSILON, FeatureExtractor, register_extractor
+from nuptse.features.extractor import (
+    EPSILON,
+    FeatureExtractor,
+    LogEnergyMixing,
+    register_extractor,
+)
 from nuptse.features.kaldi.layers import Wav2LogFilterBank, Wav2LogSpec, Wav2MFCC, Wav2Spec
 from nuptse.timing import Seconds
 
@@ -299,19 +304,11 @@ class _KaldiExtractor(FeatureExtractor):
         return signals, is_numpy
 
 
-def _log_energy_mix(a: np.ndarray, b: np.ndarray, gain: float) -> np.ndarray:
-    return np.log(np.maximum(EPSILON, np.exp(a) + gain * np.exp(b)))
-
-
-def _log_energy_total(features: np.ndarray) -> float:
-    return max(float(np.sum(np.exp(np.asarray(features, dtype=np.float64)))), EPSILON)
-
-
 # --- the extractors -------------------------------------------------------------------------
 
 
 @register_extractor
-class Fbank(_KaldiExtractor):
+class Fbank(LogEnergyMixing, _KaldiExtractor):
     """Kaldi's log-mel filter bank (``compute-fbank-feats``), lhotse's ``kaldi-fbank``."""
 
     name = "kaldi-fbank"
@@ -320,21 +317,6 @@ class Fbank(_KaldiExtractor):
 
     def feature_dim(self, sampling_rate: int) -> int:
         return self.config.num_filters + (1 if self.config.use_energy else 0)
-
-    @staticmethod
-    def mix(
-        features_a: np.ndarray, features_b: np.ndarray, energy_scaling_factor_b: float
-    ) -> np.ndarray:
-        return _log_energy_mix(features_a, features_b, energy_scaling_factor_b)
-
-    @staticmethod
-    def compute_energy(features: np.ndarray) -> float:
-        return _log_energy_total(features)
-
-    @staticmethod
-    def scale(features: np.ndarray, energy_scaling_factor: float) -> np.ndarray:
-        """Features of the audio whose energy is ``energy_scaling_factor`` times larger."""
-        return features + np.log(energy_scaling_factor)
 
 
 @register_extractor
@@ -376,7 +358,7 @@ class Spectrogram(_KaldiExtractor):
 
 
 @register_extractor
-class LogSpectrogram(_KaldiExtractor):
+class LogSpectrogram(LogEnergyMixing, _KaldiExtractor):
     """Log power spectrum, ``kaldi-log-spectrogram``; mixed as energies like Fbank."""
 
     name = "kaldi-log-spectrogram"
@@ -385,17 +367,3 @@ class LogSpectrogram(_KaldiExtractor):
 
     def feature_dim(self, sampling_rate: int) -> int:
         return self.extractor.fft_length // 2 + 1
-
-    @staticmethod
-    def mix(
-        features_a: np.ndarray, features_b: np.ndarray, energy_scaling_factor_b: float
-    ) -> np.ndarray:
-        return _log_energy_mix(features_a, features_b, energy_scaling_factor_b)
-
-    @staticmethod
-    def compute_energy(features: np.ndarray) -> float:
-        return _log_energy_total(features)
-
-    @staticmethod
-    def scale(features: np.ndarray, energy_scaling_factor: float) -> np.ndarray:
-        return features + np.log(energy_scaling_factor)
