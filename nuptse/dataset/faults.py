@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import queue as queue_module
 from collections import Counter
 from dataclasses import dataclass
 
@@ -74,12 +73,14 @@ class FaultReport:
         self.epoch = 0
         self._records: list[DroppedCut] = []
         self._owner_pid = os.getpid()
-        self._queue = None
-        self._queue_released = False
+        self._reader = self._writer = None
         if shared:
-            # Created now, before any DataLoader worker starts (forked workers
-            # inherit it; spawned ones receive it when the dataset is sent).
-            self._queue = multiprocessing.get_context().Queue()
+            # A pipe made now, before any DataLoader worker starts: forked
+            # workers inherit it, spawned ones receive it with the dataset.
+            # Workers never block on it: a record that does not fit in a full
+            # pipe is only logged.
+            self._reader, self._writer = multiprocessing.Pipe(duplex=False)
+            os.set_blocking(self._writer.fileno(), False)
 
     # --- cross-process plumbing ---------------------------------------------------
 
@@ -92,8 +93,9 @@ class FaultReport:
         # A queue may only travel to a process being started; anywhere else
         # (deepcopy, pickling to disk) the copy keeps its records locally.
         spawning = multiprocessing.context.get_spawning_popen() is not None
+        state["_reader"] = None  # only the owner reads
         if not spawning:
-            state["_queue"] = None
+            state["_writer"] = None
         state["_records"] = [] if spawning else list(self._records)
         if not spawning:
             state["_owner_pid"] = None  # a detached copy: its own records only
@@ -103,14 +105,14 @@ class FaultReport:
         self.__dict__.update(state)
 
     def _collect(self) -> None:
-        if self._queue is None or not self._owner:
+        if self._reader is None or not self._owner:
             return
-        while True:
-            try:
-                cut_id, stage, error_type, message = self._queue.get_nowait()
-            except (queue_module.Empty, OSError, EOFError, ValueError):
-                return
-            self._records.append(DroppedCut(cut_id, stage, error_type, message, self.epoch))
+        try:
+            while self._reader.poll():
+                cut_id, stage, error_type, message = self._reader.recv()
+                self._records.append(DroppedCut(cut_id, stage, error_type, message, self.epoch))
+        except (OSError, EOFError, ValueError):  # pragma: no cover - pipe closed
+            return
 
     # --- recording ----------------------------------------------------------------
 
@@ -120,16 +122,13 @@ class FaultReport:
         error_type, message = failure.error_type, failure.message
         logger.warning("Dropping cut %r from the batch (%s failed): %s: %s",
                        cut_id, stage, error_type, message)
-        if self._queue is not None and self._owner_pid is not None and not self._owner:
+        if self._writer is not None and self._owner_pid is not None and not self._owner:
             try:
-                self._queue.put((cut_id, stage, error_type, message))
-                if not self._queue_released:
-                    # A worker must be able to exit even if nobody reads the report.
-                    self._queue.cancel_join_thread()
-                    self._queue_released = True
+                # Kept under PIPE_BUF, so that concurrent workers' writes stay whole.
+                self._writer.send((cut_id[:500], stage, error_type, message[:2000]))
                 return
-            except (OSError, ValueError):  # pragma: no cover - reader gone
-                pass
+            except (OSError, ValueError):
+                logger.warning("fault report pipe full or closed; cut %r counted in this worker only", cut_id)
         self._records.append(DroppedCut(cut_id, stage, error_type, message, self.epoch))
 
     def set_epoch(self, epoch: int) -> None:
