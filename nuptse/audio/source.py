@@ -5,7 +5,8 @@ Four types, in lhotse's JSON layout ``{"type", "channels", "source"}``:
 * ``file``: a local path; reads seek to the requested span.
 * ``url``: any fsspec URL (``s3://``, ``http://``, ``file://``...).  The
   remote file is opened as a seekable stream, so a short read fetches only
-  the byte ranges the decoder asks for.
+  the byte ranges the decoder asks for; when the user selected an IO backend
+  (:func:`nuptse.serialization.io_backend`), it opens the URL instead.
 * ``memory``: the encoded bytes themselves.  ``to_dict`` keeps them as
   ``bytes`` (as lhotse does); plain JSON cannot hold them.
 * ``command``: a shell pipeline whose standard output is audio, as in a Kaldi
@@ -94,6 +95,19 @@ def _run_command(cmd: str, allow: Optional[bool]) -> bytes:
     return proc.stdout
 
 
+def _open_url(url: str):
+    """A binary file object for ``url``: through the IO backend the user selected
+    (:func:`nuptse.serialization.set_current_io_backend`), else a seekable fsspec
+    stream (a short read fetches only the byte ranges the decoder asks for)."""
+    from nuptse.serialization import get_current_io_backend, user_selected_io_backend
+
+    if user_selected_io_backend():
+        return get_current_io_backend().open(url, "rb")
+    import fsspec
+
+    return fsspec.open(url, "rb").open()
+
+
 def _cached(key: str, produce) -> bytes:
     """The bytes for ``key`` from :class:`AudioCache` (when enabled), else ``produce()``."""
     data = AudioCache.try_cache(key)
@@ -173,10 +187,8 @@ class AudioSource:
         elif self.type == "url" and AudioCache.enabled():
             yield io.BytesIO(_cached(str(self.source), lambda: self._fetch_url()))
         elif self.type == "url":
-            import fsspec
-
             try:
-                f = fsspec.open(str(self.source), "rb").open()
+                f = _open_url(str(self.source))
             except FileNotFoundError as e:
                 raise AudioFileNotFoundError(f"Audio URL not found: '{self.source}' ({e})") from e
             except Exception as e:
@@ -192,10 +204,8 @@ class AudioSource:
             )
 
     def _fetch_url(self) -> bytes:
-        import fsspec
-
         try:
-            with fsspec.open(str(self.source), "rb") as f:
+            with _open_url(str(self.source)) as f:
                 return f.read()
         except FileNotFoundError as e:
             raise AudioFileNotFoundError(f"Audio URL not found: '{self.source}' ({e})") from e

@@ -10,6 +10,10 @@ from nuptse.cut import CutSet
 from nuptse.dataset.cut_transforms._random import make_rng
 
 
+class InvalidCompressSettings(ValueError, AssertionError):
+    """A ``Compress`` setting is out of range (an ``AssertionError`` too, as in lhotse)."""
+
+
 @dataclass
 class Compress:
     """With probability ``p`` per cut, pass its audio through a codec drawn from ``codecs``.
@@ -29,16 +33,21 @@ class Compress:
 
     def __post_init__(self) -> None:
         if len(set(self.codecs)) != len(self.codecs):
-            raise ValueError(f"Compress: duplicate codecs in {self.codecs}")
+            raise InvalidCompressSettings(f"Compress: duplicate codecs in {self.codecs}")
         if isinstance(self.compression_level, (tuple, list)):
+            if len(self.compression_level) != 2:
+                raise InvalidCompressSettings(
+                    f"Compress: compression_level must be a value or (low, high), got "
+                    f"{self.compression_level}"
+                )
             low, high = self.compression_level
             if not low < high:
-                raise ValueError(f"Compress: compression_level range {self.compression_level} is empty")
+                raise InvalidCompressSettings(f"Compress: compression_level range {self.compression_level} is empty")
         if not 0 <= self.p <= 1:
-            raise ValueError(f"Compress: p must be in [0, 1], got {self.p}")
+            raise InvalidCompressSettings(f"Compress: p must be in [0, 1], got {self.p}")
         if self.codec_weights:
             if len(self.codec_weights) != len(self.codecs) or any(w < 0 for w in self.codec_weights):
-                raise ValueError(f"Compress: codec_weights {self.codec_weights} do not fit codecs {self.codecs}")
+                raise InvalidCompressSettings(f"Compress: codec_weights {self.codec_weights} do not fit codecs {self.codecs}")
         else:
             self.codec_weights = [1.0] * len(self.codecs)
         self.rng = make_rng(self.seed, self.rng)
