@@ -4,60 +4,57 @@ A *cut* is a span of a recording (or of a mix of recordings) with the
 supervisions that fall inside it and, optionally, precomputed features.  The
 concrete types live in their own modules (:mod:`.mono`, :mod:`.multi`,
 :mod:`.padding`, :mod:`.mixed`); this module holds what they share: derived
-sizes, the ``custom`` field with attribute access, splitting a cut into
-windows or per-supervision pieces, padding/appending/mixing, and dispatch
-from serialized dicts to the right class.
+sizes, padding/appending/mixing, saving audio and dispatch from serialized
+dicts to the right class.  Custom fields (:mod:`.custom`), masks
+(:mod:`.masks`) and splitting into windows or pieces (:mod:`.windows`) come
+from mixins.
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from nuptse.cut.custom import CustomFieldsMixin
+from nuptse.cut.masks import MasksMixin
+from nuptse.cut.registry import (
+    CUT_TYPES,
+    LOG_EPSILON,
+    CutError,
+    provide,
+    provided,
+    register_cut_type,
+    uuid_id,
+)
+from nuptse.cut.windows import (
+    SupervisionIndex,
+    WindowsMixin,
+    extended_span,
+    num_windows,
+    overlap_ratio,
+)
 from nuptse.timing import (
     add_durations,
     compute_num_frames,
     compute_num_samples,
 )
 
-#: Log of the smallest energy in a filterbank; the default feature value of padding.
-LOG_EPSILON = -23.025850929940457
-
-#: Concrete cut classes by their serialized ``"type"`` name (filled by each module).
-CUT_TYPES: dict[str, type] = {}
-
-
-class CutError(ValueError):
-    """A cut operation got arguments that do not fit the cut (the message names the cut)."""
-
-
-def register_cut_type(cls: type) -> type:
-    CUT_TYPES[cls.__name__] = cls
-    return cls
-
-
-#: What the modules built on this one provide to the methods every cut shares:
-#: ``CutSet`` (returned by windows and trims), the padding and mixing functions
-#: (``MixedCut``) and the feature extraction pipeline.  Those modules register
-#: here when ``nuptse.cut`` is imported, so this module never imports them and
-#: the import graph stays acyclic (base <- mixed, set, compute).
-_PROVIDED: dict[str, Any] = {}
-
-
-def provide(name: str, obj: Any) -> Any:
-    """Register ``obj`` under ``name`` for the shared cut methods (see ``_PROVIDED``)."""
-    _PROVIDED[name] = obj
-    return obj
-
-
-def provided(name: str) -> Any:
-    """The object a higher cut module registered under ``name``."""
-    if name not in _PROVIDED:
-        import importlib
-
-        importlib.import_module("nuptse.cut")
-    return _PROVIDED[name]
+__all__ = [
+    "CUT_TYPES",
+    "LOG_EPSILON",
+    "Cut",
+    "CutError",
+    "SupervisionIndex",
+    "cut_from_dict",
+    "extended_span",
+    "fit_length",
+    "num_windows",
+    "overlap_ratio",
+    "provide",
+    "provided",
+    "register_cut_type",
+    "uuid_id",
+]
 
 
 def cut_from_dict(data: dict) -> Cut:
@@ -68,47 +65,16 @@ def cut_from_dict(data: dict) -> Cut:
         kind = "MixedCut" if "tracks" in data else "MonoCut"
         if kind == "MonoCut" and isinstance(data.get("channel"), list):
             kind = "MultiCut"
+    elif kind == "Cut":
+        # Very old lhotse manifests name the single-channel cut "Cut".
+        kind = "MonoCut"
     cls = CUT_TYPES.get(kind)
     if cls is None:
         raise CutError(f"unknown cut type {kind!r} in item {data.get('id')!r}")
     return cls.from_dict(data)
 
 
-def uuid_id(rng: random.Random | None = None) -> str:
-    """A random UUID4 string (drawn from ``rng`` when given, for reproducible ids)."""
-    import uuid
-
-    if rng is None:
-        return str(uuid.uuid4())
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-def overlap_ratio(a_start: float, a_end: float, b_start: float, b_end: float) -> float:
-    """Overlap of two spans as a fraction of the shorter one (0 when disjoint)."""
-    inter = min(a_end, b_end) - max(a_start, b_start)
-    if inter <= 0:
-        return 0.0
-    shorter = min(a_end - a_start, b_end - b_start)
-    return inter / shorter if shorter > 0 else 1.0
-
-
-def num_windows(total: float, window: float, hop: float) -> int:
-    """How many windows of ``window`` s, ``hop`` s apart, cover ``total`` s.
-
-    >>> num_windows(61.0, 10.0, 10.0)
-    7
-    >>> num_windows(5.9, 3, 1)
-    4
-    """
-    import math
-
-    if total <= 0:
-        return 0
-    n = math.ceil(round(max(total - window, 0) / hop, 8))
-    return n + int(round(total - n * hop, 8) > 0)
-
-
-class Cut:
+class Cut(CustomFieldsMixin, MasksMixin, WindowsMixin):
     """Mixin with the behaviour all cut types share.
 
     Subclasses provide ``id``, ``duration``, ``start``, ``supervisions`` and
@@ -121,53 +87,8 @@ class Cut:
         """The cut of whatever type ``data["type"]`` names."""
         return cut_from_dict(data)
 
-    # --- custom fields ------------------------------------------------------------
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in self.__dataclass_fields__ or name.startswith("_"):
-            object.__setattr__(self, name, value)
-            return
-        if isinstance(getattr(type(self), name, None), property):
-            object.__setattr__(self, name, value)  # raises for read-only properties
-            return
-        custom = self.__dict__.get("custom")
-        if custom is None:
-            custom = {}
-            object.__setattr__(self, "custom", custom)
-        custom[name] = value
-
-    def __getattr__(self, name: str) -> Any:
-        # Only called when normal lookup failed: look in ``custom``.
-        if name.startswith("__") or name == "custom":
-            raise AttributeError(name)
-        custom = self.__dict__.get("custom")
-        if custom:
-            if name in custom:
-                return custom[name]
-            if name.startswith("load_") and name[5:] in custom:
-                value = custom[name[5:]]
-                return lambda: _load_custom(self, name[5:], value)
-        raise AttributeError(
-            f"{type(self).__name__} {self.__dict__.get('id')!r} has no attribute "
-            f"or custom field {name!r}"
-        )
-
-    def __delattr__(self, name: str) -> None:
-        custom = self.__dict__.get("custom")
-        if name not in self.__dataclass_fields__ and custom and name in custom:
-            del custom[name]
-            return
-        object.__delattr__(self, name)
-
-    def has_custom(self, name: str) -> bool:
-        custom = self.__dict__.get("custom")
-        return bool(custom) and name in custom
-
-    def with_custom(self, name: str, value: Any) -> Cut:
-        """A copy with one more custom field."""
-        custom = dict(self.__dict__.get("custom") or {})
-        custom[name] = value
-        return self._copy(custom=custom)
+    def to_dict(self) -> dict:  # pragma: no cover - every concrete type overrides it
+        raise NotImplementedError
 
     def __getstate__(self):
         return self.__dict__
@@ -202,11 +123,49 @@ class Cut:
         return [s.trim(self.duration) for s in self.supervisions]
 
     @property
+    def has_overlapping_supervisions(self) -> bool:
+        """Whether any two supervisions overlap in time."""
+        sups = sorted(self.supervisions, key=lambda s: s.start)
+        return any(b.start < a.end and a.start < b.end for a, b in zip(sups, sups[1:]))
+
+    @property
     def speakers(self) -> list[str]:
         return sorted({s.speaker for s in self.supervisions if s.speaker is not None})
 
+    @property
+    def is_in_memory(self) -> bool:
+        """Whether any of the cut's data manifests holds its data in memory."""
+        return any(getattr(v, "is_in_memory", False) for _, v in self.iter_data())
+
+    def iter_data(self):
+        """``(name, manifest)`` for the recording, the features and each custom data manifest."""
+        from nuptse.cut.custom import is_data_manifest
+
+        if self.has_recording and getattr(self, "recording", None) is not None:
+            yield "recording", self.recording
+        if self.has_features and getattr(self, "features", None) is not None:
+            yield "features", self.features
+        for k, v in (self.custom or {}).items():
+            if is_data_manifest(v):
+                yield k, v
+
+    def has(self, field: str) -> bool:
+        """Whether the cut has ``field``: recording, features, video or a custom field."""
+        if field == "recording":
+            return self.has_recording
+        if field == "features":
+            return self.has_features
+        if field == "video":
+            return self.has_video
+        return self.has_custom(field)
+
     def with_id(self, id_: str) -> Cut:
+        """A copy with another id."""
         return self._copy(id=id_)
+
+    def copy(self, **replace_attrs) -> Cut:
+        """A shallow copy with some fields replaced (e.g. ``cut.copy(id="new")``)."""
+        return self._copy(**replace_attrs)
 
     def _copy(self, **changes) -> Cut:
         # A shallow copy without going through __init__/__setattr__ (hot in trim/windows).
@@ -218,6 +177,10 @@ class Cut:
         state.update(changes)
         object.__setattr__(new, "__dict__", state)
         return new
+
+    def unmix(self, tag: str | None = None) -> list:
+        """This cut as a one-item list (a :class:`MixedCut` returns its tracks)."""
+        return [self]
 
     # --- supervisions -------------------------------------------------------------
 
@@ -239,118 +202,24 @@ class Cut:
 
         With ``keep_excessive`` every supervision that overlaps the span by more
         than 1% of the shorter of the two is kept as is (it may stick out);
-        otherwise only those inside the span (1 ms tolerance) are kept, clipped
-        to it.
+        otherwise only those inside the span (1 ms tolerance) are kept.
         """
         end = offset + duration
         out = []
+        if isinstance(index, dict):
+            index = index.get(self.id)
         candidates = self.supervisions if index is None else index.candidates(offset, end)
         for s in candidates:
             s_end = s.start + s.duration
             if keep_excessive:
                 if overlap_ratio(s.start, s_end, offset, end) <= 0.01:
                     continue
-                out.append(s.with_offset(-offset) if shift and offset else s)
-            else:
-                if not (offset - 1e-3 <= s.start and s_end <= end + 1e-3):
-                    continue
-                moved = s.with_offset(-offset) if shift and offset else s
-                if moved.start < 0 or moved.start + moved.duration > duration:
-                    moved = moved.trim(duration)
-                out.append(moved)
+            elif not (offset - 1e-3 <= s.start and s_end <= end + 1e-3):
+                continue
+            out.append(s.with_offset(-offset) if shift and offset else s)
         if index is None and len(out) > 1:
             out.sort(key=lambda s: s.start)
         return out
-
-    # --- splitting ----------------------------------------------------------------
-
-    def cut_into_windows(
-        self, duration: float, hop: float | None = None, keep_excessive_supervisions: bool = True
-    ):
-        """Windows of ``duration`` s every ``hop`` s (the last may be shorter), ids ``{id}-{i}``."""
-        CutSet = provided("CutSet")
-
-        if duration <= 0:
-            raise CutError(f"cut {self.id!r}: window duration must be > 0, got {duration}")
-        hop = hop or duration
-        if hop <= 0:
-            raise CutError(f"cut {self.id!r}: hop must be > 0, got {hop}")
-        out = []
-        index = SupervisionIndex(self.supervisions)
-        for i in range(num_windows(self.duration, duration, hop)):
-            piece = self.truncate(
-                offset=round(hop * i, 8),
-                duration=duration,
-                keep_excessive_supervisions=keep_excessive_supervisions,
-                preserve_id=True,
-                _supervisions_index=index,
-            )
-            object.__setattr__(piece, "id", f"{self.id}-{i}")  # a fresh copy: safe to edit
-            out.append(piece)
-        return CutSet.from_cuts(out)
-
-    def trim_to_supervisions(
-        self,
-        keep_overlapping: bool = True,
-        min_duration: float | None = None,
-        context_direction: str = "center",
-        keep_all_channels: bool = False,
-        rng: random.Random | None = None,
-    ):
-        """One cut per supervision, spanning it (extended to ``min_duration`` if given).
-
-        A cut that ends up with one supervision takes that supervision's id.
-        Without ``keep_all_channels`` a multi-channel cut is narrowed to the
-        supervision's channel(s); overlapping supervisions on other channels
-        are then dropped (lhotse raises an error in that case).
-        """
-        CutSet = provided("CutSet")
-
-        out = []
-        index = SupervisionIndex(self.supervisions)
-        sr = self.sampling_rate
-        fast = sr is not None and hasattr(self, "_truncate_samples")
-        if fast:
-            bounds = (compute_num_samples(self.start, sr), compute_num_samples(self.duration, sr))
-        for sup in self.supervisions:
-            start, dur = sup.start, sup.duration
-            if min_duration is not None:
-                start, dur = extended_span(start, dur, min_duration, context_direction, rng)
-            start = max(start, 0.0)
-            dur = min(dur, self.duration - start)
-            if dur <= 0:
-                continue
-            if fast:
-                lo = compute_num_samples(start, sr)
-                trimmed = self._truncate_samples(
-                    start,
-                    lo,
-                    compute_num_samples(dur, sr),
-                    sr,
-                    keep_overlapping,
-                    True,
-                    index,
-                    bounds,
-                )
-            else:
-                trimmed = self.truncate(
-                    offset=start,
-                    duration=dur,
-                    keep_excessive_supervisions=keep_overlapping,
-                    preserve_id=True,
-                    _supervisions_index=index,
-                )
-            # ``trimmed`` is a fresh copy, so it may be edited in place.
-            if not keep_overlapping:
-                object.__setattr__(
-                    trimmed, "supervisions", [s for s in trimmed.supervisions if s.id == sup.id]
-                )
-            if not keep_all_channels and hasattr(trimmed, "_narrow_to_channel"):
-                trimmed = trimmed._narrow_to_channel(sup.channel)
-            new_id = sup.id if len(trimmed.supervisions) == 1 else uuid_id(rng)
-            object.__setattr__(trimmed, "id", new_id)
-            out.append(trimmed)
-        return CutSet.from_cuts(out)
 
     # --- combining ----------------------------------------------------------------
 
@@ -383,8 +252,12 @@ class Cut:
         allow_padding: bool = False,
         snr: float | None = None,
         preserve_id: str | None = None,
+        tag: str | None = None,
     ) -> Cut:
-        """Overlay ``other`` starting ``offset_other_by`` s into this cut, at ``snr`` dB."""
+        """Overlay ``other`` starting ``offset_other_by`` s into this cut, at ``snr`` dB.
+
+        ``tag`` names ``other``'s track(s), so that :meth:`MixedCut.unmix` can find them.
+        """
         return provided("mix")(
             self,
             other,
@@ -392,87 +265,80 @@ class Cut:
             allow_padding=allow_padding,
             snr=snr,
             preserve_id=preserve_id,
+            tag=tag,
         )
 
-    def append(self, other: Cut, snr: float | None = None, preserve_id: str | None = None) -> Cut:
+    def append(
+        self,
+        other: Cut,
+        snr: float | None = None,
+        preserve_id: str | None = None,
+        tag: str | None = None,
+    ) -> Cut:
         """``other`` right after this cut (a :class:`MixedCut`)."""
-        return provided("mix")(self, other, offset=self.duration, snr=snr, preserve_id=preserve_id)
+        return provided("mix")(
+            self, other, offset=self.duration, snr=snr, preserve_id=preserve_id, tag=tag
+        )
 
     def __add__(self, other: Cut) -> Cut:
         return self.append(other)
 
-    # --- feature extraction -------------------------------------------------------
+    # --- audio and features -------------------------------------------------------
 
-    def compute_features(self, extractor, augment_fn=None):
+    def save_audio(
+        self,
+        storage_path,
+        format: str | None = None,
+        encoding: str | None = None,
+        augment_fn: Callable | None = None,
+        **kwargs,
+    ) -> Cut:
+        """Write this cut's audio to ``storage_path`` and return a cut of that file.
+
+        The new cut keeps this cut's id, supervisions, custom fields and
+        features; its recording is the written file (id: the file's stem).
+        ``kwargs`` go to ``load_audio`` (e.g. ``mono_downmix=True`` for a mix).
+        """
+        from pathlib import Path
+
+        from nuptse.audio import AudioSource, Recording
+        from nuptse.audio.backend import save_audio
+
+        path = Path(storage_path)
+        samples = self.load_audio(**kwargs)
+        if augment_fn is not None:
+            samples = augment_fn(samples, self.sampling_rate)
+        sr = self.sampling_rate
+        save_audio(path, samples, sampling_rate=sr, format=format, encoding=encoding)
+        rec = Recording(
+            id=path.stem,
+            sources=[
+                AudioSource(type="file", channels=list(range(samples.shape[0])), source=str(path))
+            ],
+            sampling_rate=sr,
+            num_samples=samples.shape[1],
+            duration=samples.shape[1] / sr,
+        )
+        return provided("recording_to_cut")(
+            rec,
+            id=self.id,
+            supervisions=list(self.supervisions),
+            custom=self.custom,
+            features=getattr(self, "features", None) if self.has_features else None,
+        )
+
+    def compute_features(self, extractor, augment_fn: Callable | None = None):
         """Features of this cut's audio as a numpy array (nothing is stored)."""
         audio = self.load_audio()
         if augment_fn is not None:
             audio = augment_fn(audio, self.sampling_rate)
         return extractor.extract(audio, self.sampling_rate)
 
-    def compute_and_store_features(self, extractor, storage, augment_fn=None, *args, **kwargs):
+    def compute_and_store_features(
+        self, extractor, storage, augment_fn: Callable | None = None
+    ) -> Cut:
         """Compute features, write them to ``storage`` and return a cut that references them."""
         return provided("compute_and_store_cut")(self, extractor, storage, augment_fn=augment_fn)
-
-
-class SupervisionIndex:
-    """Supervisions sorted by start, to find those near a span without scanning all."""
-
-    def __init__(self, supervisions: list):
-        self.sups = sorted(supervisions, key=lambda s: s.start)
-        self.starts = [s.start for s in self.sups]
-        self.max_duration = max((s.duration for s in self.sups), default=0.0)
-
-    def candidates(self, lo: float, hi: float) -> list:
-        """Supervisions that may overlap ``[lo, hi)`` (a superset, in start order)."""
-        from bisect import bisect_left, bisect_right
-
-        i = bisect_left(self.starts, lo - self.max_duration - 1e-3)
-        j = bisect_right(self.starts, hi + 1e-3)
-        return self.sups[i:j]
-
-
-def extended_span(
-    start: float,
-    duration: float,
-    new_duration: float,
-    direction: str = "center",
-    rng: random.Random | None = None,
-) -> tuple[float, float]:
-    """Start and duration of a span grown to ``new_duration`` in ``direction``.
-
-    >>> extended_span(2.0, 1.0, 3.0)
-    (1.0, 3.0)
-    >>> extended_span(2.0, 1.0, 3.0, "right")
-    (2.0, 3.0)
-    """
-    if new_duration <= duration:
-        return start, duration
-    extra = new_duration - duration
-    if direction == "center":
-        left = extra / 2
-    elif direction == "left":
-        left = extra
-    elif direction == "right":
-        left = 0.0
-    elif direction == "random":
-        left = (rng or random).uniform(0, extra)
-    else:
-        raise CutError(
-            f"context_direction must be center, left, right or random, got {direction!r}"
-        )
-    return round(start - left, 8), round(new_duration, 8)
-
-
-def _load_custom(cut: Cut, name: str, value: Any):
-    """Load a custom array field (``Array``/``TemporalArray``) cut to the cut's span."""
-    from nuptse.cut.custom import TemporalArray
-
-    if isinstance(value, TemporalArray):
-        return value.load(start=cut.start, duration=cut.duration)
-    if hasattr(value, "load"):
-        return value.load()
-    raise AttributeError(f"custom field {name!r} of cut {cut.id!r} is not an array manifest")
 
 
 def fit_length(array, target: int, axis: int, pad_value: float = 0.0, what: str = "", tol: int = 0):

@@ -188,6 +188,43 @@ class CutStatistics:
         return "\n".join(parts)
 
 
+class CutSetStatistics:
+    """lhotse's accumulating statistics object: ``CutSetStatistics(full).accumulate(cuts)``,
+    ``a.combine(b)`` and ``describe()`` (which prints the table and returns the numbers).
+
+    >>> CutSetStatistics().accumulate([]).as_dict()["cuts"]
+    0
+    """
+
+    def __init__(self, full: bool = False):
+        self.full = full
+        self.stats = CutStatistics()
+
+    def accumulate(self, cuts: Iterable) -> CutSetStatistics:
+        """Add ``cuts`` (any iterable of cuts); returns self."""
+        for cut in cuts:
+            self.stats.update(cut)
+        return self
+
+    def combine(self, other: CutSetStatistics) -> CutSetStatistics:
+        """A new object with the cuts of both."""
+        out = CutSetStatistics(full=self.full or other.full)
+        out.stats = self.stats.merge(other.stats)
+        return out
+
+    __add__ = combine
+
+    def as_dict(self) -> dict:
+        return self.stats.as_dict()
+
+    def describe(self, file=None) -> CutStatistics:
+        """Write the table to ``file`` (stdout by default) and return the statistics."""
+        import sys
+
+        (file or sys.stdout).write(self.stats.format_table(full=self.full) + "\n")
+        return self.stats
+
+
 def _hms(seconds: float) -> str:
     seconds = int(round(seconds))
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"

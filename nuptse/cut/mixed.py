@@ -12,26 +12,23 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from nuptse.cut.base import (
-    LOG_EPSILON,
     Cut,
     CutError,
     cut_from_dict,
     fit_length,
-    provide,
+    provided,
     register_cut_type,
     uuid_id,
 )
 from nuptse.cut.padding import PaddingCut
 from nuptse.timing import (
-    add_durations,
-    compute_num_frames,
     compute_num_samples,
-    frames_to_seconds,
     perturb_num_samples,
     samples_to_seconds,
     seconds_to_frames,
@@ -88,6 +85,12 @@ class MixTrack:
         return dataclasses.replace(self, **changes)
 
 
+def dataclasses_replace(obj, **changes):
+    import dataclasses
+
+    return dataclasses.replace(obj, **changes)
+
+
 def _energy(audio: np.ndarray) -> float:
     return float(np.mean(np.square(audio, dtype=np.float64))) if audio.size else 0.0
 
@@ -109,28 +112,44 @@ class MixedCut(Cut):
     # --- derived properties -------------------------------------------------------
 
     @property
-    def _first_data_cut(self):
-        for t in self.tracks:
+    def _audible(self) -> list:
+        """The tracks that are heard (muted SNR references left out)."""
+        tracks = [t for t in self.tracks if not t.mute]
+        return tracks or self.tracks
+
+    @property
+    def first_non_padding_track(self) -> MixTrack:
+        """The first audible track that is not padding (the first track if all are)."""
+        for t in self._audible:
             if not isinstance(t.cut, PaddingCut):
-                return t.cut
-        return self.tracks[0].cut
+                return t
+        return self._audible[0]
+
+    @property
+    def first_non_padding_cut(self) -> Cut:
+        return self.first_non_padding_track.cut
+
+    @property
+    def _first_data_cut(self):
+        return self.first_non_padding_track.cut
 
     @property
     def duration(self) -> float:
-        return round(max(t.offset + t.cut.duration for t in self.tracks), 8)
+        return round(max(t.offset + t.cut.duration for t in self._audible), 8)
 
     @property
     def channel(self):
-        return self._first_data_cut.channel
+        n = self.num_channels
+        return list(range(n)) if n > 1 else 0
 
     @property
     def num_channels(self) -> int:
-        return max(getattr(t.cut, "num_channels", 1) for t in self.tracks)
+        return max(getattr(t.cut, "num_channels", 1) for t in self._audible)
 
     @property
     def supervisions(self) -> list:
         out = []
-        for t in self.tracks:
+        for t in self._audible:
             if t.offset:
                 out.extend(s.with_offset(t.offset) for s in t.cut.supervisions)
             else:
@@ -139,15 +158,31 @@ class MixedCut(Cut):
 
     @property
     def has_recording(self) -> bool:
-        return all(t.cut.has_recording for t in self.tracks)
+        return self._first_data_cut.has_recording
 
     @property
     def has_features(self) -> bool:
-        return all(t.cut.has_features for t in self.tracks)
+        return self._first_data_cut.has_features
 
     @property
     def has_video(self) -> bool:
         return False
+
+    @property
+    def is_in_memory(self) -> bool:
+        return any(t.cut.is_in_memory for t in self._audible)
+
+    def has(self, field: str) -> bool:
+        return self._first_data_cut.has(field)
+
+    def iter_data(self):
+        return self._first_data_cut.iter_data()
+
+    @property
+    def num_samples(self) -> int | None:
+        if self.sampling_rate is None:
+            return None
+        return compute_num_samples(self.duration, self.sampling_rate)
 
     @property
     def sampling_rate(self) -> int | None:
@@ -170,18 +205,26 @@ class MixedCut(Cut):
         return self._first_data_cut.recording_id
 
     @property
-    def custom(self) -> dict | None:
-        return getattr(self._first_data_cut, "custom", None)
+    def custom(self) -> dict:
+        """The custom fields of the audible tracks, merged (a copy)."""
+        out: dict = {}
+        for t in self._audible:
+            c = getattr(t.cut, "custom", None)
+            if c:
+                out.update(c)
+        return out
 
     def __getattr__(self, name: str):
-        if name.startswith("__") or name == "tracks":
+        if name.startswith("__") or name in ("tracks", "id", "transforms"):
             raise AttributeError(name)
-        tracks = self.__dict__.get("tracks")
-        if tracks:
-            for t in tracks:
-                if not isinstance(t.cut, PaddingCut):
-                    return getattr(t.cut, name)
-        raise AttributeError(f"MixedCut {self.__dict__.get('id')!r} has no attribute {name!r}")
+        if name.startswith("load_"):
+            return partial(self.load_custom, name[5:])
+        holders = self._tracks_with_custom(name)
+        if holders:
+            return getattr(holders[0][1], name)
+        raise AttributeError(
+            f"MixedCut {self.__dict__.get('id')!r} has no attribute or custom field {name!r}"
+        )
 
     def __setattr__(self, name: str, value) -> None:
         if name in ("id", "tracks", "transforms") or name.startswith("_"):
@@ -189,8 +232,19 @@ class MixedCut(Cut):
             return
         setattr(self._first_data_cut, name, value)
 
+    def _tracks_with_custom(self, name: str) -> list:
+        """``(index, cut)`` of the audible data tracks with custom field ``name``."""
+        return [
+            (i, t.cut)
+            for i, t in enumerate(self.tracks)
+            if not isinstance(t.cut, PaddingCut)
+            and not t.mute
+            and getattr(t.cut, "custom", None)
+            and name in t.cut.custom
+        ]
+
     def has_custom(self, name: str) -> bool:
-        return self._first_data_cut.has_custom(name)
+        return bool(self._tracks_with_custom(name))
 
     def with_custom(self, name: str, value) -> MixedCut:
         """A copy whose first data track carries the custom field."""
@@ -200,6 +254,15 @@ class MixedCut(Cut):
             for t in self.tracks
         ]
         return MixedCut(id=self.id, tracks=tracks, transforms=self.transforms)
+
+    def load_custom(self, name: str) -> np.ndarray:
+        """Custom field ``name`` of the data track(s), placed on the mix's timeline.
+
+        A temporal array or recording is padded to the mix's span (temporal
+        arrays with the padding cut's ``custom[name]`` value, else 0); a
+        recording held by several tracks is overlaid at their offsets.
+        """
+        return provided("load_mixed_custom")(self, name)
 
     def _reference_index(self) -> int | None:
         for i, t in enumerate(self.tracks):
@@ -212,23 +275,32 @@ class MixedCut(Cut):
 
     # --- loading ------------------------------------------------------------------
 
-    def load_audio(self, mixed: bool = True) -> np.ndarray:
-        """The mixed samples, ``(channels, num_samples)``; ``mixed=False`` gives one row per track."""
+    def load_audio(self, mixed: bool = True, mono_downmix: bool = False):
+        """The mixed samples, ``(channels, num_samples)``.
+
+        ``mixed=False`` gives a list with each track's scaled samples on the
+        mix's timeline; ``mono_downmix`` sums the channels of multi-channel
+        tracks into one.
+        """
         if not self.has_recording:
             raise CutError(f"mixed cut {self.id!r}: some track has no recording")
         sr = self.sampling_rate
         n = self.num_samples
-        audios = [t.cut.load_audio() for t in self.tracks]
+        tracks = self._audible
+        audios = [t.cut.load_audio() for t in tracks]
         ref = self._reference_index()
-        ref_energy = _energy(audios[ref]) if ref is not None else None
+        ref_energy = None
+        if ref is not None:
+            ref_track = self.tracks[ref]
+            ref_audio = (
+                audios[tracks.index(ref_track)]
+                if ref_track in tracks
+                else ref_track.cut.load_audio()
+            )
+            ref_energy = _energy(ref_audio)
         rows = max(a.shape[0] for a in audios)
-        if not mixed:
-            out = np.zeros((len(self.tracks), n), dtype=np.float32)
-        else:
-            out = np.zeros((rows, n), dtype=np.float32)
-        for i, (t, audio) in enumerate(zip(self.tracks, audios)):
-            if t.mute:
-                continue
+        scaled = []
+        for t, audio in zip(tracks, audios):
             gain = 1.0
             if t.snr is not None and ref_energy:
                 energy = _energy(audio)
@@ -237,11 +309,21 @@ class MixedCut(Cut):
             off = compute_num_samples(t.offset, sr)
             seg = audio[:, : max(n - off, 0)]
             if gain != 1.0:
-                seg = seg * gain
-            if mixed:
-                out[:, off : off + seg.shape[1]] += seg
-            else:
-                out[i, off : off + seg.shape[1]] += seg.mean(axis=0)
+                seg = (seg * gain).astype(np.float32)
+            scaled.append((off, seg))
+        if not mixed:
+            out_list = []
+            for off, seg in scaled:
+                row = np.zeros((seg.shape[0], n), dtype=np.float32)
+                row[:, off : off + seg.shape[1]] = seg
+                out_list.append(row)
+            return out_list
+        downmix = mono_downmix and rows > 1
+        out = np.zeros((1 if downmix else rows, n), dtype=np.float32)
+        for off, seg in scaled:
+            if downmix:
+                seg = seg.sum(axis=0, keepdims=True)  # each track's channels summed
+            out[:, off : off + seg.shape[1]] += seg
         if self.transforms:
             out = self._apply_transforms(out, sr)
         return fit_length(out, n, axis=1, what=f"audio of mixed cut {self.id!r}")
@@ -312,6 +394,207 @@ class MixedCut(Cut):
         return fit_length(out, n, axis=0, pad_value="edge", what=f"features of {self.id!r}", tol=2)
 
     # --- per-track operations -----------------------------------------------------
+
+    # --- whole-mix operations -----------------------------------------------------
+
+    def unmix(self, tag: str | None = None) -> list:
+        """The mix split into time-aligned cuts of the mix's duration.
+
+        Without ``tag``: one cut per audible data track.  With ``tag``: two
+        cuts, ``[tracks without the tag, tracks with it]``.  Loading and adding
+        the parts gives back the mix (SNR references are kept, muted).
+        """
+        unmixed_cut = provided("unmixed_cut")
+        tracks = [t for t in self._audible if not isinstance(t.cut, PaddingCut)]
+        if tag is None:
+            return [unmixed_cut(self, [t]) for t in tracks]
+        return [
+            unmixed_cut(self, [t for t in tracks if t.tag != tag]),
+            unmixed_cut(self, [t for t in tracks if t.tag == tag]),
+        ]
+
+    def to_mono(self, encoding: str = "flac") -> Cut:
+        """A MonoCut holding the mix's audio (all tracks and channels summed) in memory,
+        encoded as ``encoding``; it keeps the supervisions (on channel 0) and the first
+        data track's custom fields."""
+        import dataclasses
+        import io
+
+        from nuptse.audio import Recording
+        from nuptse.audio.backend import save_audio
+
+        samples = self.load_audio(mono_downmix=True)
+        stream = io.BytesIO()
+        save_audio(stream, samples, self.sampling_rate, format=encoding)
+        rec = Recording.from_bytes(stream.getvalue(), recording_id=self.id)
+        return provided("recording_to_cut")(
+            rec,
+            supervisions=[dataclasses.replace(s, channel=0) for s in self.supervisions],
+            custom=getattr(self._first_data_cut, "custom", None),
+        )
+
+    def extend_by(
+        self,
+        *,
+        duration: float,
+        direction: str = "both",
+        preserve_id: bool = False,
+        pad_silence: bool = True,
+    ) -> Cut:
+        """Not defined for mixes (which recording would give the context?): raises."""
+        raise CutError(
+            f"mixed cut {self.id!r}: extend_by needs one recording to take context from; "
+            f"extend the tracks before mixing them"
+        )
+
+    def fill_supervision(self, add_empty: bool = True, shrink_ok: bool = False) -> MixedCut:
+        """Make the mix's one supervision span the whole mix (add an empty one on the
+        first data track with ``add_empty`` when there is none)."""
+        from nuptse.cut.supervision_ops import SupervisionShrinkError, TooManySupervisionsError
+        from nuptse.supervision import SupervisionSegment
+
+        sups = self.supervisions
+        if not sups:
+            if not add_empty:
+                return self
+            first = self.first_non_padding_track
+            new = SupervisionSegment(
+                id=self.id,
+                recording_id=first.cut.recording_id,
+                start=-first.offset,
+                duration=self.duration,
+                channel=-1,
+            )
+            return self._with_tracks(
+                [
+                    t._with(cut=t.cut._copy(supervisions=[new])) if t is first else t
+                    for t in self.tracks
+                ]
+            )
+        if len(sups) > 1:
+            raise TooManySupervisionsError(
+                f"mixed cut {self.id!r} has {len(sups)} supervisions; "
+                f"fill_supervision expands only one"
+            )
+        tracks = []
+        for t in self.tracks:
+            if t.mute or not t.cut.supervisions:
+                tracks.append(t)
+                continue
+            sup = t.cut.supervisions[0]
+            if not shrink_ok and (sup.start < -t.offset or sup.end > self.duration):
+                raise SupervisionShrinkError(
+                    f"mixed cut {self.id!r}: supervision {sup.id!r} sticks out of the mix; "
+                    f"filling would cut off part of it. Pass shrink_ok=True if intended."
+                )
+            filled = dataclasses_replace(sup, start=-t.offset, duration=self.duration)
+            tracks.append(t._with(cut=t.cut._copy(supervisions=[filled])))
+        return self._with_tracks(tracks)
+
+    def merge_supervisions(self, merge_policy: str = "delimiter", custom_merge_fn=None) -> MixedCut:
+        """All supervisions merged into one, held by the first data track (others drop theirs)."""
+        import dataclasses
+
+        from nuptse.cut.supervision_ops import merge_supervisions, merge_with_delimiter
+
+        if len(self.supervisions) <= 1:
+            return self
+        (merged,) = merge_supervisions(self, merge_policy, custom_merge_fn)
+        merged = dataclasses.replace(
+            merged,
+            channel=-1,
+            recording_id=merge_with_delimiter(
+                (s.recording_id for s in sorted(self.supervisions, key=lambda s: s.start)),
+                return_first=merge_policy == "keep_first",
+            ),
+        )
+        first = self.first_non_padding_track
+        return self._with_tracks(
+            [
+                t._with(cut=t.cut._copy(supervisions=[merged] if t is first else []))
+                if not isinstance(t.cut, PaddingCut)
+                else t
+                for t in self.tracks
+            ]
+        )
+
+    def move_to_memory(
+        self,
+        audio_format: str = "flac",
+        load_audio: bool = True,
+        load_features: bool = True,
+        load_custom: bool = True,
+    ) -> MixedCut:
+        """Every track's data moved into memory (see :meth:`DataCut.move_to_memory`)."""
+        return self._map_tracks(
+            lambda c: c.move_to_memory(
+                audio_format=audio_format,
+                load_audio=load_audio,
+                load_features=load_features,
+                load_custom=load_custom,
+            )
+        )
+
+    def drop_in_memory_data(self) -> MixedCut:
+        return self._map_tracks(lambda c: c.drop_in_memory_data())
+
+    def _with_transform(self, transform, suffix: str | None) -> MixedCut:
+        return MixedCut(
+            id=f"{self.id}{suffix}" if suffix else self.id,
+            tracks=self.tracks,
+            transforms=[*(self.transforms or []), transform],
+        )
+
+    def normalize_loudness(
+        self, target: float, mix_first: bool = True, affix_id: bool = False
+    ) -> MixedCut:
+        """Normalize the mix (``mix_first``) or each track to ``target`` LUFS when loaded."""
+        from nuptse.audio.transforms import LoudnessNormalization
+
+        suffix = f"_ln{target}" if affix_id else None
+        if mix_first:
+            return self._with_transform(LoudnessNormalization(target=target), suffix)
+        return self._map_tracks(
+            lambda c: c.normalize_loudness(target=target, affix_id=affix_id), None, suffix
+        )
+
+    def dereverb_wpe(self, affix_id: bool = True) -> MixedCut:
+        """Dereverberate every track with WPE when loaded."""
+        return self._map_tracks(
+            lambda c: c.dereverb_wpe(affix_id=affix_id), None, "_wpe" if affix_id else None
+        )
+
+    def clip_amplitude(
+        self,
+        hard: bool = False,
+        gain_db: float = 0.0,
+        normalize: bool = True,
+        oversampling: int | None = 2,
+        affix_id: bool = True,
+    ) -> MixedCut:
+        """Saturate the mix when loaded (a transform applied after mixing)."""
+        from nuptse.audio.transforms import Clipping
+
+        return self._with_transform(
+            Clipping(hard=hard, gain_db=gain_db, normalize=normalize),
+            f"_cl{gain_db}" if affix_id else None,
+        )
+
+    def compress(
+        self,
+        codec: str = "opus",
+        compression_level: float = 0.99,
+        compress_custom_fields: bool = False,
+    ) -> MixedCut:
+        """Pass the mix through a lossy codec when loaded (a transform after mixing)."""
+        from nuptse.audio.transforms import Compress
+
+        return self._with_transform(
+            Compress(codec=codec, compression_level=compression_level), None
+        )
+
+    def _with_tracks(self, tracks: list) -> MixedCut:
+        return MixedCut(id=self.id, tracks=tracks, transforms=self.transforms)
 
     def _map_tracks(self, fn, offset_fn=None, id_suffix: str | None = None) -> MixedCut:
         tracks = [
@@ -417,20 +700,82 @@ class MixedCut(Cut):
             f"_rs{sampling_rate}" if affix_id else None,
         )
 
-    def reverb_rir(self, rir_recording=None, affix_id: bool = True, **kwargs) -> MixedCut:
-        """Reverberate each track with the same impulse response.
+    def reverb_rir(
+        self,
+        rir_recording=None,
+        normalize_output: bool = True,
+        early_only: bool = False,
+        affix_id: bool = True,
+        rir_channels: list[int] | tuple[int, ...] = (0,),
+        room_rng_seed: int | None = None,
+        source_rng_seed: int | None = None,
+        mix_first: bool = True,
+    ) -> MixedCut:
+        """Reverberate the mix (``mix_first``: one response for the mixed signal) or each
+        track (one room, a source position per track; ``rir_channels`` may give one
+        impulse response channel per audible track)."""
+        from nuptse.audio.rir import FastRandomRIRGenerator
+        from nuptse.audio.transforms import ReverbWithImpulseResponse
 
-        Without ``rir_recording`` every track gets a generated response from
-        one room (one ``room_rng_seed``, drawn here if not given) with its
-        own source position (``source_rng_seed`` per track unless given).
-        """
-        if rir_recording is None and kwargs.get("room_rng_seed") is None:
-            kwargs["room_rng_seed"] = random.randrange(2**31)
-        return self._map_tracks(
-            lambda c: c.reverb_rir(rir_recording=rir_recording, affix_id=affix_id, **kwargs),
-            None,
-            "_rvb" if affix_id else None,
-        )
+        rir = rir_recording
+        if rir is not None and not hasattr(rir, "sources") and hasattr(rir, "recording"):
+            rir = rir.recording
+        rir_channels = list(rir_channels)
+        if rir is not None and any(c >= rir.num_channels for c in rir_channels):
+            raise CutError(
+                f"impulse response {rir.id!r} has {rir.num_channels} channel(s), "
+                f"not all of {rir_channels} (mixed cut {self.id!r})"
+            )
+        audible = self._audible
+        if len(rir_channels) not in (1, len(audible)):
+            raise CutError(
+                f"mixed cut {self.id!r}: rir_channels must name 1 channel or one per audible "
+                f"track ({len(audible)}), got {rir_channels}"
+            )
+        rng = random.Random()
+        if room_rng_seed is None:
+            room_rng_seed = rng.randrange(2**32)
+        seeds = [source_rng_seed] * len(self.tracks)
+        if source_rng_seed is None:
+            seeds = [rng.randrange(2**32) for _ in self.tracks]
+            source_rng_seed = seeds[0]
+        suffix = "_rvb" if affix_id else None
+        if mix_first:
+            generator = None
+            if rir is None:
+                generator = FastRandomRIRGenerator(
+                    sr=self.sampling_rate, room_seed=room_rng_seed, source_seed=source_rng_seed
+                )
+            return self._with_transform(
+                ReverbWithImpulseResponse(
+                    rir=rir,
+                    normalize_output=normalize_output,
+                    early_only=early_only,
+                    rir_channels=rir_channels,
+                    rir_generator=generator,
+                ),
+                suffix,
+            )
+        if len(rir_channels) == 1:
+            per_track = rir_channels * len(self.tracks)
+        else:
+            it = iter(rir_channels)
+            per_track = [rir_channels[0] if t.mute else next(it) for t in self.tracks]
+        tracks = [
+            t._with(
+                cut=t.cut.reverb_rir(
+                    rir_recording=rir,
+                    normalize_output=normalize_output,
+                    early_only=early_only,
+                    affix_id=affix_id,
+                    rir_channels=[ch],
+                    room_rng_seed=room_rng_seed,
+                    source_rng_seed=seed,
+                )
+            )
+            for t, ch, seed in zip(self.tracks, per_track, seeds)
+        ]
+        return MixedCut(id=f"{self.id}{suffix}" if suffix else self.id, tracks=tracks)
 
     def with_recording_path_prefix(self, path) -> MixedCut:
         return self._map_tracks(lambda c: c.with_recording_path_prefix(path))
@@ -482,158 +827,3 @@ class MixedCut(Cut):
             tracks=[MixTrack.from_dict(t) for t in data["tracks"]],
             transforms=data.get("transforms") or None,
         )
-
-
-# --- building mixes -------------------------------------------------------------------
-
-
-def _explicit_reference(tracks: list[MixTrack]) -> list[MixTrack]:
-    if any(t.is_snr_reference for t in tracks):
-        return tracks
-    for i, t in enumerate(tracks):
-        if not isinstance(t.cut, PaddingCut) and t.snr is None:
-            tracks[i] = t._with(is_snr_reference=True)
-            break
-    return tracks
-
-
-def mix(
-    reference: Cut,
-    other: Cut,
-    offset: float = 0.0,
-    allow_padding: bool = False,
-    snr: float | None = None,
-    preserve_id: str | None = None,
-) -> MixedCut:
-    """Overlay ``other`` on ``reference`` starting ``offset`` s in, at ``snr`` dB.
-
-    ``preserve_id`` is ``"left"``/``"right"`` to keep one input's id, else a uuid.
-    """
-    sr_a, sr_b = reference.sampling_rate, other.sampling_rate
-    if sr_a is not None and sr_b is not None and sr_a != sr_b:
-        raise CutError(
-            f"cannot mix cut {reference.id!r} ({sr_a} Hz) with cut {other.id!r} ({sr_b} Hz)"
-        )
-    if reference.has_features and other.has_features:
-        if reference.num_features != other.num_features:
-            raise CutError(
-                f"cannot mix features of cut {reference.id!r} ({reference.num_features} dims) "
-                f"and {other.id!r} ({other.num_features} dims)"
-            )
-    if offset < 0:
-        raise CutError(f"mix offset must be >= 0, got {offset} (cut {other.id!r})")
-    if offset > reference.duration:
-        reference = reference.pad(duration=offset)
-    if isinstance(reference, MixedCut) and not reference.transforms:
-        old = _explicit_reference(list(reference.tracks))
-    else:
-        old = [MixTrack(cut=reference, is_snr_reference=not isinstance(reference, PaddingCut))]
-    if isinstance(other, MixedCut) and not other.transforms:
-        new = []
-        for t in other.tracks:
-            if snr is None:
-                t_snr = t.snr
-            elif t.snr is None:
-                t_snr = snr
-            else:
-                t_snr = t.snr + snr
-            new.append(
-                t._with(offset=round(t.offset + offset, 8), snr=t_snr, is_snr_reference=False)
-            )
-    else:
-        new = [MixTrack(cut=other, offset=offset, snr=snr)]
-    if preserve_id == "left":
-        new_id = reference.id
-    elif preserve_id == "right":
-        new_id = other.id
-    elif preserve_id is None or preserve_id is False:
-        new_id = uuid_id()
-    else:
-        raise CutError(f"preserve_id must be 'left', 'right' or None, got {preserve_id!r}")
-    return MixedCut(id=new_id, tracks=old + new)
-
-
-def pad_cut(
-    cut: Cut,
-    duration: float | None = None,
-    num_frames: int | None = None,
-    num_samples: int | None = None,
-    pad_feat_value: float = LOG_EPSILON,
-    direction: str = "right",
-    preserve_id: bool = False,
-    pad_value_dict: dict | None = None,
-) -> Cut:
-    """``cut`` extended with a :class:`PaddingCut` (returned as is when long enough)."""
-    given = [x is not None for x in (duration, num_frames, num_samples)]
-    if sum(given) != 1:
-        raise CutError(
-            f"pad() of cut {cut.id!r} takes exactly one of duration, num_frames, num_samples"
-        )
-    if direction not in ("right", "left", "both"):
-        raise CutError(f"pad direction must be right, left or both, got {direction!r}")
-    sr = cut.sampling_rate
-    fs = cut.frame_shift if cut.has_features else None
-    if num_frames is not None:
-        if not cut.has_features:
-            raise CutError(f"cut {cut.id!r} has no features, so it cannot be padded to frames")
-        pad_frames = num_frames - cut.num_frames
-        if pad_frames <= 0:
-            return cut
-        pad_duration = frames_to_seconds(pad_frames, fs)
-        pad_samples = compute_num_samples(pad_duration, sr) if cut.has_recording else None
-    elif num_samples is not None:
-        if not cut.has_recording:
-            raise CutError(f"cut {cut.id!r} has no recording, so it cannot be padded to samples")
-        pad_samples = num_samples - cut.num_samples
-        if pad_samples <= 0:
-            return cut
-        pad_duration = samples_to_seconds(pad_samples, sr)
-        pad_frames = compute_num_frames(pad_duration, fs, sr) if fs else None
-    else:
-        if duration <= cut.duration:
-            return cut
-        pad_duration = add_durations(duration, -cut.duration, sampling_rate=sr)
-        pad_samples = compute_num_samples(pad_duration, sr) if cut.has_recording else None
-        pad_frames = compute_num_frames(pad_duration, fs, sr) if fs else None
-
-    def padding(dur: float, samples, frames) -> PaddingCut:
-        return PaddingCut(
-            id=uuid_id(),
-            duration=dur,
-            sampling_rate=sr,
-            feat_value=pad_feat_value,
-            num_frames=frames,
-            num_features=cut.num_features if fs else None,
-            frame_shift=fs,
-            num_samples=samples,
-        )
-
-    keep = "left" if preserve_id else None
-    if direction == "right":
-        return mix(
-            cut,
-            padding(pad_duration, pad_samples, pad_frames),
-            offset=cut.duration,
-            preserve_id=keep,
-        )
-    if direction == "left":
-        out = mix(padding(pad_duration, pad_samples, pad_frames), cut, offset=pad_duration)
-        return out.with_id(cut.id) if preserve_id else out
-    # both: split the padding in two halves (the right one takes the odd sample)
-    total = pad_samples if pad_samples is not None else compute_num_samples(pad_duration, sr)
-    left_n = total // 2
-    left_d = samples_to_seconds(left_n, sr)
-    right_d = samples_to_seconds(total - left_n, sr)
-    left_f = compute_num_frames(left_d, fs, sr) if fs else None
-    right_f = (pad_frames - left_f) if fs else None
-    out = mix(padding(left_d, left_n if cut.has_recording else None, left_f), cut, offset=left_d)
-    out = mix(
-        out,
-        padding(right_d, (total - left_n) if cut.has_recording else None, right_f),
-        offset=out.duration,
-    )
-    return out.with_id(cut.id) if preserve_id else out
-
-
-provide("mix", mix)
-provide("pad_cut", pad_cut)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
 from nuptse.cut.base import register_cut_type
-from nuptse.cut.data import DataCut
+from nuptse.cut.data import DataCut, select_channels
 
 
 @register_cut_type
@@ -28,8 +29,20 @@ class MonoCut(DataCut):
         """Samples of the cut: shape ``(1, num_samples)``, float32."""
         return self._load_channels(self.channel)
 
+    def with_channels(self, channels: int | list[int]) -> DataCut:
+        """The same span on other channel(s) of the recording (a MultiCut for several)."""
+        return select_channels(self, channels)
+
     def _narrow_to_channel(self, channel) -> MonoCut:
+        if isinstance(channel, int) and channel != self.channel:
+            return self._copy(channel=channel)
         return self
 
-    def to_mono(self, *args, **kwargs) -> MonoCut:
+    def to_mono(self, mono_downmix: bool = False) -> MonoCut:
+        """This cut (it has one channel already)."""
         return self
+
+    def _with_sup_channel(self, channel: int) -> MonoCut:
+        return self._copy(
+            supervisions=[dataclasses.replace(s, channel=channel) for s in self.supervisions]
+        )

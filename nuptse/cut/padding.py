@@ -9,6 +9,7 @@ import numpy as np
 
 from nuptse.cut.base import Cut, CutError, register_cut_type, uuid_id
 from nuptse.timing import (
+    add_durations,
     compute_num_frames,
     compute_num_samples,
     perturb_num_samples,
@@ -135,8 +136,64 @@ class PaddingCut(Cut):
     def perturb_volume(self, factor: float, affix_id: bool = True) -> PaddingCut:
         return self._copy(id=f"{self.id}_vp{factor}" if affix_id else self.id)
 
-    def reverb_rir(self, *args, affix_id: bool = True, **kwargs) -> PaddingCut:
+    def reverb_rir(
+        self,
+        rir_recording=None,
+        normalize_output: bool = True,
+        early_only: bool = False,
+        affix_id: bool = True,
+        rir_channels: list[int] | tuple[int, ...] = (0,),
+        room_rng_seed: int | None = None,
+        source_rng_seed: int | None = None,
+    ) -> PaddingCut:
+        """Silence stays silence; only the id changes (with ``affix_id``)."""
         return self._copy(id=f"{self.id}_rvb" if affix_id else self.id)
+
+    def normalize_loudness(self, target: float, affix_id: bool = False) -> PaddingCut:
+        """Silence stays silence; only the id changes (with ``affix_id``)."""
+        return self._copy(id=f"{self.id}_ln{target}" if affix_id else self.id)
+
+    def dereverb_wpe(self, affix_id: bool = True) -> PaddingCut:
+        return self._copy(id=f"{self.id}_wpe" if affix_id else self.id)
+
+    def extend_by(
+        self,
+        *,
+        duration: float,
+        direction: str = "both",
+        preserve_id: bool = False,
+        pad_silence: bool = True,
+    ) -> PaddingCut:
+        """Longer padding: ``duration`` s more on each side named by ``direction``."""
+        grow = 2 * duration if direction == "both" else duration
+        new = add_durations(self.duration, grow, sampling_rate=self.sampling_rate)
+        if new <= 0:
+            raise CutError(f"padding cut {self.id!r}: extend_by({duration}) leaves nothing")
+        return self._resized(new, id=self.id if preserve_id else uuid_id())
+
+    def fill_supervision(self, add_empty: bool = True, shrink_ok: bool = False) -> PaddingCut:
+        return self
+
+    def merge_supervisions(
+        self, merge_policy: str = "delimiter", custom_merge_fn=None
+    ) -> PaddingCut:
+        return self
+
+    def move_to_memory(
+        self,
+        audio_format: str = "flac",
+        load_audio: bool = True,
+        load_features: bool = True,
+        load_custom: bool = True,
+    ) -> PaddingCut:
+        return self
+
+    def drop_in_memory_data(self) -> PaddingCut:
+        return self
+
+    @property
+    def is_in_memory(self) -> bool:
+        return False
 
     def resample(self, sampling_rate: int, affix_id: bool = False) -> PaddingCut:
         n = compute_num_samples(self.duration, sampling_rate)
@@ -163,9 +220,6 @@ class PaddingCut(Cut):
 
     def drop_alignments(self) -> PaddingCut:
         return self
-
-    def drop_custom(self) -> PaddingCut:
-        return self._copy(custom=None)
 
     def filter_supervisions(self, predicate) -> PaddingCut:
         return self

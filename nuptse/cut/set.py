@@ -1,34 +1,38 @@
 """CutSet: a manifest set of cuts.
 
 Generic collection behaviour (eager/lazy, files, filter/map/split/shuffle/
-mux) comes from :class:`nuptse.manifest.ManifestSet`; this class adds the
-cut-specific operations, each of which hands the per-cut work to the cut
-classes and keeps the laziness of its input.
+mux, positional access) comes from :class:`nuptse.manifest.ManifestSet`; this
+class adds the cut-specific operations, each of which hands the per-cut work
+to the cut classes and keeps the laziness of its input.  Eager cut sets keep
+their cuts in a :class:`~nuptse.cut.set_ops.CutList`, so (as in lhotse) the
+same id may occur twice.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import random
-from collections import defaultdict
-from collections.abc import Callable, Iterable
-from operator import attrgetter
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from nuptse.cut.base import CUT_TYPES, Cut, CutError, provide, uuid_id
+from nuptse.cut.base import CUT_TYPES, LOG_EPSILON, Cut, CutError, provide
+from nuptse.cut.building import LazyManifestJoin, group_by_recording, join_manifests
+from nuptse.cut.mixed import MixedCut
 from nuptse.cut.mono import MonoCut
 from nuptse.cut.multi import MultiCut
-from nuptse.lazy import LazyFlattener, LazyMapper, LazyNode
+from nuptse.cut.set_ops import CutList, CutListBuilder, CutMethod, Mixer, Reverb, Truncator
+from nuptse.lazy import LazyChain, LazyFlattener, LazyMapper, LazyNode
 from nuptse.manifest import ManifestSet
 from nuptse.serialization import Pathlike
 
-_by_start = attrgetter("start")
+logger = logging.getLogger(__name__)
 
 
 def _is_cut_dict(data: dict) -> bool:
     kind = data.get("type")
     if kind is not None:
-        return kind in CUT_TYPES
+        return kind in CUT_TYPES or kind == "Cut"
     if "tracks" in data:
         return True
     return (
@@ -40,23 +44,59 @@ def _is_cut_dict(data: dict) -> bool:
 
 
 class CutSet(ManifestSet[Cut]):
-    """A collection of cuts (MonoCut, MultiCut, MixedCut, PaddingCut), eager or lazy."""
+    """A collection of cuts (MonoCut, MultiCut, MixedCut, PaddingCut), eager or lazy.
+
+    >>> from nuptse.cut import MonoCut
+    >>> cuts = CutSet([MonoCut("a", 0.0, 1.0, 0), MonoCut("b", 0.0, 2.0, 0)])
+    >>> cuts[1].id, [c.id for c in cuts[:1]], cuts["a"].duration
+    ('b', ['a'], 1.0)
+    """
 
     item_type = Cut
+
+    def __init__(self, cuts: Iterable[Cut] | None = None):
+        if cuts is not None and not isinstance(cuts, (dict, CutList, LazyNode, ManifestSet)):
+            if hasattr(cuts, "take") and hasattr(cuts, "values"):
+                super().__init__(cuts)  # another ItemStore
+                return
+            cuts = CutList(list(cuts))
+        super().__init__(cuts)
 
     @classmethod
     def accepts_dict(cls, data: dict) -> bool:
         return _is_cut_dict(data)
 
+    @classmethod
+    def _builder(cls):
+        return CutListBuilder(cls.item_type.from_dict)
+
+    @classmethod
+    def _eager_from_items(cls, items: Iterable[Cut]) -> CutList:
+        return CutList(list(items))
+
     # --- construction -------------------------------------------------------------
 
     @classmethod
     def from_cuts(cls, cuts: Iterable[Cut]) -> CutSet:
-        return cls(cuts)
+        """An eager set of ``cuts`` (kept in order, duplicates allowed)."""
+        return cls(CutList(list(cuts)))
+
+    from_items = from_cuts
 
     @property
     def cuts(self):
         return self.data
+
+    @classmethod
+    def from_files(
+        cls, paths: list[Pathlike], shuffle_iters: bool = True, seed: int | None = None
+    ) -> CutSet:
+        """One lazy set reading several cut manifests in turn (in a new random order on
+        every iteration with ``shuffle_iters``)."""
+        from nuptse.lazy import LazyDeserializer, LazyJsonlIterator
+
+        sources = [LazyDeserializer(LazyJsonlIterator(p), cls.item_type) for p in paths]
+        return cls(_ShuffledChain(sources, shuffle_iters, seed))
 
     @classmethod
     def from_manifests(
@@ -80,33 +120,76 @@ class CutSet(ManifestSet[Cut]):
         if recordings is None and features is None:
             raise CutError("from_manifests needs recordings or features")
         if lazy:
-            node = _LazyManifestJoin(recordings, supervisions, features, random_ids)
+            node = LazyManifestJoin(recordings, supervisions, features, random_ids)
             if output_path is None:
                 return cls(node)
             with cls.open_writer(output_path) as writer:
                 for cut in node:
                     writer.write(cut)
             return cls.from_jsonl_lazy(output_path)
-        sups_by_rec = _group_by_recording(supervisions or ())
-        cuts = _join(recordings, sups_by_rec, features, random_ids)
-        result = cls(cuts)
+        sups_by_rec = group_by_recording(supervisions or ())
+        result = cls.from_cuts(join_manifests(recordings, sups_by_rec, features, random_ids))
         if output_path is not None:
             result.to_file(output_path)
         return result
 
+    # --- views --------------------------------------------------------------------
+
+    @property
+    def mixed_cuts(self) -> CutSet:
+        return self.filter(_is_type(MixedCut))
+
+    @property
+    def simple_cuts(self) -> CutSet:
+        return self.filter(_is_type(MonoCut))
+
+    @property
+    def multi_cuts(self) -> CutSet:
+        return self.filter(_is_type(MultiCut))
+
+    @property
+    def speakers(self) -> frozenset:
+        return frozenset(s.speaker for c in self for s in c.supervisions if s.speaker)
+
+    def has_features(self) -> bool:
+        return all(c.has_features for c in self)
+
+    def has_recordings(self) -> bool:
+        return all(c.has_recording for c in self)
+
+    def __add__(self, other: CutSet) -> CutSet:
+        if self.is_lazy or other.is_lazy:
+            return type(self)(LazyChain(self, other))
+        return type(self).from_cuts([*self, *other])
+
+    def __repr__(self) -> str:
+        if self.is_lazy:
+            return f"CutSet(lazy={type(self._items).__name__})"
+        return f"CutSet(len={len(self)})"
+
     # --- per-cut transformations --------------------------------------------------
 
+    def map(self, transform_fn: Callable[[Cut], Cut]) -> CutSet:
+        """Apply ``transform_fn`` to every cut (lazily for a lazy set)."""
+        if self.is_lazy:
+            return type(self)(LazyMapper(self._items, transform_fn))
+        return type(self).from_cuts(transform_fn(c) for c in self)
+
     def _map(self, method: str, *args, **kwargs) -> CutSet:
-        return self.map(_Method(method, args, kwargs))
+        return self.map(CutMethod(method, args, kwargs))
 
     def _flat_map(self, method: str, *args, **kwargs) -> CutSet:
-        fn = _Method(method, args, kwargs, many=True)
+        fn = CutMethod(method, args, kwargs, many=True)
         if self.is_lazy:
             return type(self)(LazyFlattener(LazyMapper(self._items, fn)))
         out: list = []
         for cut in self:
             out.extend(fn(cut))
-        return type(self)(out)
+        return type(self).from_cuts(out)
+
+    def modify_ids(self, transform_fn: Callable[[str], str]) -> CutSet:
+        """Every cut's id replaced by ``transform_fn(id)``."""
+        return self.map(_NewId(transform_fn))
 
     def trim_to_supervisions(
         self,
@@ -125,6 +208,35 @@ class CutSet(ManifestSet[Cut]):
             keep_all_channels=keep_all_channels,
         )
 
+    def trim_to_alignments(
+        self,
+        type: str,
+        max_pause: float = 0.0,
+        max_segment_duration: float | None = None,
+        delimiter: str = " ",
+        keep_all_channels: bool = False,
+        num_jobs: int = 1,
+    ) -> CutSet:
+        """One cut per alignment item (or run of items) of every cut."""
+        return self._flat_map(
+            "trim_to_alignments",
+            type=type,
+            max_pause=max_pause,
+            max_segment_duration=max_segment_duration,
+            delimiter=delimiter,
+            keep_all_channels=keep_all_channels,
+        )
+
+    def trim_to_supervision_groups(
+        self, max_pause: float | None = None, num_jobs: int = 1
+    ) -> CutSet:
+        """One cut per group of nearby supervisions of every cut."""
+        return self._flat_map("trim_to_supervision_groups", max_pause=max_pause or 0.0)
+
+    def trim_to_unsupervised_segments(self) -> CutSet:
+        """One cut per stretch of every cut that no supervision covers."""
+        return self._flat_map("_unsupervised_segments")
+
     def cut_into_windows(
         self,
         duration: float,
@@ -140,10 +252,36 @@ class CutSet(ManifestSet[Cut]):
             keep_excessive_supervisions=keep_excessive_supervisions,
         )
 
+    def cut_into_windows_balanced(
+        self,
+        min_duration: float,
+        max_duration: float,
+        overlap: float = 0.0,
+        keep_excessive_supervisions: bool = True,
+        num_jobs: int = 1,
+    ) -> CutSet:
+        """Every cut split into windows of one length in ``[min_duration, max_duration]``."""
+        return self._flat_map(
+            "cut_into_windows_balanced",
+            min_duration,
+            max_duration,
+            overlap=overlap,
+            keep_excessive_supervisions=keep_excessive_supervisions,
+        )
+
+    def index_supervisions(
+        self, index_mixed_tracks: bool = False, keep_ids: set[str] | None = None
+    ) -> dict:
+        """Supervision indexes of all cuts, by cut id (see :meth:`Cut.index_supervisions`)."""
+        out: dict = {}
+        for cut in self:
+            out.update(cut.index_supervisions(index_mixed_tracks, keep_ids))
+        return out
+
     def truncate(
         self,
         max_duration: float,
-        offset_type: str = "start",
+        offset_type: str,
         keep_excessive_supervisions: bool = True,
         preserve_id: bool = False,
         rng: random.Random | None = None,
@@ -152,7 +290,24 @@ class CutSet(ManifestSet[Cut]):
         if offset_type not in ("start", "end", "random"):
             raise CutError(f"offset_type must be start, end or random, got {offset_type!r}")
         return self.map(
-            _Truncator(max_duration, offset_type, keep_excessive_supervisions, preserve_id, rng)
+            Truncator(max_duration, offset_type, keep_excessive_supervisions, preserve_id, rng)
+        )
+
+    def extend_by(
+        self,
+        duration: float,
+        direction: str = "both",
+        preserve_id: bool = False,
+        pad_silence: bool = True,
+    ) -> CutSet:
+        """Every cut grown by ``duration`` s with its recording's context (see
+        :meth:`DataCut.extend_by`)."""
+        return self._map(
+            "extend_by",
+            duration=duration,
+            direction=direction,
+            preserve_id=preserve_id,
+            pad_silence=pad_silence,
         )
 
     def pad(
@@ -160,14 +315,12 @@ class CutSet(ManifestSet[Cut]):
         duration: float | None = None,
         num_frames: int | None = None,
         num_samples: int | None = None,
-        pad_feat_value: float | None = None,
+        pad_feat_value: float = LOG_EPSILON,
         direction: str = "right",
         preserve_id: bool = False,
         pad_value_dict: dict | None = None,
     ) -> CutSet:
         """Pad every cut to a common length (the longest cut's duration by default)."""
-        from nuptse.cut.base import LOG_EPSILON
-
         if duration is None and num_frames is None and num_samples is None:
             duration = max(c.duration for c in self)
         return self._map(
@@ -175,7 +328,7 @@ class CutSet(ManifestSet[Cut]):
             duration=duration,
             num_frames=num_frames,
             num_samples=num_samples,
-            pad_feat_value=LOG_EPSILON if pad_feat_value is None else pad_feat_value,
+            pad_feat_value=pad_feat_value,
             direction=direction,
             preserve_id=preserve_id,
             pad_value_dict=pad_value_dict,
@@ -186,31 +339,52 @@ class CutSet(ManifestSet[Cut]):
         cuts: CutSet,
         duration: float | None = None,
         allow_padding: bool = False,
-        snr: float | tuple[float, float] | None = 20,
+        snr: float | Sequence[float] | None = 20,
         preserve_id: str | None = None,
         mix_prob: float = 1.0,
-        seed: int = 42,
+        seed: int | random.Random = 42,
         random_mix_offset: bool = False,
+        tag: str | None = None,
     ) -> CutSet:
         """Mix a randomly chosen cut of ``cuts`` (e.g. noise) into each cut.
 
         ``snr`` is a value or a ``(low, high)`` range drawn uniformly; the
-        noise is repeated until it covers the cut (or ``duration``).
+        noise is repeated until it covers the cut (or ``duration``).  ``tag``
+        labels the mixed-in tracks.
         """
         pool = list(cuts)
         if not pool:
             raise CutError("CutSet.mix got an empty set of cuts to mix in")
         return self.map(
-            _Mixer(
-                pool, duration, allow_padding, snr, preserve_id, mix_prob, seed, random_mix_offset
+            Mixer(
+                pool,
+                duration,
+                allow_padding,
+                snr,
+                preserve_id,
+                mix_prob,
+                seed,
+                random_mix_offset,
+                tag,
             )
         )
 
     def sort_by_duration(self, ascending: bool = False) -> CutSet:
-        return type(self)(sorted(self, key=lambda c: c.duration, reverse=not ascending))
+        return type(self).from_cuts(sorted(self, key=lambda c: c.duration, reverse=not ascending))
 
     def sort_by_recording_id(self, ascending: bool = True) -> CutSet:
-        return type(self)(sorted(self, key=lambda c: c.recording_id or "", reverse=not ascending))
+        return type(self).from_cuts(
+            sorted(self, key=lambda c: c.recording_id or "", reverse=not ascending)
+        )
+
+    def sort_like(self, other: CutSet | Sequence[str]) -> CutSet:
+        """The cuts in the order of ``other``'s ids (both must hold the same ids)."""
+        order = list(other.ids if isinstance(other, CutSet) else other)
+        mine = list(self)
+        if {c.id for c in mine} != set(order):
+            raise CutError("sort_like() needs both sets to hold exactly the same cut ids")
+        pos = {cid: i for i, cid in enumerate(order)}
+        return type(self).from_cuts(sorted(mine, key=lambda c: pos[c.id]))
 
     def filter_supervisions(self, predicate: Callable[[Any], bool]) -> CutSet:
         return self._map("filter_supervisions", predicate)
@@ -218,8 +392,28 @@ class CutSet(ManifestSet[Cut]):
     def map_supervisions(self, transform_fn: Callable[[Any], Any]) -> CutSet:
         return self._map("map_supervisions", transform_fn)
 
-    def resample(self, sampling_rate: int, affix_id: bool = False) -> CutSet:
-        return self._map("resample", sampling_rate, affix_id=affix_id)
+    def transform_text(self, transform_fn: Callable[[str], str]) -> CutSet:
+        """Every supervision's text replaced by ``transform_fn(text)``."""
+        return self.map_supervisions(_TextTransform(transform_fn))
+
+    def merge_supervisions(
+        self, merge_policy: str = "delimiter", custom_merge_fn: Callable | None = None
+    ) -> CutSet:
+        return self._map(
+            "merge_supervisions", merge_policy=merge_policy, custom_merge_fn=custom_merge_fn
+        )
+
+    def fill_supervisions(self, add_empty: bool = True, shrink_ok: bool = False) -> CutSet:
+        return self._map("fill_supervision", add_empty=add_empty, shrink_ok=shrink_ok)
+
+    def resample(
+        self, sampling_rate: int, affix_id: bool = False, recording_field: str | None = None
+    ) -> CutSet:
+        if recording_field is None:
+            return self._map("resample", sampling_rate, affix_id=affix_id)
+        return self._map(
+            "resample", sampling_rate, affix_id=affix_id, recording_field=recording_field
+        )
 
     def perturb_speed(self, factor: float, affix_id: bool = True) -> CutSet:
         return self._map("perturb_speed", factor=factor, affix_id=affix_id)
@@ -230,9 +424,43 @@ class CutSet(ManifestSet[Cut]):
     def perturb_volume(self, factor: float, affix_id: bool = True) -> CutSet:
         return self._map("perturb_volume", factor=factor, affix_id=affix_id)
 
-    def reverb_rir(self, rir_recordings=None, affix_id: bool = True, **kwargs) -> CutSet:
+    def narrowband(self, codec: str, restore_orig_sr: bool = True, affix_id: bool = True) -> CutSet:
+        return self._map(
+            "narrowband", codec=codec, restore_orig_sr=restore_orig_sr, affix_id=affix_id
+        )
+
+    def normalize_loudness(
+        self, target: float, mix_first: bool = True, affix_id: bool = True
+    ) -> CutSet:
+        """Loudness normalization of every cut (mixes: of the mix with ``mix_first``)."""
+        return self.map(_Loudness(target, mix_first, affix_id))
+
+    def dereverb_wpe(self, affix_id: bool = True) -> CutSet:
+        return self._map("dereverb_wpe", affix_id=affix_id)
+
+    def reverb_rir(
+        self,
+        rir_recordings=None,
+        normalize_output: bool = True,
+        early_only: bool = False,
+        affix_id: bool = True,
+        rir_channels: list[int] | tuple[int, ...] = (0,),
+        room_rng_seed: int | None = None,
+        source_rng_seed: int | None = None,
+    ) -> CutSet:
+        """Reverberate every cut with a randomly chosen impulse response of
+        ``rir_recordings`` (or a simulated room when there are none)."""
         rirs = list(rir_recordings) if rir_recordings is not None else None
-        return self.map(_Reverb(rirs, affix_id, kwargs))
+        kwargs = {
+            "normalize_output": normalize_output,
+            "early_only": early_only,
+            "rir_channels": list(rir_channels),
+        }
+        if room_rng_seed is not None:
+            kwargs["room_rng_seed"] = room_rng_seed
+        if source_rng_seed is not None:
+            kwargs["source_rng_seed"] = source_rng_seed
+        return self.map(Reverb(rirs, affix_id, kwargs))
 
     def with_recording_path_prefix(self, path: Pathlike) -> CutSet:
         return self._map("with_recording_path_prefix", path)
@@ -255,6 +483,36 @@ class CutSet(ManifestSet[Cut]):
     def drop_custom(self) -> CutSet:
         return self._map("drop_custom")
 
+    def drop_in_memory_data(self) -> CutSet:
+        return self._map("drop_in_memory_data")
+
+    def move_to_memory(
+        self,
+        audio_format: str = "flac",
+        load_audio: bool = True,
+        load_features: bool = True,
+        load_custom: bool = True,
+    ) -> CutSet:
+        return self._map(
+            "move_to_memory",
+            audio_format=audio_format,
+            load_audio=load_audio,
+            load_features=load_features,
+            load_custom=load_custom,
+        )
+
+    def combine_same_recording_channels(self) -> CutSet:
+        """MultiCuts of the mono cuts that share a recording and span (one per group)."""
+        groups: dict = {}
+        for cut in self:
+            if not isinstance(cut, MonoCut):
+                raise CutError(
+                    f"combine_same_recording_channels takes mono cuts only, got "
+                    f"{type(cut).__name__} {cut.id!r}"
+                )
+            groups.setdefault((cut.recording_id, cut.start, cut.end), []).append(cut)
+        return type(self).from_cuts(MultiCut.from_mono(*g) for g in groups.values())
+
     # --- selection ----------------------------------------------------------------
 
     def subset(
@@ -266,38 +524,79 @@ class CutSet(ManifestSet[Cut]):
         last: int | None = None,
     ) -> CutSet:
         """Cuts by id (in the given order), by supervision id, or the first/last N."""
+        if sum(x is not None for x in (supervision_ids, cut_ids, first, last)) != 1:
+            raise CutError("subset() takes exactly one of supervision_ids, cut_ids, first, last")
         if cut_ids is not None:
             ids = list(cut_ids)
-            if self.is_lazy:
-                wanted = set(ids)
-                return self.filter(lambda c: c.id in wanted)
-            missing = [i for i in ids if i not in self._items]
-            if missing:
-                raise KeyError(f"cut ids not in this CutSet: {missing[:5]}")
-            return type(self)({i: self._items[i] for i in ids})
+            wanted = set(ids)
+            found = {c.id: c for c in self if c.id in wanted}
+            if not self.is_lazy:
+                missing = [i for i in ids if i not in found]
+                if missing:
+                    logger.warning(
+                        "subset: %d cut id(s) are not in this CutSet (e.g. %s)",
+                        len(missing),
+                        missing[:3],
+                    )
+            return type(self).from_cuts(found[i] for i in ids if i in found)
         if supervision_ids is not None:
             wanted = set(supervision_ids)
-            return self.filter_supervisions(lambda s: s.id in wanted).filter(
-                lambda c: len(c.supervisions) > 0
-            )
+            return self.filter_supervisions(_InIds(wanted)).filter(_HasSupervisions())
         return super().subset(first=first, last=last)
 
-    def sample(self, n_cuts: int = 1, rng: random.Random | None = None):
-        rng = rng or random
-        cuts = rng.sample(list(self), n_cuts)
-        return cuts[0] if n_cuts == 1 else type(self)(cuts)
+    def sample(self, n_cuts: int = 1) -> Cut | CutSet:
+        """``n_cuts`` cuts drawn at random (one cut when ``n_cuts == 1``)."""
+        cuts = random.sample(list(self), n_cuts)
+        return cuts[0] if n_cuts == 1 else type(self).from_cuts(cuts)
 
-    # --- views --------------------------------------------------------------------
+    def prefetch(self, buffer_size: int = 10) -> CutSet:
+        """The same cuts (nuptse reads manifests without a prefetching thread)."""
+        return self
 
-    @property
-    def speakers(self) -> frozenset:
-        return frozenset(s.speaker for c in self for s in c.supervisions if s.speaker)
+    # --- data ---------------------------------------------------------------------
 
-    def has_features(self) -> bool:
-        return all(c.has_features for c in self)
+    def load_audio(self, collate: bool = False, limit: int = 1024):
+        """The audio of every cut (a list, or with ``collate`` a padded batch and lengths)."""
+        if self.is_lazy:
+            raise CutError("cannot load the audio of a lazy CutSet; call to_eager() first")
+        if len(self) >= limit:
+            raise CutError(
+                f"CutSet of {len(self)} cuts: load_audio is limited to {limit} cuts "
+                f"(raise `limit` if the memory is there)"
+            )
+        if collate:
+            collation = importlib.import_module("nuptse.dataset.collation")
+            audios, lens = collation.collate_audio(self)
+            return audios.numpy(), lens.numpy()
+        return [c.load_audio() for c in self]
 
-    def has_recordings(self) -> bool:
-        return all(c.has_recording for c in self)
+    def decompose(self, output_dir: Pathlike | None = None, verbose: bool = False):
+        """The distinct ``(recordings, supervisions, features)`` of the cuts (each ``None``
+        when empty); with ``output_dir`` also written there as ``*.jsonl.gz``."""
+        from nuptse.cut.building import decompose
+
+        return decompose(self, output_dir, verbose)
+
+    def save_audios(
+        self,
+        storage_path: Pathlike,
+        format: str = "wav",
+        encoding: str | None = None,
+        num_jobs: int | None = None,
+        executor=None,
+        augment_fn: Callable | None = None,
+        progress_bar: bool = True,
+        shuffle_on_split: bool = True,
+        **kwargs,
+    ) -> CutSet:
+        """Write every cut's audio to ``{storage_path}/{id[:3]}/{id}.{format}`` and return
+        cuts of those files.  ``kwargs`` (e.g. ``bits_per_sample``) are accepted for
+        lhotse compatibility and ignored, as lhotse does."""
+        from nuptse.cut.building import save_audios
+
+        return save_audios(
+            self, storage_path, format, encoding, num_jobs, executor, augment_fn, progress_bar
+        )
 
     def describe(self, full: bool = False, file=None):
         """Write a table of statistics (counts, durations, speakers, coverage) and return them.
@@ -305,27 +604,71 @@ class CutSet(ManifestSet[Cut]):
         The statistics come from :class:`~nuptse.cut.describe.CutStatistics`,
         which can be built per shard and merged.
         """
-        import sys
+        from nuptse.cut.describe import CutSetStatistics
 
-        from nuptse.cut.describe import CutStatistics
-
-        stats = CutStatistics.from_cuts(self)
-        (file or sys.stdout).write(stats.format_table(full=full) + "\n")
-        return stats
+        return CutSetStatistics(full=full).accumulate(self).describe(file=file)
 
     # --- features -----------------------------------------------------------------
 
-    def compute_and_store_features(self, extractor, storage_path: Pathlike, *args, **kwargs):
+    def compute_and_store_features(
+        self,
+        extractor,
+        storage_path: Pathlike,
+        num_jobs: int | None = None,
+        augment_fn: Callable | None = None,
+        storage_type=None,
+        executor=None,
+        mix_eagerly: bool = True,
+        progress_bar: bool = True,
+        **kwargs,
+    ) -> CutSet:
         """Extract features of every cut and store them (see :mod:`nuptse.cut.compute`)."""
         from nuptse.cut.compute import compute_and_store_features
 
-        return compute_and_store_features(self, extractor, storage_path, *args, **kwargs)
+        if storage_type is not None:
+            kwargs["storage_type"] = storage_type
+        return compute_and_store_features(
+            self,
+            extractor,
+            storage_path,
+            num_jobs=num_jobs,
+            augment_fn=augment_fn,
+            executor=executor,
+            mix_eagerly=mix_eagerly,
+            progress_bar=progress_bar,
+            **kwargs,
+        )
 
-    def compute_and_store_features_batch(self, extractor, storage_path: Pathlike, *args, **kwargs):
+    def compute_and_store_features_batch(
+        self,
+        extractor,
+        storage_path: Pathlike,
+        manifest_path: Pathlike | None = None,
+        batch_duration: float = 600.0,
+        num_workers: int = 4,
+        collate: bool = False,
+        augment_fn: Callable | None = None,
+        storage_type=None,
+        overwrite: bool = False,
+        **kwargs,
+    ) -> CutSet:
         """Batched extraction with background audio loading (see :mod:`nuptse.cut.compute`)."""
         from nuptse.cut.compute import compute_and_store_features_batch
 
-        return compute_and_store_features_batch(self, extractor, storage_path, *args, **kwargs)
+        if storage_type is not None:
+            kwargs["storage_type"] = storage_type
+        return compute_and_store_features_batch(
+            self,
+            extractor,
+            storage_path,
+            manifest_path=manifest_path,
+            batch_duration=batch_duration,
+            num_workers=num_workers,
+            collate=collate,
+            augment_fn=augment_fn,
+            overwrite=overwrite,
+            **kwargs,
+        )
 
     def compute_global_feature_stats(
         self, storage_path: Pathlike | None = None, max_cuts: int | None = None, extractor=None
@@ -338,252 +681,130 @@ class CutSet(ManifestSet[Cut]):
     # --- Shar (a higher layer, reached through importlib) -------------------------
 
     def to_shar(
-        self, output_dir: Pathlike, fields: dict, shard_size: int | None = 1000, *args, **kwargs
+        self,
+        output_dir: Pathlike,
+        fields: dict,
+        shard_size: int | None = 1000,
+        shard_offset: int = 0,
+        warn_unused_fields: bool = True,
+        include_cuts: bool = True,
+        num_jobs: int = 1,
+        fault_tolerant: bool = False,
+        verbose: bool = False,
+        **kwargs,
     ):
         """Export to Shar shards with :func:`nuptse.shar.export_cuts_to_shar`."""
         shar = importlib.import_module("nuptse.shar")
-        return shar.export_cuts_to_shar(self, output_dir, fields, shard_size, *args, **kwargs)
+        return shar.export_cuts_to_shar(
+            self,
+            output_dir,
+            fields,
+            shard_size,
+            shard_offset=shard_offset,
+            warn_unused_fields=warn_unused_fields,
+            include_cuts=include_cuts,
+            num_jobs=num_jobs,
+            fault_tolerant=fault_tolerant,
+            verbose=verbose,
+            **kwargs,
+        )
 
     @classmethod
-    def from_shar(cls, *args, **kwargs) -> CutSet:
+    def from_shar(
+        cls,
+        fields: dict | None = None,
+        in_dir: Pathlike | None = None,
+        split_for_dataloading: bool = False,
+        shuffle_shards: bool = False,
+        stateful_shuffle: bool = True,
+        seed: int | str = 42,
+        cut_map_fns: Sequence[Callable] | None = None,
+        slice_length: int | None = None,
+        **kwargs,
+    ) -> CutSet:
         """Open Shar shards lazily with :func:`nuptse.shar.read_cuts_from_shar`."""
         shar = importlib.import_module("nuptse.shar")
-        return shar.read_cuts_from_shar(*args, **kwargs)
-
-
-# --- helpers (picklable callables, for lazy sets and process pools) -------------------
-
-
-class _Method:
-    """Calls ``cut.<name>(*args, **kwargs)``; with ``many`` returns a list."""
-
-    def __init__(self, name: str, args: tuple, kwargs: dict, many: bool = False):
-        self.name, self.args, self.kwargs, self.many = name, args, kwargs, many
-
-    def __call__(self, cut: Cut):
-        out = getattr(cut, self.name)(*self.args, **self.kwargs)
-        return list(out) if self.many else out
-
-
-class _Truncator:
-    def __init__(self, max_duration, offset_type, keep_excessive, preserve_id, rng):
-        self.max_duration, self.offset_type = max_duration, offset_type
-        self.keep_excessive, self.preserve_id = keep_excessive, preserve_id
-        self.rng = rng or random.Random()
-
-    def __call__(self, cut: Cut) -> Cut:
-        if cut.duration <= self.max_duration:
-            return cut
-        spare = cut.duration - self.max_duration
-        if self.offset_type == "start":
-            offset = 0.0
-        elif self.offset_type == "end":
-            offset = spare
-        else:
-            offset = self.rng.uniform(0, spare)
-        return cut.truncate(
-            offset=offset,
-            duration=self.max_duration,
-            keep_excessive_supervisions=self.keep_excessive,
-            preserve_id=self.preserve_id,
+        return shar.read_cuts_from_shar(
+            fields=fields,
+            in_dir=in_dir,
+            split_for_dataloading=split_for_dataloading,
+            shuffle_shards=shuffle_shards,
+            stateful_shuffle=stateful_shuffle,
+            seed=seed,
+            cut_map_fns=cut_map_fns,
+            slice_length=slice_length,
+            **kwargs,
         )
 
 
-class _Mixer:
-    def __init__(
-        self, pool, duration, allow_padding, snr, preserve_id, mix_prob, seed, random_offset
-    ):
-        self.pool, self.duration, self.allow_padding = pool, duration, allow_padding
-        self.snr, self.preserve_id, self.mix_prob = snr, preserve_id, mix_prob
-        self.rng = random.Random(seed)
-        self.random_offset = random_offset
+# --- small picklable callables -------------------------------------------------------------
+
+
+class _is_type:  # noqa: N801 - used like a function
+    def __init__(self, cls: type):
+        self.cls = cls
+
+    def __call__(self, cut: Cut) -> bool:
+        return isinstance(cut, self.cls)
+
+
+class _NewId:
+    def __init__(self, fn: Callable[[str], str]):
+        self.fn = fn
 
     def __call__(self, cut: Cut) -> Cut:
-        rng = self.rng
-        if rng.random() > self.mix_prob:
-            return cut
-        target = self.duration if self.duration is not None else cut.duration
-        if cut.duration < target:
-            cut = cut.pad(duration=target)
-        snr = self.snr
-        if isinstance(snr, (tuple, list)):
-            snr = rng.uniform(*snr)
-        noise = rng.choice(self.pool)
-        offset = rng.uniform(0, max(target - noise.duration, 0)) if self.random_offset else 0.0
-        mixed = cut.mix(
-            noise, offset_other_by=round(offset, 8), snr=snr, preserve_id=self.preserve_id
-        )
-        covered = offset + noise.duration
-        while covered < target:
-            extra = rng.choice(self.pool)
-            mixed = mixed.mix(extra, offset_other_by=round(covered, 8), snr=snr, preserve_id="left")
-            covered += extra.duration
-        if mixed.duration > target:
-            mixed = mixed.truncate(duration=target, preserve_id=True)
-        return mixed
+        return cut.with_id(self.fn(cut.id))
 
 
-class _Reverb:
-    def __init__(self, rirs, affix_id, kwargs):
-        self.rirs, self.affix_id, self.kwargs = rirs, affix_id, kwargs
-        self.rng = random.Random(kwargs.pop("seed", 42) if "seed" in kwargs else 42)
+class _TextTransform:
+    def __init__(self, fn: Callable[[str], str]):
+        self.fn = fn
+
+    def __call__(self, sup):
+        return sup.transform_text(self.fn) if sup.text is not None else sup
+
+
+class _InIds:
+    def __init__(self, ids: set):
+        self.ids = ids
+
+    def __call__(self, sup) -> bool:
+        return sup.id in self.ids
+
+
+class _HasSupervisions:
+    def __call__(self, cut: Cut) -> bool:
+        return len(cut.supervisions) > 0
+
+
+class _Loudness:
+    def __init__(self, target: float, mix_first: bool, affix_id: bool):
+        self.target, self.mix_first, self.affix_id = target, mix_first, affix_id
 
     def __call__(self, cut: Cut) -> Cut:
-        rir = self.rng.choice(self.rirs) if self.rirs else None
-        return cut.reverb_rir(rir_recording=rir, affix_id=self.affix_id, **self.kwargs)
-
-
-class _Group(list):
-    """Supervisions of one recording; ``ordered`` tells whether they came sorted by start."""
-
-    ordered = True
-
-
-def _group_by_recording(supervisions) -> dict[str, _Group]:
-    groups: dict[str, _Group] = {}
-    last_rid = None
-    cur: _Group = _Group()
-    last_start = float("-inf")
-    for s in supervisions:
-        rid = s.recording_id
-        if rid != last_rid:
-            cur = groups.get(rid)
-            if cur is None:
-                cur = groups[rid] = _Group()
-                last_start = float("-inf")
-            else:
-                last_start = cur[-1].start
-            last_rid = rid
-        start = s.start
-        if start < last_start:
-            cur.ordered = False
-        last_start = start
-        cur.append(s)
-    return groups
-
-
-def _make_cut(rec, sups: list, feats, idx: int, random_ids: bool) -> Cut:
-    if len(sups) > 1 and not getattr(sups, "ordered", False):
-        sups = sorted(sups, key=_by_start)
-    else:
-        sups = list(sups)
-    cut_id = uuid_id() if random_ids else f"{rec.id}-{idx}"
-    channels = list(rec.channel_ids)
-    cls, channel = (MonoCut, channels[0]) if len(channels) == 1 else (MultiCut, channels)
-    # Build without __init__'s per-field __setattr__ (hot for large manifests).
-    cut = object.__new__(cls)
-    object.__setattr__(
-        cut,
-        "__dict__",
-        {
-            "id": cut_id,
-            "start": 0.0,
-            "duration": rec.duration,
-            "channel": channel,
-            "supervisions": sups,
-            "features": feats,
-            "recording": rec,
-            "custom": None,
-        },
-    )
-    return cut
-
-
-def _pick_features(candidates: list, channels) -> Any:
-    if not candidates:
-        return None
-    for f in candidates:
-        fc = f.channels
-        if fc == channels or (
-            isinstance(channels, list) and len(channels) == 1 and fc == channels[0]
-        ):
-            return f
-    return candidates[0]
-
-
-def _join(recordings, sups_by_rec: dict, features, random_ids: bool) -> list:
-    cuts: list = []
-    if recordings is None:
-        # Features only: one cut per features item.
-        for idx, f in enumerate(features):
-            rid = f.recording_id
-            sups = [
-                s
-                for s in sups_by_rec.get(rid, ())
-                if s.start >= f.start - 1e-3 and s.start + s.duration <= f.end + 1e-3
-            ]
-            sups = [s.with_offset(-f.start) if f.start else s for s in sups]
-            cuts.append(
-                MonoCut(
-                    uuid_id() if random_ids else f"{rid}-{idx}",
-                    f.start,
-                    f.duration,
-                    f.channels if f.channels is not None else 0,
-                    sorted(sups, key=lambda s: s.start),
-                    f,
-                    None,
-                )
+        if isinstance(cut, MixedCut):
+            return cut.normalize_loudness(
+                target=self.target, mix_first=self.mix_first, affix_id=self.affix_id
             )
-        return cuts
-    feats_by_rec: dict[str, list] = defaultdict(list)
-    for f in features or ():
-        feats_by_rec[f.recording_id].append(f)
-    for idx, rec in enumerate(recordings):
-        feats = _pick_features(feats_by_rec.get(rec.id, []), list(rec.channel_ids))
-        cuts.append(_make_cut(rec, sups_by_rec.get(rec.id, []), feats, idx, random_ids))
-    return cuts
+        return cut.normalize_loudness(target=self.target, affix_id=self.affix_id)
 
 
-class _LazyManifestJoin(LazyNode):
-    """Joins recordings with supervisions (and features) both sorted by recording id,
-    reading each stream once and holding only one recording's items at a time."""
+class _ShuffledChain(LazyNode):
+    """Several lazy sources read one after another, in a new random order each pass."""
 
-    def __init__(self, recordings, supervisions, features, random_ids: bool):
-        if recordings is None:
-            raise CutError("lazy from_manifests needs recordings")
-        self.recordings, self.supervisions = recordings, supervisions
-        self.features, self.random_ids = features, random_ids
+    def __init__(self, sources: list, shuffle: bool, seed: int | None):
+        self.sources, self.shuffle = sources, shuffle
+        self.rng = random.Random(seed)
 
     def __iter__(self):
-        sup_stream = _Grouped(self.supervisions, "supervisions")
-        feat_stream = _Grouped(self.features, "features")
-        for idx, rec in enumerate(self.recordings):
-            sups = sup_stream.take(rec.id)
-            feats = _pick_features(feat_stream.take(rec.id), list(rec.channel_ids))
-            yield _make_cut(rec, sups, feats, idx, self.random_ids)
-        sup_stream.finish()
-        feat_stream.finish()
+        order = list(self.sources)
+        if self.shuffle:
+            self.rng.shuffle(order)
+        for src in order:
+            yield from src
 
-
-class _Grouped:
-    """Consumes a stream sorted by ``recording_id`` one recording at a time."""
-
-    def __init__(self, items, what: str):
-        self.it = iter(items) if items is not None else iter(())
-        self.what = what
-        self.pending = next(self.it, None)
-
-    def take(self, rec_id: str) -> list:
-        out = []
-        while self.pending is not None and self.pending.recording_id <= rec_id:
-            item = self.pending
-            if item.recording_id != rec_id:
-                raise CutError(
-                    f"lazy from_manifests: {self.what} item {item.id!r} refers to recording "
-                    f"{item.recording_id!r}, which does not come before {rec_id!r} in the "
-                    f"recordings; both manifests must be sorted by recording id"
-                )
-            out.append(item)
-            self.pending = next(self.it, None)
-        return out
-
-    def finish(self) -> None:
-        if self.pending is not None:
-            raise CutError(
-                f"lazy from_manifests: {self.what} item {self.pending.id!r} refers to recording "
-                f"{self.pending.recording_id!r}, which is not among the recordings (or the "
-                f"manifests are not sorted by recording id)"
-            )
+    def __len__(self) -> int:
+        return sum(len(s) for s in self.sources)
 
 
 provide("CutSet", CutSet)

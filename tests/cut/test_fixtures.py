@@ -115,9 +115,11 @@ def test_dialogue_trim_overlapping_all_channels(dialogue_cut, fixtures_dir):
             assert c.id == c.supervisions[0].id
 
 
-def test_dialogue_trim_default_keeps_own_channel(dialogue_cut):
-    # lhotse raises here; we narrow to the supervision's channel and drop the others
-    cuts = dialogue_cut.trim_to_supervisions()
+def test_dialogue_trim_default_refuses_mixed_channels(dialogue_cut):
+    # overlapping speech on the other channel would be lost: refused, as lhotse does
+    with pytest.raises(AssertionError):
+        dialogue_cut.trim_to_supervisions()
+    cuts = dialogue_cut.trim_to_supervisions(keep_overlapping=False)
     assert len(cuts) == 20
     for c in cuts:
         assert isinstance(c, MonoCut)

@@ -176,7 +176,10 @@ def test_mixed_cut_truncate_and_windows(a, fixture_cuts):
 
 def test_mixed_cut_generated_reverb_shares_one_room(a, fixture_cuts):
     m = a.mix(fixture_cuts["9002-501-0005-13"], offset_other_by=0.5, snr=10)
-    rvb = m.reverb_rir()
+    mixed_first = m.reverb_rir()  # lhotse's default: one response for the mixed signal
+    assert [type(t).__name__ for t in mixed_first.transforms] == ["ReverbWithImpulseResponse"]
+    assert mixed_first.load_audio().shape == m.load_audio().shape
+    rvb = m.reverb_rir(mix_first=False)
     gens = [
         t.cut.recording.transforms[-1].rir_generator
         for t in rvb.tracks
