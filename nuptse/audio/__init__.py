@@ -31,6 +31,7 @@ from nuptse.audio.errors import (
     CorruptAudioError,
     DurationMismatchError,
     OffsetOutOfRangeError,
+    SamplingRateMismatchError,
     UnsupportedAudioFormatError,
 )
 from nuptse.audio.recording import Recording
@@ -83,6 +84,7 @@ __all__ = [
     "CorruptAudioError",
     "DurationMismatchError",
     "OffsetOutOfRangeError",
+    "SamplingRateMismatchError",
     "UnsupportedAudioFormatError",
     "VideoInfo",
     "allow_commands",

@@ -44,6 +44,11 @@ class CommandNotAllowedError(AudioLoadingError, PermissionError):
     """A ``command`` audio source would run a shell command without permission."""
 
 
+class SamplingRateMismatchError(ValueError, AssertionError):
+    """Two pieces of audio that must share a sampling rate do not (an
+    ``AssertionError`` too, which is what lhotse raises for it)."""
+
+
 class AudioSavingError(Exception):
     """Audio could not be encoded or written."""
 
@@ -58,4 +63,5 @@ __all__ = [
     "DurationMismatchError",
     "CommandNotAllowedError",
     "AudioSavingError",
+    "SamplingRateMismatchError",
 ]

@@ -37,6 +37,7 @@ from nuptse.audio.errors import (
     ChannelNotFoundError,
     DurationMismatchError,
     OffsetOutOfRangeError,
+    SamplingRateMismatchError,
 )
 from nuptse.audio.rir import FastRandomRIRGenerator
 from nuptse.audio.source import AudioSource
@@ -571,7 +572,7 @@ class Recording:
                 channel_ids=channel_ids,
             )
         if rir_recording.sampling_rate != self.sampling_rate:
-            raise ValueError(
+            raise SamplingRateMismatchError(
                 f"RIR '{rir_recording.id}' is sampled at {rir_recording.sampling_rate} Hz but "
                 f"recording '{self.id}' at {self.sampling_rate} Hz"
             )

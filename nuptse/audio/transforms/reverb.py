@@ -1,7 +1,8 @@
 """Reverberation: convolution with a recorded or generated room impulse response.
 
 The output is aligned on the RIR's peak and cut to the input length, then
-rescaled to the input's mean power when ``normalize_output``.  A recorded RIR
+rescaled to the input's mean power when ``normalize_output``.  An RIR at
+another rate than the audio is resampled to the audio's rate first.  A recorded RIR
 is scaled by 2^-15 first (as lhotse does); a generated one
 (:class:`~nuptse.audio.rir.FastRandomRIRGenerator`) has a unit direct path.
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from nuptse.audio.resampling import polyphase_resample
 from nuptse.audio.rir import FastRandomRIRGenerator
 from nuptse.audio.transforms.base import AudioTransform, UnknownTransformError, recording_type
 
@@ -86,25 +88,25 @@ class ReverbWithImpulseResponse(AudioTransform):
         return dataclasses.replace(self, rir=self.rir.with_path_prefix(path))
 
     def load_rir(self, sampling_rate: int) -> np.ndarray:
-        """The RIR channels in use as float32 ``(channels, samples)``."""
+        """The RIR channels in use as float32 ``(channels, samples)`` at ``sampling_rate``.
+
+        An RIR recorded or generated at another rate is resampled to the
+        audio's rate, so the room's time response is kept.
+        """
         if self.rir is None:
             gen = self.rir_generator
-            if gen.sr != sampling_rate:
-                raise ValueError(
-                    f"The RIR generator is set up for {gen.sr} Hz but the audio is at "
-                    f"{sampling_rate} Hz"
-                )
             rir = gen(nsource=len(self.rir_channels))
-            return gen.early_part(rir) if self.early_only else rir
-        if self.rir.sampling_rate != sampling_rate:
-            raise ValueError(
-                f"RIR '{self.rir.id}' is sampled at {self.rir.sampling_rate} Hz but the audio at "
-                f"{sampling_rate} Hz"
-            )
-        duration = 0.05 if self.early_only else None
-        if duration is not None:
-            duration = min(duration, self.rir.duration)
-        return self.rir.load_audio(channels=self.rir_channels, duration=duration)
+            rir = gen.early_part(rir) if self.early_only else rir
+            rate = gen.sr
+        else:
+            duration = 0.05 if self.early_only else None
+            if duration is not None:
+                duration = min(duration, self.rir.duration)
+            rir = self.rir.load_audio(channels=self.rir_channels, duration=duration)
+            rate = self.rir.sampling_rate
+        if rate != sampling_rate:
+            rir = polyphase_resample(rir, rate, sampling_rate)
+        return rir
 
     def __call__(self, samples: np.ndarray, sampling_rate: int) -> np.ndarray:
         x = np.asarray(samples)
