@@ -19,6 +19,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from nuptse.field_types import CHANNEL, INT, NUMBER, POSITIVE_INT, field_problems
 from nuptse.timing import (
     compute_num_frames,
     compute_num_samples,
@@ -149,10 +150,26 @@ def _item_kind(set_name: str) -> str:
 # --- recordings -------------------------------------------------------------------------
 
 
+def _wrong_types(kind: str, item_id: Any, fields, report: ValidationReport) -> bool:
+    """Report every field of the wrong type; True if there was one (later checks would crash)."""
+    problems = field_problems(fields)
+    for p in problems:
+        report.add(kind, item_id, p)
+    return bool(problems)
+
+
 def _check_recording(r: Any, report: ValidationReport, read_data: bool, tol: float) -> None:
     kind = "recording"
     if not r.id:
         report.add(kind, r.id, "empty id")
+    fields = [
+        ("sampling_rate", r.sampling_rate, POSITIVE_INT),
+        ("num_samples", r.num_samples, INT),
+        ("duration", r.duration, NUMBER),
+    ]
+    fields += [("channels", list(s.channels), CHANNEL) for s in r.sources]
+    if _wrong_types(kind, r.id, fields, report):
+        return
     if r.sampling_rate is None or r.sampling_rate <= 0:
         report.add(kind, r.id, f"sampling_rate must be positive, got {r.sampling_rate}")
         return
@@ -195,7 +212,15 @@ def _check_recording(r: Any, report: ValidationReport, read_data: bool, tol: flo
                 report.add(kind, r.id, f"audio cannot be read: {type(e).__name__}: {e}")
                 return
             frames = getattr(meta, "frames", None)
-            if frames is not None and meta.samplerate == r.sampling_rate:
+            if meta.samplerate != r.sampling_rate:
+                report.add(
+                    kind,
+                    r.id,
+                    f"{s.source} is sampled at {meta.samplerate} Hz but the manifest says "
+                    f"{r.sampling_rate} Hz (loading would resample it silently)",
+                )
+                return
+            if frames is not None:
                 if abs(frames - r.num_samples) > limit:
                     report.add(
                         kind,
@@ -235,6 +260,13 @@ def _audio_tolerance() -> float:
 
 def _check_supervision(s: Any, report: ValidationReport, read_data: bool, tol: float) -> None:
     kind = "supervision"
+    fields = [
+        ("start", s.start, NUMBER),
+        ("duration", s.duration, NUMBER),
+        ("channel", s.channel, CHANNEL),
+    ]
+    if _wrong_types(kind, s.id, fields, report):
+        return
     if not s.id:
         report.add(kind, s.id, "empty id")
     if not s.recording_id:
@@ -268,6 +300,16 @@ def _check_supervision(s: Any, report: ValidationReport, read_data: bool, tol: f
 def _check_features(f: Any, report: ValidationReport, read_data: bool, tol: float) -> None:
     kind = "features"
     fid = getattr(f, "recording_id", None) or getattr(f, "storage_key", "?")
+    fields = [
+        ("num_frames", f.num_frames, INT),
+        ("num_features", f.num_features, INT),
+        ("frame_shift", f.frame_shift, NUMBER),
+        ("sampling_rate", f.sampling_rate, POSITIVE_INT),
+        ("start", f.start, NUMBER),
+        ("duration", f.duration, NUMBER),
+    ]
+    if _wrong_types(kind, fid, fields, report):
+        return
     if f.num_frames is None or f.num_frames <= 0:
         report.add(kind, fid, f"num_frames must be positive, got {f.num_frames}")
     if f.num_features is None or f.num_features <= 0:
@@ -307,6 +349,11 @@ def _check_features(f: Any, report: ValidationReport, read_data: bool, tol: floa
 def _check_cut(c: Any, report: ValidationReport, read_data: bool, tol: float) -> None:
     name = type(c).__name__
     kind = "cut"
+    fields = [("duration", c.duration, NUMBER)]
+    if name != "MixedCut":
+        fields.append(("start", getattr(c, "start", None), NUMBER))
+    if _wrong_types(kind, c.id, fields, report):
+        return
     if c.duration is None or c.duration <= 0:
         report.add(kind, c.id, f"duration must be positive, got {c.duration}")
     if name == "MixedCut":

@@ -79,7 +79,7 @@ class _Pipeline:
     show_default=True,
     help="Where to write everything.",
 )
-@click.option("-j", "--num-jobs", type=int, default=1, show_default=True)
+@click.option("-j", "--num-jobs", type=click.IntRange(min=1), default=1, show_default=True)
 def demo(out_dir, num_jobs):
     """Run the whole pipeline on the bundled sample corpus and show the results."""
     out = Path(out_dir).resolve()

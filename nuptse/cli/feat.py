@@ -89,7 +89,7 @@ def _dask_client(executor: str, scheduler: str | None):
     default=None,
     help="Prefix for every relative audio path in the manifest.",
 )
-@click.option("-j", "--num-jobs", type=int, default=1, show_default=True)
+@click.option("-j", "--num-jobs", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option(
     "--feature-type",
     default=None,
@@ -180,7 +180,7 @@ def extract(
 @click.argument("storage_path", type=click.Path())
 @_config_option
 @_storage_option
-@click.option("-j", "--num-jobs", type=int, default=1, show_default=True)
+@click.option("-j", "--num-jobs", type=click.IntRange(min=1), default=1, show_default=True)
 def extract_cuts(cutset, output_cutset, storage_path, feature_manifest, storage_type, num_jobs):
     """Compute features of the cuts in CUTSET, store them at STORAGE_PATH, write OUTPUT_CUTSET."""
     from nuptse.cut import CutSet

@@ -14,9 +14,9 @@ def kaldi():
     """Convert between Kaldi data directories and manifests."""
 
 
-@kaldi.command("import")
+@kaldi.command("import", context_settings={"ignore_unknown_options": True})
 @click.argument("data_dir", type=click.Path(exists=True, file_okay=False))
-@click.argument("sampling_rate", type=int)
+@click.argument("sampling_rate", type=click.IntRange(min=1))  # "-8000": a value, not an option
 @click.argument("output_dir", type=click.Path())
 @click.option(
     "-f",
@@ -34,7 +34,7 @@ def kaldi():
     show_default=True,
     help="Durations from reco2dur instead of reading audio.",
 )
-@click.option("-j", "--num-jobs", type=int, default=1, show_default=True)
+@click.option("-j", "--num-jobs", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option(
     "--feature-type",
     default="kaldi-fbank",

@@ -75,7 +75,14 @@ def _one_or_many(values):
     default="none",
     show_default=True,
 )
-@click.option("-j", "--num-jobs", type=int, default=1, show_default=True, help="Parallel readers.")
+@click.option(
+    "-j",
+    "--num-jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Parallel readers.",
+)
 def librispeech(corpus_dir, output_dir, alignments_dir, dataset_parts, normalize_text, num_jobs):
     """(Mini) LibriSpeech: PART/SPEAKER/CHAPTER/*.flac with *.trans.txt and SPEAKERS.TXT."""
     from nuptse.recipes import prepare_librispeech
@@ -157,7 +164,7 @@ def aishell(corpus_dir, output_dir):
     show_default=True,
     help="Splits (TSV files) to prepare: train, dev, test, validated, invalidated, other.",
 )
-@click.option("-j", "--num-jobs", type=int, default=1, show_default=True)
+@click.option("-j", "--num-jobs", type=click.IntRange(min=1), default=1, show_default=True)
 def commonvoice(corpus_dir, output_dir, language, split, num_jobs):
     """Mozilla Common Voice: CORPUS_DIR/<lang>/{split}.tsv and CORPUS_DIR/<lang>/clips/."""
     from nuptse.recipes import prepare_commonvoice
@@ -176,7 +183,7 @@ def commonvoice(corpus_dir, output_dir, language, split, num_jobs):
 @click.argument("output_dir", type=click.Path())
 @click.option("--voxceleb1", "-v1", type=click.Path(), default=None, help="VoxCeleb1 folder.")
 @click.option("--voxceleb2", "-v2", type=click.Path(), default=None, help="VoxCeleb2 folder.")
-@click.option("-j", "--num-jobs", type=int, default=1, show_default=True)
+@click.option("-j", "--num-jobs", type=click.IntRange(min=1), default=1, show_default=True)
 def voxceleb(output_dir, voxceleb1, voxceleb2, num_jobs):
     """VoxCeleb 1 and/or 2 (train: VoxCeleb2 + VoxCeleb1 dev; test: VoxCeleb1 test + trials)."""
     from nuptse.recipes import prepare_voxceleb
@@ -201,7 +208,7 @@ def voxceleb(output_dir, voxceleb1, voxceleb2, num_jobs):
     show_default=True,
     help="Phone set of the phone alignments.",
 )
-@click.option("-j", "--num-jobs", type=int, default=1, show_default=True)
+@click.option("-j", "--num-jobs", type=click.IntRange(min=1), default=1, show_default=True)
 def timit(corpus_dir, output_dir, num_phones, num_jobs):
     """TIMIT: data/{TRAIN,TEST}/DR*/SPEAKER/*.WAV with .TXT, .WRD and .PHN files."""
     from nuptse.recipes import prepare_timit
@@ -293,7 +300,7 @@ def ami(
     default=["train", "dev", "test"],
     show_default=True,
 )
-@click.option("-j", "--num-jobs", type=int, default=1, show_default=True)
+@click.option("-j", "--num-jobs", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option(
     "--normalize-text",
     type=click.Choice(["none", "upper", "kaldi"], case_sensitive=False),

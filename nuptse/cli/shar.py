@@ -70,7 +70,7 @@ def _parse_fields(fields: tuple[str, ...]) -> dict[str, str]:
     help="Skip cuts whose data fails to load instead of stopping.",
 )
 @click.option("--seed", default=0, type=int, show_default=True, help="Shuffling seed.")
-@click.option("-j", "--num-jobs", type=int, default=1, show_default=True)
+@click.option("-j", "--num-jobs", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("-v", "--verbose", count=True, help="Show progress.")
 def export(
     cuts,
@@ -139,7 +139,12 @@ def export(
     help="lilcom is lossy and small, numpy is lossless.",
 )
 @click.option(
-    "-j", "--num-jobs", default=1, type=int, show_default=True, help="Shards in parallel."
+    "-j",
+    "--num-jobs",
+    default=1,
+    type=click.IntRange(min=1),
+    show_default=True,
+    help="Shards in parallel.",
 )
 @click.option("-v", "--verbose", count=True, help="Show progress.")
 def compute_features(shar_dir, feature_config, compression, num_jobs, verbose):

@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 import msgspec
 
+from nuptse.field_types import CHANNEL, NUMBER, check_fields
 from nuptse.supervision.alignment import AlignmentItem, _perturb_span, trim_span
 from nuptse.supervision.custom import (
     CustomFieldMixin,
@@ -45,7 +46,12 @@ class _Row(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 decode_jsonl_block = msgspec.json.Decoder(_Row).decode_lines
 
 
-@dataclass(slots=True)
+# ``frozen=True`` only so that the generated ``__init__`` stores fields with
+# ``object.__setattr__`` (a C call) instead of going through the custom-field
+# ``__setattr__`` once per field (4x slower construction); the frozen
+# ``__setattr__``/``__delattr__``/``__hash__`` are removed right after the
+# class, so segments stay mutable and unhashable as in lhotse.
+@dataclass(slots=True, frozen=True)
 class SupervisionSegment(CustomFieldMixin):
     """A time interval of a recording with its labels: transcript, speaker,
     language, gender, alignments and any ``custom`` metadata.
@@ -363,6 +369,8 @@ class SupervisionSegment(CustomFieldMixin):
         AlignmentItem(symbol='HI', start=0.0, duration=1.0, score=None)
         """
         if type(data) is _Row:
+            if type(data.channel) is not int:  # msgspec checked the other fields' types
+                check_fields("supervision", data.id, (("channel", data.channel, CHANNEL),))
             if data.custom is None and data.alignment is None:
                 return _assemble(
                     data.id,
@@ -382,6 +390,15 @@ class SupervisionSegment(CustomFieldMixin):
             unknown = sorted(set(data) - _FIELD_NAMES_SET)
             raise TypeError(f"unknown SupervisionSegment field(s) {unknown}")
         get = data.get
+        check_fields(
+            "supervision",
+            get("id"),
+            (
+                ("start", get("start"), NUMBER),
+                ("duration", get("duration"), NUMBER),
+                ("channel", get("channel"), CHANNEL),
+            ),
+        )
         language = get("language")
         speaker = get("speaker")
         gender = get("gender")
@@ -418,6 +435,9 @@ class SupervisionSegment(CustomFieldMixin):
 
 
 _ZERO = 0.0
+del SupervisionSegment.__setattr__, SupervisionSegment.__delattr__
+SupervisionSegment.__hash__ = None  # type: ignore[assignment]
+
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(SupervisionSegment))
 _FIELD_NAMES_SET = frozenset(_FIELD_NAMES)
 
