@@ -12,6 +12,24 @@ from nuptse.exports import lazy_exports
 # name -> module that defines it.  Samplers first, then the dataset side.
 _EXPORTS: dict[str, str] = {
     # --- sampling (nuptse.dataset.sampling) ---
+    "BucketingSampler": "nuptse.dataset.sampling.bucketing",
+    "CutPairsSampler": "nuptse.dataset.sampling.cut_pairs",
+    "CutSampler": "nuptse.dataset.sampling.base",
+    "DynamicBucketingSampler": "nuptse.dataset.sampling.dynamic_bucketing",
+    "DynamicCutSampler": "nuptse.dataset.sampling.dynamic",
+    "RoundRobinSampler": "nuptse.dataset.sampling.round_robin",
+    "SamplingConstraint": "nuptse.dataset.sampling.base",
+    "SamplingDiagnostics": "nuptse.dataset.sampling.base",
+    "SimpleCutSampler": "nuptse.dataset.sampling.simple",
+    "StatelessSampler": "nuptse.dataset.sampling.stateless",
+    "TimeConstraint": "nuptse.dataset.sampling.base",
+    "TokenConstraint": "nuptse.dataset.sampling.base",
+    "WeightedSimpleCutSampler": "nuptse.dataset.sampling.weighted_simple",
+    "ZipSampler": "nuptse.dataset.sampling.zip",
+    "estimate_duration_buckets": "nuptse.dataset.sampling.dynamic_bucketing",
+    "find_pessimistic_batches": "nuptse.dataset.sampling.utils",
+    "report_padding_ratio_estimate": "nuptse.dataset.sampling.utils",
+    "IterableDatasetWrapper": "nuptse.dataset.iterable_dataset",
     # --- datasets, collation, input strategies, transforms ---
     "AudioTaggingDataset": "nuptse.dataset.audio_tagging",
     "ClippingTransform": "nuptse.dataset.cut_transforms",

@@ -1,0 +1,158 @@
+"""A cursor over a plain JSON-lines manifest whose positions are byte offsets.
+
+Lines are read in blocks with ``os.pread`` (no shared file position, so
+re-reading an earlier line by its offset does not disturb the sequential
+read), and a position is simply the offset of the next line.  In light mode
+each line is decoded only for its top-level ``duration`` (msgspec skips the
+rest), and the full item is decoded when the sampler fetches it by offset.
+Gzipped and remote files are not seekable this way and are read through the
+generic cursor instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from itertools import accumulate
+from typing import Any
+
+import msgspec
+
+from nuptse.dataset.sampling.cursor import Cursor, Stub
+from nuptse.serialization import ManifestParseError, is_url, loads
+
+_BLOCK = 1 << 20
+
+
+class _Duration(msgspec.Struct):
+    duration: float | None = None
+
+
+_LIGHT = msgspec.json.Decoder(_Duration)
+
+
+class JsonlCursor(Cursor):
+    """Lines of a local, uncompressed JSON-lines file; keys are line offsets."""
+
+    def __init__(self, path: str, from_dict, light: bool = False):
+        self.path = path
+        self.from_dict = from_dict
+        self.light = light
+        self.read_pos = 0
+        self.queue: deque = deque()
+        self._fd: int | None = None
+
+    # pickling drops the open descriptor (reopened on first use)
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_fd"] = None
+        return state
+
+    def __del__(self):
+        fd = self.__dict__.get("_fd")
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    @property
+    def fd(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        return self._fd
+
+    def _decode(self, line: bytes, offset: int, light: bool) -> Any:
+        if light:
+            try:
+                d = _LIGHT.decode(line).duration
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                d = None
+            if d is not None:
+                return Stub(d)
+        try:
+            return self.from_dict(loads(line))
+        except (msgspec.DecodeError, KeyError, TypeError, ValueError) as e:
+            raise ManifestParseError(
+                self.path, None, f"item at byte {offset}: {type(e).__name__}: {e}"
+            ) from None
+
+    def _fill(self) -> None:
+        fd, pos = self.fd, self.read_pos
+        block = os.pread(fd, _BLOCK, pos)
+        if not block:
+            raise StopIteration
+        end = block.rfind(b"\n") + 1
+        while end == 0:  # a line longer than a block, or a last line without newline
+            more = os.pread(fd, max(len(block), _BLOCK), pos + len(block))
+            if not more:
+                end = len(block)
+                break
+            block += more
+            end = block.rfind(b"\n") + 1
+        lines = block[:end].split(b"\n")
+        if lines[-1] == b"":
+            lines.pop()
+        starts = accumulate((len(line) + 1 for line in lines), initial=pos)
+        light, decode, queue = self.light, self._decode, self.queue
+        if light:
+            dec = _LIGHT.decode
+            for start, line in zip(starts, lines):
+                try:
+                    d = dec(line).duration
+                except (msgspec.DecodeError, msgspec.ValidationError):
+                    d = None
+                if d is not None:
+                    queue.append((start, Stub(d)))
+                elif line.strip():
+                    queue.append((start, decode(line, start, False)))
+        else:
+            for start, line in zip(starts, lines):
+                if line.strip():
+                    queue.append((start, decode(line, start, False)))
+        self.read_pos = pos + end
+
+    def next(self):
+        queue = self.queue
+        while not queue:
+            self._fill()
+        return queue.popleft()
+
+    def tell(self):
+        return self.queue[0][0] if self.queue else self.read_pos
+
+    def seek(self, pos):
+        self.queue.clear()
+        self.read_pos = pos
+
+    def _line_at(self, offset: int) -> bytes:
+        size = 4096
+        while True:
+            chunk = os.pread(self.fd, size, offset)
+            end = chunk.find(b"\n")
+            if end >= 0:
+                return chunk[:end]
+            if len(chunk) < size:
+                return chunk
+            size *= 4
+
+    def fetch_many(self, keys, light=False):
+        light = light and self.light
+        return [self._decode(self._line_at(k), k, light) for k in keys]
+
+
+def open_jsonl_cursor(node, light: bool) -> Cursor | None:
+    """A byte-offset cursor for a lazy JSON-lines deserializer node, or None if the
+    file is not a local uncompressed one (gzip and URLs go through the generic cursor)."""
+    from nuptse.lazy import LazyJsonlIterator
+
+    source = node.source
+    if type(source) is not LazyJsonlIterator:
+        return None
+    path = source.path
+    if is_url(path) or str(path).endswith(".gz"):
+        return None
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        return None
+    return JsonlCursor(path, node.item_type.from_dict, light)
