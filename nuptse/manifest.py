@@ -866,7 +866,9 @@ def split_manifest_lazy(
         batch = list(islice(items, chunk_size))
         if not batch:
             return chunks
-        path = output_dir / f"{prefix}.{str(index).zfill(num_digits)}.jsonl.gz"
+        # The index replaces the prefix's last suffix, as lhotse names chunks:
+        # prefix "cuts.jsonl" gives cuts.00000000.jsonl.gz.
+        path = (output_dir / prefix).with_suffix(f".{str(index).zfill(num_digits)}.jsonl.gz")
         with SequentialJsonlWriter(path, manifest_cls=manifest_cls) as writer:
             for item in batch:
                 writer.write(item)
