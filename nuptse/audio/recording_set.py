@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -63,6 +63,10 @@ class RecordingSet(ManifestSet[Recording]):
     """
 
     item_type = Recording
+
+    def __init__(self, recordings: Optional[Iterable[Recording]] = None):
+        """``RecordingSet(recordings=...)`` as in lhotse (a dict or lazy source also works)."""
+        super().__init__(recordings)
 
     @classmethod
     def accepts_dict(cls, data: dict) -> bool:

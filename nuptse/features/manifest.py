@@ -267,6 +267,10 @@ class FeatureSet(ManifestSet[Features]):
 
     item_type = Features
 
+    def __init__(self, features: Optional[Iterable[Features]] = None):
+        """``FeatureSet(features=[...])`` as in lhotse (a dict or lazy source also works)."""
+        super().__init__(features)
+
     @classmethod
     def accepts_dict(cls, data: dict) -> bool:
         return (
