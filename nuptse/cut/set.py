@@ -670,6 +670,34 @@ class CutSet(ManifestSet[Cut]):
             **kwargs,
         )
 
+    def copy_feats(self, writer, output_path: Pathlike | None = None) -> CutSet:
+        """Copy every feature matrix into ``writer`` and return cuts that point to the copies.
+
+        Cuts without features and padding cuts are kept as they are; the
+        tracks of mixed cuts are copied one by one.  With ``output_path``
+        the cuts are written there as they are made and a lazy set is
+        returned.
+        """
+        import dataclasses
+
+        from nuptse.cut.data import DataCut
+
+        def copied(cut):
+            if isinstance(cut, MixedCut):
+                tracks = [
+                    dataclasses.replace(t, cut=copied(t.cut)) if isinstance(t.cut, DataCut) else t
+                    for t in cut.tracks
+                ]
+                return dataclasses.replace(cut, tracks=tracks)
+            if isinstance(cut, DataCut) and cut.features is not None:
+                return dataclasses.replace(cut, features=cut.features.copy_feats(writer=writer))
+            return cut
+
+        with CutSet.open_writer(output_path) as manifest_writer:
+            for cut in self:
+                manifest_writer.write(copied(cut))
+        return manifest_writer.open_manifest()
+
     def compute_global_feature_stats(
         self, storage_path: Pathlike | None = None, max_cuts: int | None = None, extractor=None
     ) -> dict:

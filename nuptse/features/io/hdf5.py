@@ -19,12 +19,13 @@ from __future__ import annotations
 import os
 import threading
 import time
+from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
 
 from ._lilcom import DEFAULT_TICK_POWER, compress_checked, decompress_checked
-from ._paths import path_str, with_suffix_added
+from ._paths import is_url, path_str, with_suffix_added
 from .base import FeaturesReader, FeaturesWriter, register_reader, register_writer, warn_unused
 from .errors import (
     CorruptedFeaturesError,
@@ -150,20 +151,25 @@ class _Hdf5Writer(FeaturesWriter):
     FLUSH_INTERVAL = 1.0
 
     def __init__(self, storage_path: Any, mode: str = "w") -> None:
-        self.storage_path_ = with_suffix_added(storage_path, ".h5")
-        _forget(self.storage_path_)
-        self.hdf = _h5py().File(self.storage_path_, mode=mode)
+        self._path = with_suffix_added(storage_path, ".h5")
+        _forget(self._path)
+        self.hdf = _h5py().File(self._path, mode=mode)
         self._lock = threading.Lock()
         self._last_flush = time.monotonic()
 
     @property
     def storage_path(self) -> str:
-        return self.storage_path_
+        return self._path
+
+    @property
+    def storage_path_(self):
+        """The archive's path: a ``Path`` for local files (as lhotse's attribute), the URL string otherwise."""
+        return self._path if is_url(self._path) else Path(self._path)
 
     def _store(self, key: str, create) -> str:
         if not isinstance(key, str) or not key:
             raise FeaturesStorageError(
-                "storage key must be a non-empty string", self.storage_path_, key
+                "storage key must be a non-empty string", self._path, key
             )
         with self._lock:
             # h5py refuses an existing name itself; no separate (slow) lookup first.
@@ -175,7 +181,7 @@ class _Hdf5Writer(FeaturesWriter):
                     self._last_flush = now
             except Exception as e:
                 raise FeaturesStorageError(
-                    f"HDF5 write failed: {e}", self.storage_path_, key
+                    f"HDF5 write failed: {e}", self._path, key
                 ) from e
         return key
 
@@ -242,7 +248,7 @@ class LilcomHdf5Writer(_Hdf5Writer):
         self.tick_power = tick_power
 
     def write(self, key: str, value: np.ndarray) -> str:
-        data = compress_checked(value, self.tick_power, self.storage_path_, key)
+        data = compress_checked(value, self.tick_power, self._path, key)
         return self._store(key, lambda: self.hdf.create_dataset(key, data=np.void(data)))
 
 
@@ -291,7 +297,7 @@ class ChunkedLilcomHdf5Writer(_Hdf5Writer):
             if stored != chunk_size:
                 self.hdf.close()
                 raise ValueError(
-                    f"{self.storage_path_!r} was written with chunk_size={stored}, "
+                    f"{self._path!r} was written with chunk_size={stored}, "
                     f"cannot append with chunk_size={chunk_size}"
                 )
         else:
@@ -302,7 +308,7 @@ class ChunkedLilcomHdf5Writer(_Hdf5Writer):
         arr = np.asarray(value)
         step = self.chunk_size
         chunks = [
-            compress_checked(arr[i : i + step], self.tick_power, self.storage_path_, key)
+            compress_checked(arr[i : i + step], self.tick_power, self._path, key)
             for i in range(0, arr.shape[0], step)
         ]
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
@@ -89,36 +90,41 @@ class LilcomChunkyWriter(FeaturesWriter):
             mode += "b"
         if mode not in ("wb", "ab"):
             raise ValueError(f"mode must be 'w' or 'a' (binary implied), got {mode!r}")
-        self.storage_path_ = with_suffix_added(storage_path, ".lca")
+        self._path = with_suffix_added(storage_path, ".lca")
         self.tick_power = tick_power
         self._lock = threading.Lock()
-        self._url = is_url(self.storage_path_)
+        self._url = is_url(self._path)
         if self._url:
             import fsspec
 
-            self.file = fsspec.open(self.storage_path_, mode).open()
+            self.file = fsspec.open(self._path, mode).open()
             self.curr_offset = self.file.tell()
         else:
-            self.file = open(self.storage_path_, mode, buffering=0)
+            self.file = open(self._path, mode, buffering=0)
             self.curr_offset = self.file.seek(0, os.SEEK_END)
 
     @property
     def storage_path(self) -> str:
-        return self.storage_path_
+        return self._path
+
+    @property
+    def storage_path_(self):
+        """The archive's path: a ``Path`` for local files (as lhotse's attribute), the URL string otherwise."""
+        return self._path if is_url(self._path) else Path(self._path)
 
     def _compress(self, key: str, value: np.ndarray) -> list[bytes]:
         arr = np.asarray(value)
         if arr.ndim == 0:
-            raise FeaturesStorageError("cannot store a 0-d array", self.storage_path_, key)
+            raise FeaturesStorageError("cannot store a 0-d array", self._path, key)
         n = arr.shape[0]
         if n == 0:
             return []
-        buf = as_float32_copy(arr, self.storage_path_, key)
-        check_storable(buf, self.tick_power, self.storage_path_, key)
+        buf = as_float32_copy(arr, self._path, key)
+        check_storable(buf, self.tick_power, self._path, key)
         step = self.CHUNK_SIZE
         return [
             compress_checked(
-                arr[i : i + step], self.tick_power, self.storage_path_, key, buf=buf[i : i + step]
+                arr[i : i + step], self.tick_power, self._path, key, buf=buf[i : i + step]
             )
             for i in range(0, n, step)
         ]
@@ -128,7 +134,7 @@ class LilcomChunkyWriter(FeaturesWriter):
         blob = b"".join(chunks)
         with self._lock:
             if self.file.closed:
-                raise FeaturesStorageError("writer is closed", self.storage_path_, key)
+                raise FeaturesStorageError("writer is closed", self._path, key)
             start = self.curr_offset
             try:
                 view = memoryview(blob)
@@ -144,7 +150,7 @@ class LilcomChunkyWriter(FeaturesWriter):
                 self._cut_back(start)
                 raise FeaturesStorageError(
                     f"failed to append {len(blob)} bytes at offset {start}: {e}",
-                    self.storage_path_,
+                    self._path,
                     key,
                 ) from e
             self.curr_offset = start + len(blob)
