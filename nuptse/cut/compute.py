@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from nuptse.cut.base import Cut, CutError, provide, provided
+from nuptse.cut.orphans import exit_with_parent
 from nuptse.cut.reuse import APPENDABLE_WRITERS, ResumeGuard, run_config, shard_digest
 from nuptse.features.finite import check_finite
 from nuptse.serialization import Pathlike, iter_jsonl, save_to_jsonl
@@ -394,6 +395,7 @@ def _worker_init() -> None:
     # started (libgomp is not fork-safe): run torch single-threaded there,
     # which is also right with one worker per core.
     os.environ["OMP_NUM_THREADS"] = "1"
+    exit_with_parent()
     import sys
 
     torch = sys.modules.get("torch")
