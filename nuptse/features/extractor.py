@@ -59,6 +59,14 @@ class UnknownFeatureExtractorError(KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class FeatureMixingNotSupportedError(ValueError, NotImplementedError):
+    """The extractor's features cannot be mixed without the audio (e.g. MFCCs).
+
+    A ValueError as in lhotse (and a NotImplementedError, as the method is
+    simply not provided).
+    """
+
+
 # --- config (de)serialization ---------------------------------------------------------
 
 
@@ -163,7 +171,7 @@ class FeatureExtractor(metaclass=ABCMeta):
         features_a: np.ndarray, features_b: np.ndarray, energy_scaling_factor_b: float
     ) -> np.ndarray:
         """Mix two equally shaped feature matrices, scaling ``b``'s energy first."""
-        raise NotImplementedError(
+        raise FeatureMixingNotSupportedError(
             "this feature extractor does not support feature-domain mixing; "
             "mix the audio and extract features from the mixture instead"
         )
@@ -171,7 +179,7 @@ class FeatureExtractor(metaclass=ABCMeta):
     @staticmethod
     def compute_energy(features: np.ndarray) -> float:
         """Total (positive, never zero) energy of a feature matrix, for SNR gains."""
-        raise NotImplementedError(
+        raise FeatureMixingNotSupportedError(
             "this feature extractor does not support feature-domain mixing, "
             "so it cannot compute the energy of its features"
         )

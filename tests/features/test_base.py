@@ -355,3 +355,16 @@ def test_feature_mixer_snr_gain_uses_reference_energy():
     padded_ref = FeatureMixer(FrameEnergy, a, frame_shift=0.01, reference_energy=10.0)
     padded_ref.add_to_mix(b, sampling_rate=16000, snr=10.0)
     assert padded_ref.gains == [pytest.approx(0.1)]
+
+
+def test_mfcc_cannot_be_mixed_in_the_feature_domain():
+    import numpy as np
+
+    from nuptse.features import FeatureMixer
+    from nuptse.features.extractor import FeatureMixingNotSupportedError
+    from nuptse.features.kaldi.extractors import Mfcc
+
+    feats = np.zeros((10, 13), dtype=np.float32)
+    with pytest.raises(ValueError, match="feature-domain mixing"):
+        FeatureMixer(Mfcc(), feats, 0.01)  # lhotse's type; also a NotImplementedError
+    assert issubclass(FeatureMixingNotSupportedError, NotImplementedError)
