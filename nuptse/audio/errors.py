@@ -44,6 +44,11 @@ class CommandNotAllowedError(AudioLoadingError, PermissionError):
     """A ``command`` audio source would run a shell command without permission."""
 
 
+class SharPlaceholderError(AudioLoadingError, RuntimeError):
+    """A Shar placeholder source was read outside a Shar reader (a ``RuntimeError``
+    too, which is what lhotse raises for it)."""
+
+
 class SamplingRateMismatchError(ValueError, AssertionError):
     """Two pieces of audio that must share a sampling rate do not (an
     ``AssertionError`` too, which is what lhotse raises for it)."""
@@ -55,6 +60,7 @@ class AudioSavingError(Exception):
 
 __all__ = [
     "AudioLoadingError",
+    "SharPlaceholderError",
     "AudioFileNotFoundError",
     "CorruptAudioError",
     "UnsupportedAudioFormatError",

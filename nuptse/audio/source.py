@@ -45,6 +45,7 @@ from nuptse.audio.errors import (
     AudioLoadingError,
     CommandNotAllowedError,
     CorruptAudioError,
+    SharPlaceholderError,
 )
 
 SOURCE_TYPES = ("file", "url", "memory", "command", "shar")
@@ -198,7 +199,7 @@ class AudioSource:
             finally:
                 f.close()
         else:  # shar
-            raise AudioLoadingError(
+            raise SharPlaceholderError(
                 "This AudioSource is a Shar placeholder; its audio is filled in only when the "
                 "cut is read through a Shar reader"
             )
