@@ -45,6 +45,13 @@ class KaldiFormatError(ValueError):
     """A Kaldi data directory file is malformed (the message names file and line)."""
 
 
+class KaldiFileMissingError(FileNotFoundError, ValueError):
+    """A required Kaldi data directory file does not exist.
+
+    Also a ``ValueError``, which lhotse raises for it.
+    """
+
+
 # --- text files -------------------------------------------------------------------------
 
 
@@ -68,7 +75,7 @@ def load_kaldi_text_mapping(
     path = Path(path)
     if not path.is_file():
         if must_exist:
-            raise FileNotFoundError(f"No such Kaldi file: {path}")
+            raise KaldiFileMissingError(f"No such Kaldi file: {path}")
         return {}
     mapping: dict[str, Any] = {}
     for lineno, line in _iter_lines(path):
@@ -93,7 +100,7 @@ def load_kaldi_text_file(path: Pathlike, allow_empty_ref: bool = True) -> dict[s
     """Kaldi ``text``: utterance id -> transcript (empty transcripts allowed by default)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"No such Kaldi file: {path}")
+        raise KaldiFileMissingError(f"No such Kaldi file: {path}")
     mapping: dict[str, str] = {}
     for lineno, line in _iter_lines(path):
         parts = line.split(maxsplit=1)

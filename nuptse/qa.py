@@ -91,6 +91,14 @@ class ManifestValidationError(ValueError, AssertionError):
         super().__init__(report.summary())
 
 
+class UnknownManifestTypeError(TypeError, ValueError):
+    """:func:`validate` was given an object it has no checks for (lhotse raises ``ValueError``)."""
+
+
+#: Validators added with :func:`register_validator`, by the type they check.
+_USER_VALIDATORS: dict[type, Any] = {}
+
+
 # --- dispatch ---------------------------------------------------------------------------
 
 
@@ -110,12 +118,17 @@ def validate(
     """
     name = type(obj).__name__
     report = ValidationReport(manifest_type=name)
+    for registered_type, user_validator in _USER_VALIDATORS.items():
+        if isinstance(obj, registered_type):
+            user_validator(obj, read_data=read_data)
+            report.num_checked = 1
+            return report
     checker = _CHECKERS.get(name)
     if checker is None:
         if name.endswith("Cut"):
             checker = _check_cut
         else:
-            raise TypeError(f"validate() does not know how to check a {name}")
+            raise UnknownManifestTypeError(f"validate() does not know how to check a {name}")
     if name.endswith("Set"):
         seen: set[str] = set()
         kind = _item_kind(name)
@@ -428,7 +441,36 @@ def _check_cut(c: Any, report: ValidationReport, read_data: bool, tol: float) ->
             report.add(kind, c.id, f"data cannot be loaded: {type(e).__name__}: {e}")
 
 
+def _check_array(a: Any, report: ValidationReport, read_data: bool, tol: float) -> None:
+    kind = type(a).__name__
+    aid = getattr(a, "storage_key", None) or getattr(getattr(a, "array", None), "storage_key", "?")
+    if kind == "TemporalArray":
+        ndim = len(a.shape)
+        if not 0 <= a.temporal_dim < ndim:
+            report.add(
+                kind, aid, f"temporal_dim {a.temporal_dim} is not an axis of a {ndim}-D array"
+            )
+        if a.frame_shift is None or a.frame_shift <= 0:
+            report.add(kind, aid, f"frame_shift must be positive, got {a.frame_shift}")
+        if a.start is None or a.start < 0:
+            report.add(kind, aid, f"start must be non-negative, got {a.start}")
+    if read_data:
+        try:
+            data = a.load()
+        except Exception as e:  # noqa: BLE001
+            report.add(kind, aid, f"data cannot be loaded: {type(e).__name__}: {e}")
+            return
+        if list(data.shape) != list(a.shape):
+            report.add(
+                kind,
+                aid,
+                f"stored array has shape {list(data.shape)}, manifest says {list(a.shape)}",
+            )
+
+
 _CHECKERS = {
+    "Array": _check_array,
+    "TemporalArray": _check_array,
     "Recording": _check_recording,
     "RecordingSet": _check_recording,
     "SupervisionSegment": _check_supervision,
@@ -579,3 +621,113 @@ def fix_manifests(
     if return_report:
         return recordings, supervisions, report
     return recordings, supervisions
+
+
+# --- lhotse's per-type validators ------------------------------------------------------
+
+
+def register_validator(fn: Any) -> Any:
+    """Decorator: make :func:`validate` call ``fn(obj, read_data=...)`` for objects of
+    the type annotated on ``fn``'s first parameter (instead of the built-in checks)."""
+    annotations = list(getattr(fn, "__annotations__", {}).values())
+    if not annotations or not isinstance(annotations[0], type):
+        raise TypeError(
+            f"register_validator: {getattr(fn, '__name__', fn)!r} needs a class annotation "
+            "on its first parameter"
+        )
+    _USER_VALIDATORS[annotations[0]] = fn
+    return fn
+
+
+def validate_recording(r: Any, read_data: bool = False) -> None:
+    """:func:`validate` for one recording (raises :class:`ManifestValidationError`)."""
+    validate(r, read_data=read_data)
+
+
+def validate_supervision(s: Any, recording: Any = None, cut: Any = None) -> None:
+    """:func:`validate` for one supervision; with ``recording`` or ``cut``, also that
+    it lies within it (and, for a recording, that its channel exists)."""
+    report = validate(s, raise_on_error=False)
+    container = recording if recording is not None else cut
+    if container is not None:
+        end = s.start + s.duration
+        if s.start < -DEFAULT_TOLERANCE or end > container.duration + DEFAULT_TOLERANCE:
+            report.add(
+                "supervision",
+                s.id,
+                f"spans {s.start}-{end} s, outside its {type(container).__name__} "
+                f"{container.id!r} of {container.duration} s",
+            )
+        channels = getattr(recording, "channel_ids", None)
+        wanted = s.channel if isinstance(s.channel, list) else [s.channel]
+        if channels is not None and not set(wanted).issubset(channels):
+            report.add(
+                "supervision", s.id, f"channel {s.channel} not in recording channels {channels}"
+            )
+    if not report.ok:
+        raise ManifestValidationError(report)
+
+
+def validate_features(f: Any, read_data: bool = False, feats_data: Any = None) -> None:
+    """:func:`validate` for one features manifest, with lhotse's exact frame count.
+
+    ``num_frames`` must equal the count its duration gives (lhotse's check;
+    :func:`validate` allows one frame of slack for Kaldi's edge conventions).
+    ``feats_data``, an already loaded matrix, is checked against the manifest's shape.
+    """
+    report = validate(f, read_data=read_data, raise_on_error=False)
+    fid = getattr(f, "recording_id", None) or f.storage_key
+    if report.ok and f.frame_shift and f.duration and f.duration > 0:
+        expected = compute_num_frames(f.duration, f.frame_shift, f.sampling_rate)
+        if expected != f.num_frames:
+            report.add(
+                "features",
+                fid,
+                f"{f.duration} s at frame_shift {f.frame_shift} is {expected} frames, "
+                f"but num_frames is {f.num_frames}",
+            )
+    if feats_data is not None:
+        shape = tuple(feats_data.shape)
+        if shape[0] != f.num_frames or (len(shape) > 1 and shape[1] != f.num_features):
+            report.add(
+                "features",
+                fid,
+                f"given data has shape {shape}, manifest says ({f.num_frames}, {f.num_features})",
+            )
+    if not report.ok:
+        raise ManifestValidationError(report)
+
+
+def validate_array(arr: Any, read_data: bool = False) -> None:
+    """:func:`validate` for an array manifest."""
+    validate(arr, read_data=read_data)
+
+
+def validate_temporal_array(arr: Any, read_data: bool = False) -> None:
+    """:func:`validate` for a temporal array manifest."""
+    validate(arr, read_data=read_data)
+
+
+def validate_cut(c: Any, read_data: bool = False) -> None:
+    """:func:`validate` for one cut."""
+    validate(c, read_data=read_data)
+
+
+def validate_recording_set(recordings: Any, read_data: bool = False) -> None:
+    """:func:`validate` for a recording set."""
+    validate(recordings, read_data=read_data)
+
+
+def validate_supervision_set(supervisions: Any, read_data: bool = False) -> None:
+    """:func:`validate` for a supervision set."""
+    validate(supervisions, read_data=read_data)
+
+
+def validate_feature_set(features: Any, read_data: bool = False) -> None:
+    """:func:`validate` for a feature set."""
+    validate(features, read_data=read_data)
+
+
+def validate_cut_set(cuts: Any, read_data: bool = False) -> None:
+    """:func:`validate` for a cut set."""
+    validate(cuts, read_data=read_data)
