@@ -23,7 +23,7 @@ from nuptse.cut.mono import MonoCut
 from nuptse.cut.multi import MultiCut
 from nuptse.cut.set_ops import CutList, CutListBuilder, CutMethod, Mixer, Reverb, Truncator
 from nuptse.lazy import LazyChain, LazyFlattener, LazyMapper, LazyNode
-from nuptse.manifest import ManifestSet
+from nuptse.manifest import ManifestArgumentError, ManifestSet
 from nuptse.serialization import Pathlike
 
 logger = logging.getLogger(__name__)
@@ -525,7 +525,9 @@ class CutSet(ManifestSet[Cut]):
     ) -> CutSet:
         """Cuts by id (in the given order), by supervision id, or the first/last N."""
         if sum(x is not None for x in (supervision_ids, cut_ids, first, last)) != 1:
-            raise CutError("subset() takes exactly one of supervision_ids, cut_ids, first, last")
+            raise ManifestArgumentError(
+                "subset() takes exactly one of supervision_ids, cut_ids, first, last"
+            )
         if cut_ids is not None:
             ids = list(cut_ids)
             wanted = set(ids)
