@@ -220,6 +220,14 @@ class LazyDeserializer(LazyNode):
         self.source = source
         self.item_type = item_type
 
+    @property
+    def path(self) -> Any:
+        """The file being read (lhotse's lazy manifests expose it as ``.data.path``)."""
+        try:
+            return self.source.path
+        except AttributeError:
+            raise AttributeError(f"{type(self.source).__name__} source has no path") from None
+
     def __iter__(self):
         from_dict = self.item_type.from_dict
         path = getattr(self.source, "path", None)

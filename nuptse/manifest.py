@@ -233,15 +233,18 @@ class ManifestSet(Generic[T]):
         raise KeyError(f"no item with id {key!r} in this lazy {type(self).__name__}")
 
     def __add__(self: S, other: S) -> S:
+        """Both sets' items, in order.
+
+        Two eager sets with distinct ids give an eager set; if any set is lazy,
+        or an id occurs in both (as when adding a set to itself), the result
+        is a lazy chain of the two, as lhotse's ``+`` always is.
+        """
         if self.is_lazy or other.is_lazy:
             return type(self)(LazyChain(self, other))
+        if any(k in self._items for k in other._items.keys()):
+            return type(self)(LazyChain(self, other))
         merged = dict(self._items.items())
-        for k, v in other._items.items():
-            if k in merged:
-                raise DuplicateIdError(
-                    f"id {k!r} occurs in both {type(self).__name__}s being added"
-                )
-            merged[k] = v
+        merged.update(other._items.items())
         return type(self)(merged)
 
     def __eq__(self, other: object) -> bool:

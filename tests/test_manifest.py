@@ -102,9 +102,11 @@ def test_from_dicts_to_dicts(things):
 def test_add(things, lazy_things):
     a, b = things.subset(first=5), things.subset(last=5)
     assert len(a + b) == 10
+    assert not (a + b).is_lazy
     assert (lazy_things + lazy_things).is_lazy
-    with pytest.raises(DuplicateIdError):
-        a + a
+    # Shared ids: a lazy chain, as lhotse's ``+`` (no error, both copies kept).
+    doubled = a + a
+    assert doubled.is_lazy and [t.id for t in doubled] == 2 * [t.id for t in a]
 
 
 def test_filter_map_subset_eager_and_lazy(things, lazy_things):
