@@ -141,11 +141,6 @@ class Features:
     def _reader(self):
         from nuptse.features.io import get_reader
 
-        if self.is_placeholder:
-            raise ValueError(
-                f"features of recording {self.recording_id!r} are a Shar placeholder "
-                "(storage_type 'shar'); load them through the Shar reader that yielded them"
-            )
         return get_reader(self.storage_type)(self.storage_path)
 
     def move_to_memory(

@@ -3,6 +3,8 @@
 Output goes to ``<name>.partial`` and is renamed onto ``<name>`` only once it
 is complete, for local paths and fsspec URLs alike; so a crash leaves either a
 whole shard or a ``.partial`` leftover that no reader takes for a shard.
+Output may also be a ``pipe:<shell command>`` given by the caller, which
+receives the shard on its standard input (not atomic: the command decides).
 Input may be a local path, an fsspec URL (``memory://``, ``s3://``, ...) or,
 when the caller allows it explicitly, a ``pipe:<shell command>``.
 """
@@ -49,15 +51,18 @@ class AtomicShardFile:
     """A binary output file that appears under its final name only on :meth:`commit`."""
 
     def __init__(self, path: Any):
-        if is_pipe(path):
-            raise SharError(
-                "writing Shar output through 'pipe:' commands is not supported; write to a "
-                "local path or an fsspec URL",
-                shard=path,
-            )
         self.path = str(path)
         self._url = is_url(path)
-        if self._url:
+        self._proc: subprocess.Popen | None = None
+        if is_pipe(path):
+            # The caller's own ``pipe:<command>`` output (as lhotse): the command
+            # receives the shard on its stdin.  Nothing can be renamed here, so
+            # the command itself decides where (and whether) the shard appears.
+            self._proc = subprocess.Popen(
+                self.path[len("pipe:") :], shell=True, stdin=subprocess.PIPE, bufsize=_BUFFER
+            )
+            self.file = self._proc.stdin
+        elif self._url:
             import fsspec
 
             self._fs, target = fsspec.core.url_to_fs(self.path)
@@ -80,6 +85,12 @@ class AtomicShardFile:
         if self.done:
             return
         self.file.close()
+        if self._proc is not None:
+            rc = self._proc.wait()
+            self.done = True
+            if rc != 0:
+                raise SharError(f"the output command exited with status {rc}", shard=self.path)
+            return
         if self._url:
             self._fs.mv(self._tmp, self._target)
         else:
@@ -91,6 +102,11 @@ class AtomicShardFile:
         if self.done:
             return
         self.done = True
+        if self._proc is not None:
+            self._proc.kill()  # the command's partial output, if any, is its own
+            self.file.close()
+            self._proc.wait()
+            return
         try:
             self.file.close()
         finally:

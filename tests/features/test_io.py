@@ -648,3 +648,18 @@ def test_kaldi_writer_round_trip_and_kaldi_native_io(tmp_path):
     kni = pytest.importorskip("kaldi_native_io")  # an independent Kaldi reader
     with kni.RandomAccessFloatMatrixReader(f"scp:{tmp_path / 'plain' / 'feats.scp'}") as r:
         np.testing.assert_array_equal(r["utt1"], data)
+
+
+def test_shar_placeholder_storage_cannot_be_read_directly():
+    from nuptse.features import Features
+    from nuptse.features.io import SharPlaceholderFeaturesError
+
+    feats = Features(
+        type="fbank", num_frames=10, num_features=4, frame_shift=0.01, sampling_rate=16000,
+        start=0, duration=0.1, storage_type="shar", storage_path="", storage_key="",
+        recording_id="rec1", channels=0,
+    )
+    with pytest.raises(RuntimeError, match="Shar placeholder") as err:
+        feats.load()
+    assert isinstance(err.value, SharPlaceholderFeaturesError)
+    assert isinstance(err.value, ValueError)

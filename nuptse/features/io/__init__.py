@@ -37,7 +37,12 @@ from .base import (
     register_writer,
     storage_backend_statuses,
 )
-from .errors import CorruptedFeaturesError, FeaturesKeyError, FeaturesStorageError
+from .errors import (
+    CorruptedFeaturesError,
+    FeaturesKeyError,
+    FeaturesStorageError,
+    SharPlaceholderFeaturesError,
+)
 from .files import (
     LilcomFilesReader,
     LilcomFilesWriter,
@@ -70,6 +75,7 @@ from .memory import (
     MemoryRawReader,
     MemoryRawWriter,
 )
+from .placeholder import DummySharReader
 
 __all__ = [
     "CHUNKY_FORMAT_CHUNK_SIZE",
@@ -80,6 +86,7 @@ __all__ = [
     "ChunkedLilcomHdf5Reader",
     "ChunkedLilcomHdf5Writer",
     "CorruptedFeaturesError",
+    "DummySharReader",
     "FeaturesKeyError",
     "FeaturesReader",
     "FeaturesStorageError",
@@ -103,6 +110,7 @@ __all__ = [
     "NumpyFilesWriter",
     "NumpyHdf5Reader",
     "NumpyHdf5Writer",
+    "SharPlaceholderFeaturesError",
     "StorageBackendInfo",
     "available_storage_backends",
     "close_cached_file_handles",

@@ -60,3 +60,8 @@ def check_offsets(
             path,
             key,
         )
+
+
+class SharPlaceholderFeaturesError(FeaturesStorageError, RuntimeError):
+    """Features or arrays with the Shar placeholder storage (``storage_type "shar"``) were
+    read outside the Shar reader that fills them in (a ``RuntimeError`` too, as in lhotse)."""

@@ -28,10 +28,11 @@ class ShardedWriter:
                     shard=self.pattern,
                 )
         elif shard_size is not None:
+            # (lhotse's wording, which callers' log checks look for)
             logger.warning(
-                "%s has no %%-marker, so sharding is off and shard_size=%s is ignored",
+                "Sharding is disabled because `pattern` doesn't contain a formatting marker "
+                "(e.g., '%%06d'), but shard_size is not None - ignoring shard_size. (pattern: %s)",
                 self.pattern,
-                shard_size,
             )
             shard_size = None
         self.shard_size = shard_size
