@@ -1,0 +1,1 @@
+"""lhotse's ``lhotse.bin`` path, for code that imports the command line from there."""
