@@ -5,7 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from nuptse import Recording, RecordingSet, SupervisionSegment, SupervisionSet
+from nuptse import AudioSource, Recording, RecordingSet, SupervisionSegment, SupervisionSet
 from nuptse.cli import cli
 from nuptse.qa import ManifestValidationError, validate
 
@@ -58,7 +58,10 @@ def _rec(fixtures_dir, **change):
     ],
 )
 def test_validate_names_the_field(fixtures_dir, change, needle):
-    recs = RecordingSet.from_recordings([Recording.from_dict(_rec(fixtures_dir, **change))])
+    # Built directly (from_dict refuses these already): validate must report them too.
+    d = _rec(fixtures_dir, **change)
+    d["sources"] = [AudioSource.from_dict(x) for x in d["sources"]]
+    recs = RecordingSet.from_recordings([Recording(**d)])
     with pytest.raises(ManifestValidationError, match=needle):
         validate(recs, read_data=True)
 
@@ -94,3 +97,24 @@ def test_cli_rejects_bad_numbers_naming_the_option(fixtures_dir, tmp_path, args,
     result = CliRunner().invoke(cli, argv)
     assert result.exit_code != 0
     assert needle in result.output
+
+
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"sampling_rate": 8000.5}, "sampling_rate"),
+        ({"num_samples": 4000.5}, "num_samples"),
+        ({"sampling_rate": 0}, "sampling_rate"),
+        ({"duration": "0.5"}, "duration"),
+    ],
+)
+def test_recording_fields_are_checked_on_read(fixtures_dir, change, field):
+    with pytest.raises(ValueError, match=f"'r'.*'{field}'"):
+        Recording.from_dict(_rec(fixtures_dir, **change))
+
+
+def test_recording_channel_must_be_a_number(fixtures_dir):
+    d = _rec(fixtures_dir)
+    d["sources"][0]["channels"] = ["x"]
+    with pytest.raises(ValueError, match="channels"):
+        Recording.from_dict(d)

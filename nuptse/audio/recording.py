@@ -40,6 +40,7 @@ from nuptse.audio.errors import (
     SamplingRateMismatchError,
 )
 from nuptse.audio.rir import FastRandomRIRGenerator
+from nuptse.audio.shortfall import warn_shortfall
 from nuptse.audio.source import AudioSource
 from nuptse.audio.transforms import (
     AudioTransform,
@@ -56,6 +57,7 @@ from nuptse.audio.transforms import (
 )
 from nuptse.audio.transforms.codec import GSM_SAMPLING_RATE
 from nuptse.audio.utils import get_audio_duration_mismatch_tolerance
+from nuptse.field_types import CHANNEL, INT, NUMBER, POSITIVE_INT, check_fields
 from nuptse.timing import (
     compute_num_samples,
     perturb_num_samples,
@@ -202,6 +204,7 @@ class Recording:
     @staticmethod
     def from_dict(data: dict) -> Recording:
         data = dict(data)
+        _check_recording_fields(data)
         try:
             return Recording(
                 id=data.pop("id"),
@@ -393,6 +396,8 @@ class Recording:
                 "set_audio_duration_mismatch_tolerance() if this is a codec rounding difference."
             )
         if diff > 0:
+            where = f"Recording '{self.id}' ({self._describe_sources()})"
+            warn_shortfall(where, audio.shape[1], expected, self.sampling_rate)
             audio = np.pad(audio, ((0, 0), (0, diff)))
         else:
             audio = audio[:, :expected]
@@ -649,3 +654,20 @@ class Recording:
 
 
 register_recording_type(Recording)
+
+
+def _check_recording_fields(data: dict) -> None:
+    """Refuse a manifest line whose numbers would be truncated or fail later (``int(8000.5)``)."""
+    sources = data.get("sources")
+    fields = [
+        ("sampling_rate", data.get("sampling_rate"), POSITIVE_INT),
+        ("num_samples", data.get("num_samples"), INT),
+        ("duration", data.get("duration"), NUMBER),
+    ]
+    if isinstance(sources, list):
+        fields += [
+            ("sources[].channels", s.get("channels"), CHANNEL)
+            for s in sources
+            if isinstance(s, dict)
+        ]
+    check_fields("recording", data.get("id"), fields)
