@@ -207,21 +207,23 @@ class RecordingSet(ManifestSet[Recording]):
         source_rng_seed: Optional[int] = None,
         rng: Optional[random.Random] = None,
     ) -> RecordingSet:
-        """Reverberate each recording with an RIR drawn at random from ``rir_recordings``."""
+        """Reverberate each recording with an RIR drawn at random from ``rir_recordings``.
+
+        Without ``rir_recordings`` each recording gets a generated room
+        response (see :meth:`Recording.reverb_rir`); seeds left as None are
+        drawn per recording and stored.
+        """
         rirs = list(rir_recordings or [])
-        if not rirs:
-            raise NotImplementedError(
-                "RecordingSet.reverb_rir(): random RIR generation is not implemented; "
-                "pass rir_recordings"
-            )
         rng = rng or random
         return self.from_recordings(
             r.reverb_rir(
-                rir_recording=rng.choice(rirs),
+                rir_recording=rng.choice(rirs) if rirs else None,
                 normalize_output=normalize_output,
                 early_only=early_only,
                 affix_id=affix_id,
                 rir_channels=list(rir_channels),
+                room_rng_seed=room_rng_seed,
+                source_rng_seed=source_rng_seed,
             )
             for r in self
         )

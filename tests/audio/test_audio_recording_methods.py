@@ -33,3 +33,20 @@ def test_unknown_channel_is_an_assertion_error_too(fixtures_dir):
         rec.load_audio(channels=1000)
     with pytest.raises(AssertionError):
         rec.load_audio(channels=[0, 7])
+
+
+def test_recording_set_reverb_without_rirs_generates_one_per_recording(fixtures_dir):
+    from nuptse.audio import RecordingSet
+
+    recs = RecordingSet.from_recordings(
+        Recording.from_file(fixtures_dir / name) for name in ("mono_c0.wav", "mono_c1.wav")
+    )
+    rvb = recs.reverb_rir(room_rng_seed=7)
+    gens = [r.transforms[-1].rir_generator for r in rvb]
+    assert [r.id for r in rvb] == ["mono_c0_rvb", "mono_c1_rvb"]
+    assert all(g.room_seed == 7 for g in gens)
+    out = rvb["mono_c0_rvb"].load_audio()
+    assert out.shape == (1, 4000)
+    # normalize_output keeps the mean power of the input.
+    x = recs["mono_c0"].load_audio()
+    assert np.mean(out**2) == pytest.approx(np.mean(x**2), rel=1e-3)
