@@ -78,13 +78,25 @@ class AtomicShardFile:
         self.done = False
 
     def write(self, data) -> int:
-        return self.file.write(data)
+        try:
+            return self.file.write(data)
+        except BrokenPipeError as e:  # the output command exited early
+            rc = self._proc.wait() if self._proc is not None else None
+            raise SharError(
+                f"the output command stopped reading (exit status {rc})", shard=self.path
+            ) from e
 
     def commit(self) -> None:
         """Close the file and move it onto its final name."""
         if self.done:
             return
-        self.file.close()
+        if self._proc is not None:
+            try:
+                self.file.close()
+            except BrokenPipeError:
+                pass  # the exit status below says what happened
+        else:
+            self.file.close()
         if self._proc is not None:
             rc = self._proc.wait()
             self.done = True
@@ -104,7 +116,10 @@ class AtomicShardFile:
         self.done = True
         if self._proc is not None:
             self._proc.kill()  # the command's partial output, if any, is its own
-            self.file.close()
+            try:
+                self.file.close()
+            except BrokenPipeError:
+                pass
             self._proc.wait()
             return
         try:

@@ -45,6 +45,10 @@ class SharLayoutError(SharError):
     """A Shar directory or ``fields`` dict is incomplete or inconsistent."""
 
 
+class IncompatibleOptionsError(SharError, AssertionError):
+    """Reader options that cannot work together (an ``AssertionError`` too, as in lhotse)."""
+
+
 class PipeNotAllowedError(SharError, PermissionError):
     """A ``pipe:`` shard source would run a shell command without permission."""
 
@@ -53,6 +57,7 @@ class PipeNotAllowedError(SharError, PermissionError):
 
 __all__ = [
     "SharError",
+    "IncompatibleOptionsError",
     "UnsafeMemberError",
     "TruncatedShardError",
     "CorruptShardError",

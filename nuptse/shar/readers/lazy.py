@@ -21,6 +21,7 @@ from nuptse.serialization import JSONDecodeError, loads
 from nuptse.shar._io import PARTIAL_SUFFIX, is_pipe, is_url, join, local_path, open_input
 from nuptse.shar.errors import (
     CorruptShardError,
+    IncompatibleOptionsError,
     SharError,
     SharLayoutError,
     SharMismatchError,
@@ -215,7 +216,7 @@ class LazySharIterator(LazyNode):
         if in_dir is not None and isinstance(fields, dict):
             raise SharLayoutError("pass either in_dir or a fields dict, not both", in_dir)
         if split_for_dataloading and seed in ("randomized", "trng"):
-            raise SharError(
+            raise IncompatibleOptionsError(
                 f"seed={seed!r} shuffles differently in every worker, which would lose or "
                 "repeat shards with split_for_dataloading=True; use an int seed"
             )
@@ -371,7 +372,8 @@ class LazySharIterator(LazyNode):
                 sources[field] = (path, True, _tar_entries(path, self.allow_pipe))
             else:
                 sources[field] = (path, False, _jsonl_entries(path, field, self.allow_pipe))
-        origin = str(cuts_path)
+        # the cuts file as the caller named it (a Path stays a Path, as in lhotse)
+        origin = cuts_path if isinstance(cuts_path, os.PathLike) else str(cuts_path)
         tar_fields = [f for f, (_, is_tar, _) in sources.items() if is_tar]
         n = 0
         yielded = 0
