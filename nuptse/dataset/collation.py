@@ -99,6 +99,12 @@ def _as_tensors(tensors: Iterable[Union[torch.Tensor, np.ndarray]]) -> list[torc
     return [t if isinstance(t, torch.Tensor) else torch.from_numpy(np.asarray(t)) for t in tensors]
 
 
+def _shapes(items: Sequence[torch.Tensor], limit: int = 5) -> str:
+    """The first few shapes, for error messages."""
+    shown = ", ".join(str(tuple(t.shape)) for t in items[:limit])
+    return f"[{shown}{', ...' if len(items) > limit else ''}] ({len(items)} tensors)"
+
+
 def _check_direction(pad_direction: str, allowed: Sequence[str] = _DIRECTIONS) -> None:
     if pad_direction not in allowed:
         raise ValueError(f"pad_direction must be one of {list(allowed)}, got {pad_direction!r}")
@@ -128,7 +134,7 @@ def collate_vectors(
     items = _as_tensors(tensors)
     if any(t.ndim != 1 for t in items):
         raise AssertionError(
-            f"collate_vectors expects 1-D tensors, got shapes {[tuple(t.shape) for t in items]}"
+            f"collate_vectors expects 1-D tensors, got shapes {_shapes(items)}"
         )
     _check_direction(pad_direction, ("right", "left"))
     longest = max(items, key=lambda t: t.shape[0])
@@ -155,11 +161,11 @@ def collate_matrices(
     items = _as_tensors(tensors)
     if any(t.ndim != 2 for t in items):
         raise AssertionError(
-            f"collate_matrices expects 2-D tensors, got shapes {[tuple(t.shape) for t in items]}"
+            f"collate_matrices expects 2-D tensors, got shapes {_shapes(items)}"
         )
     longest = max(items, key=lambda t: t.shape[0])
     if matching_shapes and any(t.shape != longest.shape for t in items):
-        raise AssertionError(f"matching_shapes=True but got shapes {[tuple(t.shape) for t in items]}")
+        raise AssertionError(f"matching_shapes=True but got shapes {_shapes(items)}")
     out = torch.full((len(items), *longest.shape), padding_value, dtype=longest.dtype)
     for i, t in enumerate(items):
         out[i, : t.shape[0]] = t

@@ -272,6 +272,8 @@ class OnTheFlyFeatures(BatchIO):
         result = self.extractor.extract_batch(batch, sampling_rate=sampling_rate, lengths=lengths)
         if isinstance(result, (list, tuple)):
             return list(result)
+        if result.ndim == 2:  # a batch of one comes back as its own matrix
+            return [result]
         return [result[i] for i in range(result.shape[0])]
 
     def _extract_one(self, cut, samples: torch.Tensor):
