@@ -178,25 +178,9 @@ class ListCursor(Cursor):
         return [items[k] for k in keys]
 
 
-class _MappingItems:
-    """Index access to an eager mapping's values without copying them out."""
-
-    def __init__(self, mapping):
-        self.mapping = mapping
-        self.ids = list(mapping.keys())
-
-    def __len__(self):
-        return len(self.ids)
-
-    def __getitem__(self, i):
-        return self.mapping[self.ids[i]]
-
-
-def eager_items(mapping) -> Any:
-    """An indexable view of an eager manifest's items."""
-    if isinstance(mapping, dict):
-        return list(mapping.values())
-    return _MappingItems(mapping)
+def eager_items(source) -> list:
+    """The items of an eager manifest set (or sequence), in iteration order."""
+    return source if isinstance(source, list) else list(source)
 
 
 class IterCursor(Cursor):
@@ -514,9 +498,11 @@ class RepeatCursor(Cursor):
         self._fetcher: Cursor | None = None
 
     def _rename(self, item, rnd: int):
-        if rnd and not self.preserve_id and not isinstance(item, Stub):
-            return item.with_id(f"{item.id}_repeat{rnd}")
-        return item
+        if self.preserve_id or type(item) is Stub:
+            return item
+        from nuptse.lazy import attach_repeat_idx_to_id
+
+        return attach_repeat_idx_to_id(item, rnd)
 
     def next(self):
         while self.times is None or self.round < self.times:
@@ -597,7 +583,7 @@ def open_cursor(source: Any, light: bool = False) -> Cursor:
 
     if isinstance(source, ManifestSet):
         if not source.is_lazy:
-            return ListCursor(eager_items(source.data))
+            return ListCursor(eager_items(source))
         return open_cursor(source.data, light)
     kind = type(source)
     if kind is LazyDeserializer:
@@ -612,8 +598,9 @@ def open_cursor(source: Any, light: bool = False) -> Cursor:
         return ChainCursor(list(source.sources), light)
     elif kind is LazyMux:
         return MuxCursor(list(source.sources), source.weights, source.seed, source.stop_early, light)
-    elif kind is LazyShuffler:
-        return ShuffleCursor(open_cursor(source.source, light), source.buffer_size, source.seed)
+    elif kind is LazyShuffler and getattr(source, "_rng_state", None) is None:
+        if getattr(source, "_live_rng", None) is None:  # seeded reservoir shuffle
+            return ShuffleCursor(open_cursor(source.source, light), source.buffer_size, source.seed)
     elif kind is LazySlicer:
         return SliceCursor(open_cursor(source.source, light), source.start, source.stop, source.step)
     elif kind is LazyRepeater:

@@ -58,7 +58,7 @@ def open_epoch_cursor(
         cursors = []
         order = None
         for s in sources:
-            items = eager_items(s.data) if isinstance(s, CutSet) else s
+            items = eager_items(s)
             if order is None:
                 order = list(range(len(items)))
                 random.Random(seed).shuffle(order)

@@ -58,11 +58,11 @@ class WeightedSimpleCutSampler(SimpleCutSampler):
         return rng.choice(len(weights), size=n, replace=False, p=weights / weights.sum()).tolist()
 
     def _open(self):
-        return ListCursor(eager_items(self.cuts[0].data), self._draw())
+        return ListCursor(eager_items(self.cuts[0]), self._draw())
 
     def _compute_totals(self):
         if self._totals is None and self._epoch_seed is not None:
-            items = eager_items(self.cuts[0].data)
+            items = eager_items(self.cuts[0])
             order = self._draw()
             self._totals = (len(order), sum(items[i].duration for i in order))
         return self._totals
