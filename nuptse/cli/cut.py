@@ -344,3 +344,24 @@ def windowed(cuts, output_cuts, duration, hop, keep_excessive_supervisions):
     )
     out.to_file(output_cuts)
     _report("Windowed cuts", out, output_cuts)
+
+
+@cut.command("estimate-bucket-bins")
+@click.argument("cutset", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("-b", "--num-buckets", default=30, type=int, show_default=True, help="Buckets wanted.")
+@click.option(
+    "-s", "--sample", default=None, type=int, help="Use only the first N cuts (default: all)."
+)
+def estimate_bucket_bins(cutset, num_buckets, sample):
+    """Print the NUM_BUCKETS-1 duration bin edges (seconds) for DynamicBucketingSampler.
+
+    Buckets get about equal total duration.  JSON-lines manifests are read
+    lazily, decoding only each cut's duration.
+    """
+    from itertools import islice
+
+    from nuptse.dataset.sampling.cli_support import cut_durations
+    from nuptse.dataset.sampling.dynamic_bucketing import estimate_duration_buckets
+
+    durations = islice(cut_durations(cutset), sample)
+    click.echo(estimate_duration_buckets(durations, num_buckets=num_buckets))
