@@ -115,20 +115,18 @@ class CustomFieldMixin:
             f"or custom field {name!r}"
         )
 
-    def __setattr__(self, name: str, value: Any, _set=object.__setattr__) -> None:
-        # Slotted fields are set normally; any other name becomes a custom
-        # field, as in lhotse (``sup.wer = 0.4`` sets ``sup.custom["wer"]``).
-        # (One C call for fields: this runs for every field in ``__init__``.)
-        try:
-            _set(self, name, value)
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Fields, private names and class attributes (properties) are set
+        # normally; any other name becomes a custom field, as in lhotse
+        # (``sup.wer = 0.4`` sets ``sup.custom["wer"]``).
+        cls = type(self)
+        if name in cls.__dataclass_fields__ or name.startswith("_") or hasattr(cls, name):
+            object.__setattr__(self, name, value)
             return
-        except AttributeError:
-            if name.startswith("_") or hasattr(type(self), name):
-                raise
         custom = object.__getattribute__(self, "custom")
         if custom is None:
             custom = {}
-            _set(self, "custom", custom)
+            object.__setattr__(self, "custom", custom)
         custom[name] = value
 
     def has_custom(self, name: str) -> bool:
