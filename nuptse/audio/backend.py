@@ -146,8 +146,10 @@ class AudioBackend:
             _reader(path_or_fd, offset, duration, True),
         )
         if force_opus_sampling_rate is not None and force_opus_sampling_rate != rate:
+            from nuptse.audio.declared_rate import check_declared_rate
             from nuptse.audio.resampling import polyphase_resample
 
+            check_declared_rate(path_or_fd, force_opus_sampling_rate, rate)  # Opus only
             data = polyphase_resample(data, rate, force_opus_sampling_rate)
             rate = force_opus_sampling_rate
         return data, rate
