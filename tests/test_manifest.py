@@ -304,3 +304,92 @@ def test_truncated_manifest_is_not_loaded_as_complete(tmp_path, things):
     path.write_bytes(path.read_bytes()[:-20])
     with pytest.raises(TruncatedManifestError, match=str(path)):
         ThingSet.from_file(path)
+
+
+# --- lhotse-compatible access and formats ------------------------------------------------
+
+
+def test_positional_and_slice_access(things, lazy_things):
+    ids = [t.id for t in things]
+    assert things[0].id == ids[0] and things[-1].id == ids[-1]
+    assert [t.id for t in things[2:5]] == ids[2:5]
+    assert [t.id for t in things[::7]] == ids[::7]
+    with pytest.raises(IndexError, match="position 20"):
+        things[20]
+    # a lazy set reads up to a non-negative position; slices and negatives refuse clearly
+    assert lazy_things[3].id == ids[3]
+    from nuptse.manifest import LazyManifestPositionError
+
+    with pytest.raises(LazyManifestPositionError, match="subset"):
+        lazy_things[2:5]
+    with pytest.raises(LazyManifestPositionError, match="to_eager"):
+        lazy_things[-1]
+    assert lazy_things["t00004"].value == 4.0
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "yaml"])
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_format_methods_accept_paths_without_extension(tmp_path, things, fmt, suffix):
+    path = tmp_path / f"manifest{suffix}"
+    getattr(things, f"to_{fmt}")(path)
+    raw = path.read_bytes()
+    assert raw[:2] == b"\x1f\x8b" if suffix else raw[:2] != b"\x1f\x8b"
+    assert getattr(ThingSet, f"from_{fmt}")(path) == things
+
+
+def test_format_method_refuses_another_formats_extension(tmp_path, things):
+    from nuptse.serialization import UnsupportedFormatError
+
+    with pytest.raises(UnsupportedFormatError, match="names 'yaml'"):
+        things.to_json(tmp_path / "x.yaml")
+
+
+def test_subset_arguments_error_is_also_assertion_error(things):
+    from nuptse.manifest import ManifestArgumentError
+
+    with pytest.raises(ManifestArgumentError):
+        things.subset()
+    with pytest.raises(AssertionError):
+        things.subset(first=1, last=1)
+
+
+def test_shuffle_with_rng_matches_lhotse_and_repeats_per_pass(things, lazy_things):
+    lhotse_lazy = pytest.importorskip("lhotse.lazy")
+    expected = list(lhotse_lazy.LazyShuffler(list(things), buffer_size=6, rng=random.Random(3)))
+    shuffled = lazy_things.shuffle(rng=random.Random(3), buffer_size=6)
+    first = [t.id for t in shuffled]
+    assert first == [t.id for t in expected]
+    assert [t.id for t in shuffled] == first
+
+
+def test_sequential_writer_takes_plain_dicts(tmp_path):
+    from nuptse.serialization import load_jsonl
+
+    path = tmp_path / "dicts.jsonl"
+    with SequentialJsonlWriter(path) as w:
+        w.write({"id": "a", "x": 1})
+        w.write({"id": "a", "x": 2})  # same id: skipped
+        w.write({"no_id": True})
+    assert load_jsonl(path) == [{"id": "a", "x": 1}, {"no_id": True}]
+
+
+def test_split_lazy_names_chunks_like_lhotse(tmp_path, things):
+    parts = things.split_lazy(tmp_path / "out", chunk_size=8)
+    assert [len(p) for p in parts] == [8, 8, 4]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        f"split.{i:08d}.jsonl.gz" for i in range(3)
+    ]
+    named = things.split_lazy(tmp_path / "o2", chunk_size=10, prefix="th", num_digits=2, start_idx=5)
+    assert sorted(p.name for p in (tmp_path / "o2").iterdir()) == ["th.05.jsonl.gz", "th.06.jsonl.gz"]
+    assert [t.id for p in named for t in p] == [t.id for t in things]
+
+
+def test_deserialize_item_and_resolve_class():
+    from nuptse import SupervisionSegment, SupervisionSet
+    from nuptse.manifest import deserialize_item, resolve_manifest_set_class
+
+    seg = SupervisionSegment("s", "r", 0.5, 1.0, text="hi")
+    assert deserialize_item(seg.to_dict()) == seg
+    assert resolve_manifest_set_class(seg) is SupervisionSet
+    with pytest.raises(WrongManifestTypeError, match="keys: foo"):
+        deserialize_item({"foo": 1})

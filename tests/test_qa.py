@@ -117,3 +117,73 @@ def test_fix_manifests_trims_and_drops(manifests):
 def test_unknown_type():
     with pytest.raises(TypeError, match="int"):
         validate(3)
+
+
+# --- lhotse's per-type validators ----------------------------------------------------------
+
+
+def _features(num_frames, duration=1.0):
+    from nuptse import Features
+
+    return Features(
+        type="fbank", num_frames=num_frames, num_features=40, frame_shift=0.01,
+        sampling_rate=16000, start=0.0, duration=duration, storage_type="numpy_files",
+        storage_path="nowhere", storage_key="k.npy",
+    )
+
+
+def test_validate_features_is_exact_like_lhotse():
+    import numpy as np
+
+    from nuptse.qa import ManifestValidationError, validate, validate_features
+
+    validate_features(_features(100))
+    # validate() allows one frame of slack (Kaldi edge conventions); validate_features does not
+    validate(_features(101))
+    with pytest.raises(AssertionError, match="100 frames, but num_frames is 101"):
+        validate_features(_features(101))
+    with pytest.raises(ManifestValidationError, match=r"\(99, 40\)"):
+        validate_features(_features(100), feats_data=np.zeros((99, 40)))
+
+
+def test_validate_supervision_against_recording():
+    from nuptse.qa import validate_supervision
+    from nuptse.testing.dummies import dummy_recording, dummy_supervision
+
+    rec = dummy_recording(0, duration=1.0)
+    validate_supervision(dummy_supervision(0, duration=1.0), recording=rec)
+    with pytest.raises(AssertionError, match="outside"):
+        validate_supervision(dummy_supervision(0, start=0.5, duration=1.0), recording=rec)
+    with pytest.raises(AssertionError, match="channel 3"):
+        validate_supervision(dummy_supervision(0, channel=3), recording=rec)
+
+
+def test_temporal_array_checks():
+    from nuptse.array import Array, TemporalArray
+    from nuptse.qa import validate_temporal_array
+
+    arr = Array("numpy_files", "d", "k.npy", [10, 4])
+    validate_temporal_array(TemporalArray(arr, temporal_dim=0, frame_shift=0.01, start=0.0))
+    with pytest.raises(AssertionError, match="temporal_dim 2"):
+        validate_temporal_array(TemporalArray(arr, temporal_dim=2, frame_shift=0.01, start=0.0))
+
+
+def test_register_validator_and_unknown_types():
+    from nuptse.qa import _USER_VALIDATORS, register_validator, validate
+
+    class Thing:
+        pass
+
+    seen = []
+
+    @register_validator
+    def check_thing(t: Thing, read_data: bool = False) -> None:
+        seen.append(read_data)
+
+    try:
+        validate(Thing(), read_data=True)
+        assert seen == [True]
+    finally:
+        _USER_VALIDATORS.pop(Thing)
+    with pytest.raises(ValueError, match="Thing"):
+        validate(Thing())
