@@ -104,6 +104,10 @@ def _open_url(url: str):
 
     if user_selected_io_backend():
         return get_current_io_backend().open(url, "rb")
+    from nuptse.audio.url_fetch import fetch_http, is_http_url
+
+    if is_http_url(url):  # timeouts and distinct errors (refused, timed out, 404, truncated)
+        return io.BytesIO(fetch_http(url))
     import fsspec
 
     return fsspec.open(url, "rb").open()
@@ -190,6 +194,8 @@ class AudioSource:
         elif self.type == "url":
             try:
                 f = _open_url(str(self.source))
+            except AudioLoadingError:
+                raise  # already specific (url_fetch's errors name the URL and the cause)
             except FileNotFoundError as e:
                 raise AudioFileNotFoundError(f"Audio URL not found: '{self.source}' ({e})") from e
             except Exception as e:
@@ -208,6 +214,8 @@ class AudioSource:
         try:
             with _open_url(str(self.source)) as f:
                 return f.read()
+        except AudioLoadingError:
+            raise
         except FileNotFoundError as e:
             raise AudioFileNotFoundError(f"Audio URL not found: '{self.source}' ({e})") from e
         except Exception as e:
