@@ -42,7 +42,9 @@ def combine(*manifests: Union[Manifest, Iterable[Manifest]]) -> Manifest:
     The result is ``a + b + c``: eager when every input is eager and lazy
     (read on iteration) when any input is lazy.
     """
-    if len(manifests) == 1 and isinstance(manifests[0], (list, tuple)):
+    if len(manifests) == 1 and not hasattr(manifests[0], "ids"):
+        # One iterable of manifests: a list, tuple or generator (icefall's
+        # compute_fbank_musan passes ``part["recordings"] for part in ...``).
         manifests = tuple(manifests[0])
     if not manifests:
         raise ValueError("combine() needs at least one manifest")
