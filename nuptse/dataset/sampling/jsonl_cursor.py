@@ -34,9 +34,11 @@ _LIGHT = msgspec.json.Decoder(_Duration)
 class JsonlCursor(Cursor):
     """Lines of a local, uncompressed JSON-lines file; keys are line offsets."""
 
-    def __init__(self, path: str, from_dict, light: bool = False):
+    def __init__(self, path: str, item_type: type, light: bool = False):
         self.path = path
-        self.from_dict = from_dict
+        self.from_dict = item_type.from_dict
+        # a fast typed decoder for blocks of lines, where the item type has one
+        self.block_decoder = getattr(item_type, "jsonl_block_decoder", None)
         self.light = light
         self.read_pos = 0
         self.queue: deque = deque()
@@ -107,9 +109,9 @@ class JsonlCursor(Cursor):
                 elif line.strip():
                     queue.append((start, decode(line, start, False)))
         else:
-            for start, line in zip(starts, lines):
-                if line.strip():
-                    queue.append((start, decode(line, start, False)))
+            starts = list(starts)
+            items = self._decode_many(lines, starts)
+            queue.extend((s, x) for s, x in zip(starts, items) if x is not None)
         self.read_pos = pos + end
 
     def next(self):
@@ -136,9 +138,25 @@ class JsonlCursor(Cursor):
                 return chunk
             size *= 4
 
+    def _decode_many(self, lines: list[bytes], starts: list[int]) -> list:
+        """Full items of ``lines`` (None for blank lines), a block at a time where possible."""
+        if self.block_decoder is not None and all(line.strip() for line in lines):
+            try:
+                records = self.block_decoder(b"\n".join(lines) + b"\n")
+            except msgspec.MsgspecError:
+                records = None
+            if records is not None and len(records) == len(lines):
+                from_dict = self.from_dict
+                return [from_dict(r) for r in records]
+        return [
+            self._decode(line, s, False) if line.strip() else None for s, line in zip(starts, lines)
+        ]
+
     def fetch_many(self, keys, light=False):
-        light = light and self.light
-        return [self._decode(self._line_at(k), k, light) for k in keys]
+        lines = [self._line_at(k) for k in keys]
+        if light and self.light:
+            return [self._decode(line, k, True) for k, line in zip(keys, lines)]
+        return self._decode_many(lines, list(keys))
 
 
 def open_jsonl_cursor(node, light: bool) -> Cursor | None:
@@ -155,4 +173,4 @@ def open_jsonl_cursor(node, light: bool) -> Cursor | None:
     path = os.fspath(path)
     if not os.path.isfile(path):
         return None
-    return JsonlCursor(path, node.item_type.from_dict, light)
+    return JsonlCursor(path, node.item_type, light)

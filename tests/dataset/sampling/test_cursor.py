@@ -98,3 +98,22 @@ def test_eager_cutset_cursor_is_by_index():
     cur = open_cursor(cuts)
     assert [k for k, _ in cur] == [0, 1, 2, 3, 4]
     assert isinstance(cuts, CutSet)
+
+
+def test_jsonl_cursor_uses_block_decoder_of_item_type(tmp_path):
+    """Supervisions have a typed block decoder; cursor items equal iteration's, fetched too."""
+    from nuptse import SupervisionSegment, SupervisionSet
+
+    sups = SupervisionSet.from_segments(
+        [
+            SupervisionSegment(id=f"s{i}", recording_id="r", start=i, duration=1.5, text=f"T {i}")
+            for i in range(20)
+        ]
+    )
+    path = tmp_path / "sups.jsonl"
+    sups.to_file(path)
+    lazy = SupervisionSet.from_jsonl_lazy(path)
+    entries = list(open_cursor(lazy))
+    assert [x for _, x in entries] == list(lazy)
+    keys = [k for k, _ in entries[5:9]]
+    assert open_cursor(lazy).fetch_many(keys) == [x for _, x in entries[5:9]]
