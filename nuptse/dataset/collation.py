@@ -183,13 +183,17 @@ def _load_audio_array(cut: Cut, recording_field: Optional[str]) -> np.ndarray:
     if recording_field is None:
         return cut.load_audio()
     value = getattr(cut, recording_field)
+    # A custom recording covers the cut's span of that recording.
+    return value.load_audio(offset=cut.start, duration=cut.duration)
+
+
+def _check_recording_field(cut: Cut, recording_field: str) -> None:
+    value = getattr(cut, recording_field)
     if not hasattr(value, "sampling_rate") or not hasattr(value, "sources"):
         raise AssertionError(
             f"cut {cut.id!r}: custom field {recording_field!r} is a {type(value).__name__}, "
             "not a Recording"
         )
-    # A custom recording covers the cut's span of that recording.
-    return value.load_audio(offset=cut.start, duration=cut.duration)
 
 
 def _read_audio(
@@ -200,10 +204,10 @@ def _read_audio(
     With ``suppress_errors`` a failure returns the exception instead of
     raising it, so that the caller can report why the cut was dropped.
     """
+    if recording_field is not None:
+        _check_recording_field(cut, recording_field)
     try:
         audio = _load_audio_array(cut, recording_field)
-    except AssertionError:
-        raise
     except Exception as e:  # noqa: BLE001 - any load failure drops the cut
         if not suppress_errors:
             raise

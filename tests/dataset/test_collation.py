@@ -7,6 +7,7 @@ import pytest
 import soundfile as sf
 import torch
 
+from nuptse.audio import AudioLoadingError
 from nuptse.cut import LOG_EPSILON
 from nuptse.dataset.collation import (
     TokenCollater,
@@ -95,7 +96,7 @@ def test_read_audio_from_cuts_drops_failures_and_filters_aux(cuts, audio_dir):
     assert len(audios) == len(ok) == len(aux) == 2
     assert aux == [c.id for c in ok]
     assert len(seen) == 1 and seen[0] not in aux
-    with pytest.raises(Exception):
+    with pytest.raises((AudioLoadingError, ValueError)):
         read_audio_from_cuts(cuts)
 
 
