@@ -13,11 +13,22 @@ from __future__ import annotations
 
 from typing import Union
 
+from nuptse.exports import lazy_exports
 from nuptse.features.array import Array, TemporalArray
 from nuptse.timing import seconds_to_frames
 from nuptse.utils import fastcopy
 
-__all__ = ["Array", "TemporalArray", "deserialize_array", "fastcopy", "seconds_to_frames"]
+__all__ = [
+    "Array",
+    "TemporalArray",
+    "deserialize_array",
+    "fastcopy",
+    "pad_array",  # noqa: F822 (resolved lazily below)
+    "seconds_to_frames",
+]
+
+# defined with cut mixing, which pads arrays to a padded cut's duration
+__getattr__, __dir__ = lazy_exports(__name__, {"pad_array": "nuptse.cut.mixing"}, globals())
 
 
 def deserialize_array(raw_data: dict) -> Union[Array, TemporalArray]:

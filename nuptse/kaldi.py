@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Optional
 
+from nuptse.exports import lazy_exports
 from nuptse.serialization import Pathlike
 from nuptse.timing import (
     Seconds,
@@ -39,6 +40,27 @@ from nuptse.timing import (
 )
 
 logger = logging.getLogger(__name__)
+
+# lhotse.kaldi also exposes the classes and helpers it imports; here they
+# resolve on first use.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "AudioSource": "nuptse.audio",
+        "Recording": "nuptse.audio",
+        "RecordingSet": "nuptse.audio",
+        "info": "nuptse.audio",
+        "FeatureSet": "nuptse.features",
+        "Features": "nuptse.features",
+        "SupervisionSegment": "nuptse.supervision",
+        "SupervisionSet": "nuptse.supervision",
+        "add_durations": "nuptse.utils",
+        "fastcopy": "nuptse.utils",
+        "is_module_available": "nuptse.utils",
+        "to_list": "nuptse.utils",
+    },
+    globals(),
+)
 
 
 class KaldiFormatError(ValueError):

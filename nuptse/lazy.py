@@ -18,6 +18,7 @@ from itertools import chain, islice
 from typing import Any, Optional, TypeVar
 
 import nuptse.utils as _utils
+from nuptse.exports import lazy_exports
 from nuptse.serialization import Pathlike, count_jsonl_lines, iter_jsonl, open_best
 from nuptse.utils import fastcopy, is_dill_enabled, is_module_available, streaming_shuffle
 
@@ -56,6 +57,13 @@ __all__ = [
 
 Seed = int | str
 T = TypeVar("T")
+
+# lhotse keeps these here; nuptse defines them in the manifest layer above.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {name: "nuptse.manifest" for name in ("AlgorithmMixin", "LazyMixin", "deserialize_item")},
+    globals(),
+)
 
 
 def set_dill_enabled(value: bool) -> None:

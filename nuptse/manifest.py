@@ -630,6 +630,11 @@ def _detect_type(first: dict) -> type[ManifestSet] | None:
     return None
 
 
+#: lhotse splits a manifest set's behaviour into mixins; :class:`ManifestSet`
+#: provides all of it, so their names refer to it (``isinstance`` checks work).
+Serializable = JsonMixin = JsonlMixin = YamlMixin = LazyMixin = AlgorithmMixin = ManifestSet
+
+
 def resolve_manifest_set_class(item: Any) -> type[ManifestSet]:
     """The manifest set class that holds items like ``item`` (e.g. ``CutSet`` for a cut)."""
     _ensure_builtin_types()
@@ -653,27 +658,6 @@ def deserialize_item(data: dict) -> Any:
         keys = ", ".join(sorted(data)) if isinstance(data, dict) else type(data).__name__
         raise WrongManifestTypeError(f"not an item of any known manifest type (keys: {keys})")
     return cls.item_type.from_dict(data)
-
-
-def deserialize_custom_field(data: dict | None) -> dict | None:
-    """Turn the serialized recordings and arrays in a ``custom`` dict back into objects.
-
-    Works in place and returns ``data``; values that are not such dicts are
-    left as they are.
-    """
-    if data is None:
-        return None
-    for key, value in data.items():
-        if not isinstance(value, dict):
-            continue
-        if all(k in value for k in ("id", "sources", "sampling_rate")):
-            data[key] = importlib.import_module("nuptse.audio").Recording.from_dict(value)
-        elif "shape" in value or "array" in value:
-            try:
-                data[key] = deserialize_item(value)
-            except (KeyError, TypeError, ValueError):
-                pass
-    return data
 
 
 def load_manifest_lazy_or_eager(path: Pathlike, manifest_cls: type[S] | None = None) -> S:

@@ -19,6 +19,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from nuptse.exports import lazy_exports
 from nuptse.field_types import CHANNEL, INT, NUMBER, POSITIVE_INT, field_problems
 from nuptse.timing import (
     compute_num_frames,
@@ -28,6 +29,28 @@ from nuptse.timing import (
 )
 
 logger = logging.getLogger(__name__)
+
+# lhotse.qa also exposes the manifest classes and helpers it imports; here they
+# resolve on first use, so importing nuptse.qa stays light.
+_LHOTSE_QA_NAMES = {
+    "Array": "nuptse.array",
+    "TemporalArray": "nuptse.array",
+    "Cut": "nuptse.cut",
+    "CutSet": "nuptse.cut",
+    "MixedCut": "nuptse.cut",
+    "MonoCut": "nuptse.cut",
+    "PaddingCut": "nuptse.cut",
+    "FeatureSet": "nuptse.features",
+    "Features": "nuptse.features",
+    "Recording": "nuptse.audio",
+    "RecordingSet": "nuptse.audio",
+    "get_audio_duration_mismatch_tolerance": "nuptse.audio",
+    "SupervisionSegment": "nuptse.supervision",
+    "SupervisionSet": "nuptse.supervision",
+    "is_equal_or_contains": "nuptse.utils",
+    "overlaps": "nuptse.utils",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _LHOTSE_QA_NAMES, globals())
 
 #: Seconds by which a supervision or a cut may overrun its recording (about 2 ms).
 DEFAULT_TOLERANCE = 2e-3

@@ -134,8 +134,12 @@ _MANIFEST_NAMES = {
     name: "nuptse.manifest"
     for name in (
         "InMemoryWriter",
+        "JsonMixin",
+        "JsonlMixin",
+        "LazyMixin",
         "SequentialJsonlWriter",
-        "deserialize_custom_field",
+        "Serializable",
+        "YamlMixin",
         "deserialize_item",
         "load_manifest",
         "load_manifest_lazy",
@@ -143,6 +147,7 @@ _MANIFEST_NAMES = {
         "resolve_manifest_set_class",
     )
 }
+_MANIFEST_NAMES["deserialize_custom_field"] = "nuptse.supervision.custom"
 __getattr__, __dir__ = lazy_exports(__name__, _MANIFEST_NAMES, globals())
 
 #: Extensions understood by :func:`detect_format`, without the optional ``.gz``.

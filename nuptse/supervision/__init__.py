@@ -6,6 +6,7 @@
 * RTTM and CTM reading/writing, and validation helpers.
 """
 
+from nuptse.manifest import AlgorithmMixin, Serializable, split_manifest_lazy
 from nuptse.supervision.alignment import AlignmentItem
 from nuptse.supervision.custom import (
     CustomFieldMixin,
@@ -21,8 +22,37 @@ from nuptse.supervision.validation import (
     validate_supervision_set,
     validate_supervisions,
 )
+from nuptse.utils import (
+    TimeSpan,
+    add_durations,
+    asdict_nonull,
+    compute_num_samples,
+    exactly_one_not_null,
+    fastcopy,
+    ifnone,
+    is_equal_or_contains,
+    overspans,
+    perturb_num_samples,
+    split_sequence,
+)
 
 __all__ = [
+    # lhotse.supervision also exposes these helpers it imports
+    "AlgorithmMixin",
+    "Serializable",
+    "TimeSpan",
+    "add_durations",
+    "asdict_nonull",
+    "compute_num_samples",
+    "exactly_one_not_null",
+    "fastcopy",
+    "ifnone",
+    "is_equal_or_contains",
+    "overspans",
+    "perturb_num_samples",
+    "split_manifest_lazy",
+    "split_sequence",
+    # supervision manifests
     "AlignmentItem",
     "CtmParseError",
     "CustomFieldMixin",

@@ -30,6 +30,7 @@ from nuptse.cut import CutSet, MonoCut, MultiCut
 from nuptse.features import Features, FeatureSet
 from nuptse.features.array import Array, TemporalArray
 from nuptse.features.io import MemoryRawWriter
+from nuptse.manipulation import Manifest
 from nuptse.supervision import AlignmentItem, SupervisionSegment, SupervisionSet
 from nuptse.timing import compute_num_frames, compute_num_samples
 from nuptse.utils import fastcopy
@@ -72,7 +73,9 @@ def as_lazy(manifest: Any, suffix: str = ".jsonl.gz") -> Iterator[Any]:
         yield type(manifest).from_jsonl_lazy(f.name)
 
 
-def DummyManifest(type_: type, *, begin_id: int, end_id: int, with_data: bool = False) -> Any:  # noqa: N802
+def DummyManifest(  # noqa: N802
+    type_: type, *, begin_id: int, end_id: int, with_data: bool = False
+) -> Manifest:
     """A ``RecordingSet``, ``SupervisionSet``, ``FeatureSet`` or ``CutSet`` of dummy items.
 
     Items are numbered ``begin_id`` (inclusive) to ``end_id`` (exclusive);

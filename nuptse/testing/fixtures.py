@@ -21,6 +21,8 @@ import pytest
 
 from nuptse.audio import AudioSource, Recording, save_audio
 from nuptse.cut import CutSet, MonoCut
+from nuptse.features.io import NumpyFilesWriter, default_features_storage_backend
+from nuptse.features.kaldi.extractors import Fbank, FbankConfig
 from nuptse.supervision import AlignmentItem, SupervisionSegment
 from nuptse.timing import Seconds, seconds_to_frames
 from nuptse.utils import uuid4
@@ -138,9 +140,6 @@ class RandomCutTestCase:
         return cut
 
     def _with_features(self, cut: MonoCut, frame_shift: Seconds, sampling_rate: int) -> MonoCut:
-        from nuptse.features.io import default_features_storage_backend
-        from nuptse.features.kaldi.extractors import Fbank, FbankConfig
-
         d = TemporaryDirectory()
         self.dirs.append(d)
         extractor = Fbank(FbankConfig(sampling_rate=sampling_rate, frame_shift=frame_shift))
@@ -154,8 +153,6 @@ class RandomCutTestCase:
 
     def _with_custom_temporal_array(self, cut: MonoCut, frame_shift: Seconds) -> None:
         import numpy as np
-
-        from nuptse.features.io import NumpyFilesWriter
 
         d = TemporaryDirectory()
         self.dirs.append(d)
