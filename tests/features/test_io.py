@@ -663,3 +663,20 @@ def test_shar_placeholder_storage_cannot_be_read_directly():
         feats.load()
     assert isinstance(err.value, SharPlaceholderFeaturesError)
     assert isinstance(err.value, ValueError)
+
+
+def test_lhotse_helper_functions(tmp_path):
+    from nuptse.features import io
+
+    io.check_lilcom_installed()
+    io.check_h5py_installed()
+    assert io.get_lilcom_module().__name__ == "lilcom"
+    arr = np.arange(1200, dtype=np.float32).reshape(300, 4)
+    with io.ChunkedLilcomHdf5Writer(tmp_path / "c", chunk_size=100) as w:
+        w.write("k", arr)
+    handle = io.lookup_cache_or_open(w.storage_path)
+    assert io.lookup_chunk_size(handle) == 100
+    with io.KaldiWriter(tmp_path / "kaldi", compression_method=None) as kw:
+        kw.write("utt", arr)
+    np.testing.assert_array_equal(io.lookup_reader_cache_or_open(kw.storage_path)["utt"], arr)
+    io.close_cached_file_handles()

@@ -19,6 +19,10 @@ libraries in both directions:
 [[0.25, 0.25, 0.25], [0.25, 0.25, 0.25]]
 """
 
+from nuptse.features.array import Array, TemporalArray
+from nuptse.serialization import open_best
+from nuptse.utils import SmartOpen, is_module_available, is_valid_url, pairwise
+
 from ._lilcom import DEFAULT_TICK_POWER, max_lilcom_error
 from .base import (
     READER_BACKENDS,
@@ -36,6 +40,15 @@ from .base import (
     register_reader,
     register_writer,
     storage_backend_statuses,
+)
+from .compat import (
+    check_h5py_installed,
+    check_kaldi_native_io_installed,
+    check_lilcom_installed,
+    get_lilcom_module,
+    lookup_cache_or_open,
+    lookup_chunk_size,
+    lookup_reader_cache_or_open,
 )
 from .errors import (
     CorruptedFeaturesError,
@@ -78,6 +91,14 @@ from .memory import (
 from .placeholder import DummySharReader
 
 __all__ = [
+    # names lhotse.features.io also offers (defined elsewhere in nuptse)
+    "Array",
+    "TemporalArray",
+    "SmartOpen",
+    "is_module_available",
+    "is_valid_url",
+    "open_best",
+    "pairwise",
     "CHUNKY_FORMAT_CHUNK_SIZE",
     "CHUNK_SIZE_KEY",
     "DEFAULT_TICK_POWER",
@@ -113,6 +134,13 @@ __all__ = [
     "SharPlaceholderFeaturesError",
     "StorageBackendInfo",
     "available_storage_backends",
+    "check_h5py_installed",
+    "check_kaldi_native_io_installed",
+    "check_lilcom_installed",
+    "get_lilcom_module",
+    "lookup_cache_or_open",
+    "lookup_chunk_size",
+    "lookup_reader_cache_or_open",
     "close_cached_file_handles",
     "default_features_storage_backend",
     "default_features_storage_backend_name",
