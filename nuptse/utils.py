@@ -117,6 +117,7 @@ __all__ = [
     "safe_extract_rar",
     "safe_extract_zip",
     "seconds_to_frames",
+    "split_manifest_lazy",  # noqa: F822 (resolved from nuptse.manifest, see __getattr__)
     "split_sequence",
     "streaming_shuffle",
     "supervision_to_frames",
@@ -990,4 +991,12 @@ def __getattr__(name: str) -> Any:
         cls = _python_literal_option()
         globals()[name] = cls
         return cls
+    if name == "split_manifest_lazy":
+        # lhotse keeps it here; it writes manifests, so nuptse defines it in
+        # nuptse.manifest and only points to it (resolved on first use).
+        import importlib
+
+        fn = importlib.import_module("nuptse.manifest").split_manifest_lazy
+        globals()[name] = fn
+        return fn
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
