@@ -144,6 +144,7 @@ class StreamSampler(CutSampler):
             return self
         self._epoch_seed = resolve_sampler_seed(self.seed) + self.epoch
         self.diagnostics.reset_current_epoch()
+        self._compute_totals()
         self._cursor = self._open()
         self._consumed, self._consumed_duration = 0, 0.0
         self._exhausted = False
@@ -155,9 +156,10 @@ class StreamSampler(CutSampler):
         keep = self._filter_fn
         while True:
             _, item = self._cursor.next()
-            first = item[0] if type(item) is tuple else item
             self._consumed += 1
-            self._consumed_duration += first.duration
+            if self._totals is not None:  # eager input: remaining_duration is known
+                first = item[0] if type(item) is tuple else item
+                self._consumed_duration += first.duration
             if type(item) is tuple:
                 ok = all(keep(x) for x in item)
             else:
@@ -212,6 +214,7 @@ class StreamSampler(CutSampler):
 
     def _apply_position(self, pos: dict) -> None:
         self._epoch_seed = pos["epoch_seed"]
+        self._compute_totals()
         self._cursor = self._open()
         self._cursor.seek(pos["cursor"])
         self._consumed = pos["consumed"]

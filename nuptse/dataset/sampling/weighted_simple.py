@@ -61,10 +61,12 @@ class WeightedSimpleCutSampler(SimpleCutSampler):
         return ListCursor(eager_items(self.cuts[0]), self._draw())
 
     def _compute_totals(self):
-        if self._totals is None and self._epoch_seed is not None:
+        # the draw (and so the totals) changes every epoch
+        if self._epoch_seed is not None and getattr(self, "_totals_seed", None) != self._epoch_seed:
             items = eager_items(self.cuts[0])
             order = self._draw()
             self._totals = (len(order), sum(items[i].duration for i in order))
+            self._totals_seed = self._epoch_seed
         return self._totals
 
     def state_dict(self) -> dict[str, Any]:
