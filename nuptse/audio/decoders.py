@@ -166,7 +166,7 @@ class SoundfileDecoder:
             key = (path, st.st_ino, st.st_size, st.st_mtime_ns)
             h = _handles.acquire(path, key)
         else:
-            fast = _read_memory_flac(src, start, num)
+            fast = _read_memory_flac(src, start, num)  # CRC-checked when it decodes
             if fast is not None:
                 return fast
             import soundfile as sf
@@ -182,6 +182,8 @@ class SoundfileDecoder:
                 data = opus.read(start, num)
             else:
                 data = h.read(start, num)
+            if f.format == "FLAC":
+                _verify_flac(src, whole=not start and (num is None or num >= f.frames))
             ok = True
             return data, f.samplerate
         finally:
@@ -189,6 +191,22 @@ class SoundfileDecoder:
                 _handles.release(key, h)
             else:
                 h.close()
+
+
+def _verify_flac(src: PathOrFile, whole: bool) -> None:
+    """Frame CRCs of a FLAC source (libsndfile and FFmpeg decode damaged frames without
+    an error); see :mod:`nuptse.audio.flac_crc`."""
+    from nuptse.audio.flac_crc import check_flac, verify_mode
+
+    mode = verify_mode()
+    if mode == "off" or (mode == "whole" and not whole):
+        return
+    if isinstance(src, (str, Path)):
+        st = os.stat(src)
+        key = (str(src), st.st_ino, st.st_size, st.st_mtime_ns)
+        check_flac(lambda: Path(src).read_bytes(), str(src), key)
+    elif isinstance(src, io.BytesIO):
+        check_flac(src.getvalue, _describe(src))
 
 
 def _check_wav_complete(src: PathOrFile, f) -> None:
@@ -370,6 +388,8 @@ class PyAVDecoder:
                 lo = max(0, start - pos)
                 hi = arr.shape[1] if end is None else min(arr.shape[1], end - pos)
                 chunks.append(arr[:, lo:hi])
+            if stream.codec_context.name == "flac":
+                _verify_flac(src, whole=not start and end is None)
             if not chunks:
                 return np.zeros((channels, 0), dtype=np.float32), rate
             return np.concatenate(chunks, axis=1), rate
