@@ -54,6 +54,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "nuptse.cli.misc:list_audio_backends",
         "Audio decoding backends available here.",
     ),
+    "list-io-backends": ("nuptse.cli.misc:list_io_backends", "Manifest IO backends."),
+    "list-resampling-backends": (
+        "nuptse.cli.misc:list_resampling_backends",
+        "Resampling backends.",
+    ),
+    "supervision": (
+        "nuptse.cli.supervision:supervision",
+        "Edit supervision manifests (add CTM alignments).",
+    ),
     "demo": ("nuptse.cli.demo:demo", "Run the whole pipeline on the bundled sample corpus."),
 }
 

@@ -195,3 +195,40 @@ def extract_cuts(cutset, output_cutset, storage_path, feature_manifest, storage_
     Path(output_cutset).parent.mkdir(parents=True, exist_ok=True)
     cuts.to_file(output_cutset)
     summary("Features", [("cuts", len(cuts)), ("storage", str(storage_path))])
+
+
+@feat.command("extract-cuts-batch")
+@click.argument("cutset", type=click.Path(exists=True, dir_okay=False))
+@click.argument("output_cutset", type=click.Path())
+@click.argument("storage_path", type=click.Path())
+@_config_option
+@_storage_option
+@click.option("-j", "--num-jobs", type=int, default=4, show_default=True, help="Data loaders.")
+@click.option(
+    "-b",
+    "--batch-duration",
+    type=float,
+    default=600.0,
+    show_default=True,
+    help="At most this many seconds of audio per batch.",
+)
+def extract_cuts_batch(
+    cutset, output_cutset, storage_path, feature_manifest, storage_type, num_jobs, batch_duration
+):
+    """Compute features of CUTSET in batches (GPU-friendly), store them, write OUTPUT_CUTSET.
+
+    A config with ``device: cuda`` runs the extractor on the GPU.
+    """
+    from nuptse.cut import CutSet
+    from nuptse.features.io import get_writer
+
+    cuts = CutSet.from_file(cutset).compute_and_store_features_batch(
+        extractor=_extractor(feature_manifest),
+        storage_path=storage_path,
+        batch_duration=batch_duration,
+        num_workers=num_jobs,
+        storage_type=get_writer(storage_type),
+    )
+    Path(output_cutset).parent.mkdir(parents=True, exist_ok=True)
+    cuts.to_file(output_cutset)
+    summary("Features", [("cuts", len(cuts)), ("storage", str(storage_path))])

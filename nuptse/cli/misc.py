@@ -1,4 +1,7 @@
-"""``nuptse list-storage-backends`` (alias ``list-storage-types``) and ``list-audio-backends``."""
+"""``nuptse list-*-backends``: what storage, audio, IO and resampling backends are available.
+
+``list-storage-types`` is kept as an alias of ``list-storage-backends``.
+"""
 
 from __future__ import annotations
 
@@ -24,3 +27,19 @@ def list_audio_backends():
 
     for name in backend.list_audio_backends():
         click.echo(name)
+
+
+@click.command("list-io-backends")
+def list_io_backends():
+    """Manifest IO backends (how paths and URLs are opened)."""
+    from nuptse import available_io_backends
+
+    click.echo(available_io_backends())
+
+
+@click.command("list-resampling-backends")
+def list_resampling_backends():
+    """Resampling backends."""
+    from nuptse import available_resampling_backends
+
+    click.echo(available_resampling_backends())

@@ -32,6 +32,7 @@ def compute_fbank_musan() -> None:
         )
         .cut_into_windows(0.1)
         .filter(lambda c: c.duration > 0.05)
+        .to_eager()  # lhotse 1.33's filter() is lazy and feature extraction needs len()
         .compute_and_store_features(
             extractor=extractor,
             storage_path=f"{output_dir}/musan_feats",

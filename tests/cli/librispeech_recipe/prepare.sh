@@ -71,9 +71,9 @@ for part in dev-clean test-clean train-clean-100 train-other-500; do
     "data/manifests/librispeech_recordings_${part}.jsonl.gz" \
     "data/manifests/librispeech_supervisions_${part}.jsonl.gz"
 done
-$NUPTSE validate --read-data \
-  data/fbank/librispeech_cuts_train-all.jsonl.gz \
-  data/fbank/librispeech_cuts_dev-clean-first2.jsonl.gz \
-  data/fbank/musan_cuts.jsonl.gz
+for cuts in train-all dev-clean-first2; do
+  $NUPTSE validate --read-data "data/fbank/librispeech_cuts_${cuts}.jsonl.gz"
+done
+$NUPTSE validate --read-data data/fbank/musan_cuts.jsonl.gz
 
 log "Done"
