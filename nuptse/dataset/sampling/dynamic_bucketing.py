@@ -383,9 +383,11 @@ class DynamicBucketer:
             raise SamplerStateError(
                 f"the state has {len(pos['buckets'])} buckets, this sampler {len(self.buckets)}"
             )
-        for bucket, packed in zip(self.buckets, pos["buckets"]):
-            keys = unpack_keys(packed)
-            bucket[:] = list(zip(keys, self.cursor.fetch_many(keys, light=True)))
+        per_bucket = [unpack_keys(packed) for packed in pos["buckets"]]
+        # one fetch for all buckets: sequential sources read forward once
+        items = iter(self.cursor.fetch_many([k for keys in per_bucket for k in keys], light=True))
+        for bucket, keys in zip(self.buckets, per_bucket):
+            bucket[:] = [(k, next(items)) for k in keys]
         self.cursor.seek(pos["cursor"])
         self.started, self.exhausted = pos["started"], pos["exhausted"]
 

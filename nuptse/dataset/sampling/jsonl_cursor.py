@@ -159,9 +159,109 @@ class JsonlCursor(Cursor):
         return self._decode_many(lines, list(keys))
 
 
+class LineCursor(Cursor):
+    """Lines of a gzipped or remote JSON-lines file; keys are line numbers.
+
+    Such streams cannot be entered in the middle, so a position is a line
+    number and resuming decompresses up to it again, without decoding any
+    JSON (much cheaper than replaying the sampler, but linear in the
+    position).  Reads go forward on one stream: fetching the buffered lines
+    and then seeking past them is a single pass.
+    """
+
+    def __init__(self, path, item_type: type):
+        self.path = path
+        self.from_dict = item_type.from_dict
+        self._stream = None
+        self._lines: deque = deque()  # undelivered lines of the current block
+        self.line = 0  # number of the first line in self._lines (or next to read)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_stream"], state["_lines"], state["line"] = None, deque(), 0
+        return state
+
+    def _reopen(self) -> None:
+        from nuptse.serialization import iter_line_blocks, open_best
+
+        if self._stream is not None:
+            self._stream.close()
+        self._file = open_best(self.path, "rb")
+        self._stream = self._file
+        self._blocks = iter_line_blocks(self._file)
+        self._lines = deque()
+        self.line = 0
+
+    def _raw_next(self) -> tuple[int, bytes]:
+        if self._stream is None:
+            self._reopen()
+        while not self._lines:
+            block = next(self._blocks, None)
+            if block is None:
+                raise StopIteration
+            lines = block.split(b"\n")
+            if lines[-1] == b"":
+                lines.pop()
+            self._lines.extend(lines)
+        n = self.line
+        self.line += 1
+        return n, self._lines.popleft()
+
+    def _skip_to(self, n: int) -> None:
+        if self._stream is None or n < self.line:
+            self._reopen()
+        while self.line < n:
+            if self._lines:
+                take = min(n - self.line, len(self._lines))
+                for _ in range(take):
+                    self._lines.popleft()
+                self.line += take
+                continue
+            block = next(self._blocks, None)
+            if block is None:
+                return
+            lines = block.split(b"\n")
+            if lines[-1] == b"":
+                lines.pop()
+            if self.line + len(lines) <= n:  # skip whole blocks without splitting further
+                self.line += len(lines)
+            else:
+                self._lines.extend(lines)
+
+    def _decode(self, line: bytes, n: int):
+        try:
+            return self.from_dict(loads(line))
+        except (msgspec.DecodeError, KeyError, TypeError, ValueError) as e:
+            raise ManifestParseError(self.path, n + 1, f"{type(e).__name__}: {e}") from None
+
+    def next(self):
+        while True:
+            n, line = self._raw_next()
+            if line.strip():
+                return n, self._decode(line, n)
+
+    def tell(self):
+        return self.line
+
+    def seek(self, pos):
+        self._skip_to(pos)
+
+    def fetch_many(self, keys, light=False):
+        if not keys:
+            return []
+        wanted = sorted(set(keys))
+        self._skip_to(wanted[0])
+        found = {}
+        for k in wanted:
+            self._skip_to(k)
+            n, line = self._raw_next()
+            found[n] = self._decode(line, n)
+        return [found[k] for k in keys]
+
+
 def open_jsonl_cursor(node, light: bool) -> Cursor | None:
-    """A byte-offset cursor for a lazy JSON-lines deserializer node, or None if the
-    file is not a local uncompressed one (gzip and URLs go through the generic cursor)."""
+    """A cursor for a lazy JSON-lines deserializer node: byte offsets for a local
+    uncompressed file, line numbers for gzipped or remote ones (None otherwise)."""
     from nuptse.lazy import LazyJsonlIterator
 
     source = node.source
@@ -169,7 +269,7 @@ def open_jsonl_cursor(node, light: bool) -> Cursor | None:
         return None
     path = source.path
     if is_url(path) or str(path).endswith(".gz"):
-        return None
+        return LineCursor(path, node.item_type)
     path = os.fspath(path)
     if not os.path.isfile(path):
         return None
