@@ -54,6 +54,10 @@ ALLOW_COMMANDS_ENV = "NUPTSE_ALLOW_COMMANDS"
 _commands_allowed: ContextVar[bool] = ContextVar("nuptse_commands_allowed", default=False)
 
 
+class UnknownSourceTypeError(AudioLoadingError, ValueError):
+    """An audio source's ``type`` is none of :data:`SOURCE_TYPES`."""
+
+
 @contextmanager
 def allow_commands(enabled: bool = True):
     """Let ``command`` audio sources run inside this block (this thread/task only).
@@ -142,11 +146,8 @@ class AudioSource:
     _decoded: ClassVar[Optional[tuple]] = None
 
     def __post_init__(self):
-        if self.type not in SOURCE_TYPES:
-            raise ValueError(
-                f"Unknown AudioSource type {self.type!r} (source {self._describe()}); "
-                f"expected one of {SOURCE_TYPES}"
-            )
+        # An unknown type is kept (a manifest from a newer lhotse stays readable);
+        # reading it raises UnknownSourceTypeError.
         if self.type == "memory" and not isinstance(self.source, (bytes, bytearray, memoryview)):
             raise ValueError(
                 f"A 'memory' AudioSource needs bytes, got {type(self.source).__name__}"
@@ -204,7 +205,12 @@ class AudioSource:
                 yield f
             finally:
                 f.close()
-        else:  # shar
+        elif self.type != "shar":
+            raise UnknownSourceTypeError(
+                f"Cannot read an AudioSource of unknown type {self.type!r} "
+                f"(source {self._describe()}); nuptse reads {SOURCE_TYPES}"
+            )
+        else:
             raise SharPlaceholderError(
                 "This AudioSource is a Shar placeholder; its audio is filled in only when the "
                 "cut is read through a Shar reader"

@@ -175,8 +175,10 @@ def test_lhotse_interchange(speech):
 def test_generated_rir_rate_and_channel_checks(speech):
     rvb = speech.reverb_rir(room_rng_seed=1, source_rng_seed=2)
     t = rvb.transforms[-1]
-    with pytest.raises(ValueError, match="8000 Hz"):
-        t(np.zeros((1, 100), np.float32), 8000)
+    # Audio at another rate gets the response resampled to its rate (same duration).
+    full, half = t.load_rir(16000), t.load_rir(8000)
+    assert half.shape[1] == -(-full.shape[1] // 2)
+    assert t(np.zeros((1, 100), np.float32), 8000).shape == (1, 100)
     stereo = Recording.from_dict(
         {
             **speech.to_dict(),
