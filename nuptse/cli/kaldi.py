@@ -34,8 +34,15 @@ def kaldi():
     show_default=True,
     help="Durations from reco2dur instead of reading audio.",
 )
+@click.option(
+    "-d",
+    "--compute-durations",
+    is_flag=True,
+    help="Read the audio for durations instead of reco2dur (as --no-use-reco2dur).",
+)
 @click.option("-j", "--num-jobs", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option(
+    "-t",
     "--feature-type",
     default="kaldi-fbank",
     show_default=True,
@@ -53,11 +60,12 @@ def import_(
     frame_shift,
     map_string_to_underscores,
     use_reco2dur,
+    compute_durations,
     num_jobs,
     feature_type,
     allow_commands,
 ):
-    """Import DATA_DIR into OUTPUT_DIR/{recordings,supervisions,features}.jsonl.gz."""
+    """Import DATA_DIR into OUTPUT_DIR/{recordings,supervisions,features,cuts}.jsonl.gz."""
     from nuptse.kaldi import load_kaldi_data_dir
 
     recs, sups, feats = load_kaldi_data_dir(
@@ -65,7 +73,7 @@ def import_(
         sampling_rate,
         frame_shift=frame_shift,
         map_string_to_underscores=map_string_to_underscores,
-        use_reco2dur=use_reco2dur,
+        use_reco2dur=use_reco2dur and not compute_durations,
         num_jobs=num_jobs,
         feature_type=feature_type,
         allow_commands=allow_commands,
@@ -81,6 +89,11 @@ def import_(
     if feats is not None:
         feats.to_file(out / "features.jsonl.gz")
         rows.append(("features", len(feats)))
+    from nuptse.cut import CutSet
+
+    cuts = CutSet.from_manifests(recordings=recs, supervisions=sups, features=feats, tolerance=0.1)
+    cuts.to_file(out / "cuts.jsonl.gz")
+    rows.append(("cuts", len(cuts)))
     rows.append(("written to", str(out)))
     summary(f"Imported {data_dir}", rows)
 

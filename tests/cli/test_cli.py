@@ -108,6 +108,7 @@ def test_kaldi_import_export(run, fixtures_dir, tmp_path):
     run("kaldi", "import", fixtures_dir / "mini_librispeech", 16000, tmp_path / "m", "-f", 0.01)
     assert (tmp_path / "m" / "recordings.jsonl.gz").is_file()
     assert (tmp_path / "m" / "supervisions.jsonl.gz").is_file()
+    assert (tmp_path / "m" / "cuts.jsonl.gz").is_file()  # as lhotse kaldi import writes
     res = run(
         "kaldi",
         "export",
