@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from nuptse.cut.base import CUT_TYPES, Cut, CutError, fit_length, uuid_id
+from nuptse.cut.registry import CutAssertionError, MissingFieldError
 from nuptse.cut.supervision_ops import filled_supervisions, merge_supervisions
 from nuptse.timing import (
     add_durations,
@@ -119,9 +120,10 @@ class DataCut(Cut):
 
     # --- loading ------------------------------------------------------------------
 
-    def _load_channels(self, channels) -> np.ndarray:
-        self._require_recording("load audio")
+    def _load_channels(self, channels) -> np.ndarray | None:
         rec = self.recording
+        if rec is None:
+            return None
         n = self.num_samples
         sr = rec.sampling_rate
         # Never ask the recording for more than it has: the cut may end a sample
@@ -376,7 +378,9 @@ class DataCut(Cut):
         if recording_field is not None:
             custom = dict(self.custom or {})
             if recording_field not in custom:
-                raise CutError(f"cut {self.id!r} has no custom recording {recording_field!r}")
+                raise MissingFieldError(
+                    f"cut {self.id!r} has no custom recording {recording_field!r}"
+                )
             custom[recording_field] = custom[recording_field].resample(sampling_rate)
             return self._copy(
                 id=f"{self.id}_rs{sampling_rate}" if affix_id else self.id,
@@ -424,13 +428,13 @@ class DataCut(Cut):
                 source_rng_seed = room_rng_seed
         else:
             if rir.sampling_rate != self.sampling_rate:
-                raise ReverbMismatchError(
+                raise CutAssertionError(
                     f"cut {self.id!r} is sampled at {self.sampling_rate} Hz but impulse "
                     f"response {rir.id!r} at {rir.sampling_rate} Hz; resample one of them"
                 )
             bad = [c for c in rir_channels if c >= rir.num_channels]
             if bad:
-                raise ReverbMismatchError(
+                raise CutAssertionError(
                     f"impulse response {rir.id!r} has {rir.num_channels} channel(s), "
                     f"not {bad} (cut {self.id!r})"
                 )
@@ -681,10 +685,6 @@ class DataCut(Cut):
             recording=_recording_cls().from_dict(rec) if rec is not None else None,
             custom=custom or None,
         )
-
-
-class ReverbMismatchError(CutError, AssertionError):
-    """The impulse response does not fit the cut (sampling rate or channels)."""
 
 
 def _seed_for(cut_id: str) -> int:

@@ -27,6 +27,7 @@ from nuptse.cut.base import (
     uuid_id,
 )
 from nuptse.cut.padding import PaddingCut
+from nuptse.cut.registry import CutAssertionError
 from nuptse.timing import (
     compute_num_samples,
     perturb_num_samples,
@@ -345,8 +346,9 @@ class MixedCut(Cut):
         n = self.num_frames
         fs = self.frame_shift
         if not mixed:
-            stacked = np.full((len(feats), n, feats[0].shape[1]), FEATURE_MIX_PADDING, np.float32)
-            for i, (t, f) in enumerate(zip(self.tracks, feats)):
+            shown = [(t, f) for t, f in zip(self.tracks, feats) if t in self._audible]
+            stacked = np.full((len(shown), n, feats[0].shape[1]), FEATURE_MIX_PADDING, np.float32)
+            for i, (t, f) in enumerate(shown):
                 off = seconds_to_frames(t.offset, fs)
                 part = f[: max(n - off, 0)]
                 stacked[i, off : off + part.shape[0]] = part
@@ -722,13 +724,13 @@ class MixedCut(Cut):
             rir = rir.recording
         rir_channels = list(rir_channels)
         if rir is not None and any(c >= rir.num_channels for c in rir_channels):
-            raise CutError(
+            raise CutAssertionError(
                 f"impulse response {rir.id!r} has {rir.num_channels} channel(s), "
                 f"not all of {rir_channels} (mixed cut {self.id!r})"
             )
         audible = self._audible
         if len(rir_channels) not in (1, len(audible)):
-            raise CutError(
+            raise CutAssertionError(
                 f"mixed cut {self.id!r}: rir_channels must name 1 channel or one per audible "
                 f"track ({len(audible)}), got {rir_channels}"
             )
@@ -822,8 +824,10 @@ class MixedCut(Cut):
 
     @classmethod
     def from_dict(cls, data: dict) -> MixedCut:
-        return cls(
-            id=data["id"],
-            tracks=[MixTrack.from_dict(t) for t in data["tracks"]],
-            transforms=data.get("transforms") or None,
-        )
+        tracks = [MixTrack.from_dict(t) for t in data["tracks"]]
+        old_reference = data.get("snr_reference")
+        if old_reference is not None:
+            # Manifests of older lhotse versions keep the hidden SNR reference of an
+            # unmixed group outside the tracks; it is a muted reference track now.
+            tracks.append(MixTrack.from_dict(old_reference)._with(is_snr_reference=True, mute=True))
+        return cls(id=data["id"], tracks=tracks, transforms=data.get("transforms") or None)

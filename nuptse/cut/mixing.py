@@ -55,6 +55,9 @@ def mix(
     uuid.  ``tag`` labels the tracks that come from ``other``.  An offset past
     the end of ``reference`` needs ``allow_padding`` (silence fills the gap).
     """
+    for c in (reference, other):
+        if not isinstance(c, Cut):
+            raise CutError(f"mix() takes cuts, got a {type(c).__name__} ({getattr(c, 'id', c)!r})")
     sr_a, sr_b = reference.sampling_rate, other.sampling_rate
     if sr_a is not None and sr_b is not None and sr_a != sr_b:
         raise MixError(

@@ -25,8 +25,8 @@ class MonoCut(DataCut):
     def num_channels(self) -> int:
         return 1
 
-    def load_audio(self) -> np.ndarray:
-        """Samples of the cut: shape ``(1, num_samples)``, float32."""
+    def load_audio(self) -> np.ndarray | None:
+        """Samples of the cut: shape ``(1, num_samples)``, float32 (None without a recording)."""
         return self._load_channels(self.channel)
 
     def with_channels(self, channels: int | list[int]) -> DataCut:

@@ -28,12 +28,12 @@ class MultiCut(DataCut):
 
     def load_audio(
         self, channel: int | list[int] | None = None, mono_downmix: bool = False
-    ) -> np.ndarray:
-        """Samples of the cut: ``(num_channels, num_samples)``; ``channel`` picks some of
+    ) -> np.ndarray | None:
+        """Samples of the cut: ``(num_channels, num_samples)`` (None without a recording); ``channel`` picks some of
         them, ``mono_downmix`` averages them into ``(1, num_samples)``."""
         wanted = list(self.channel) if channel is None else channel
         audio = self._load_channels(wanted)
-        if mono_downmix:
+        if audio is not None and mono_downmix:
             audio = audio.mean(axis=0, keepdims=True)
         return audio
 

@@ -21,6 +21,18 @@ class CutError(ValueError):
     """A cut operation got arguments that do not fit the cut (the message names the cut)."""
 
 
+class CutAssertionError(CutError, AssertionError):
+    """Arguments that lhotse rejects with an assertion (e.g. an impulse response that does
+    not fit the cut); a ``ValueError`` and an ``AssertionError`` at once."""
+
+
+class MissingFieldError(CutError, KeyError):
+    """A custom field the operation needs is not on the cut."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 def register_cut_type(cls: type) -> type:
     CUT_TYPES[cls.__name__] = cls
     return cls

@@ -21,7 +21,14 @@ from nuptse.cut.building import LazyManifestJoin, group_by_recording, join_manif
 from nuptse.cut.mixed import MixedCut
 from nuptse.cut.mono import MonoCut
 from nuptse.cut.multi import MultiCut
-from nuptse.cut.set_ops import CutList, CutListBuilder, CutMethod, Mixer, Reverb, Truncator
+from nuptse.cut.set_ops import (
+    CutList,
+    CutListBuilder,
+    CutMethod,
+    LazyCutMixer,
+    Reverb,
+    Truncator,
+)
 from nuptse.lazy import LazyChain, LazyFlattener, LazyMapper, LazyNode
 from nuptse.manifest import ManifestArgumentError, ManifestSet
 from nuptse.serialization import Pathlike
@@ -350,22 +357,21 @@ class CutSet(ManifestSet[Cut]):
 
         ``snr`` is a value or a ``(low, high)`` range drawn uniformly; the
         noise is repeated until it covers the cut (or ``duration``).  ``tag``
-        labels the mixed-in tracks.
+        labels the mixed-in tracks.  The result is lazy (see
+        :class:`~nuptse.cut.set_ops.LazyCutMixer`).
         """
-        pool = list(cuts)
-        if not pool:
-            raise CutError("CutSet.mix got an empty set of cuts to mix in")
-        return self.map(
-            Mixer(
-                pool,
-                duration,
-                allow_padding,
-                snr,
-                preserve_id,
-                mix_prob,
-                seed,
-                random_mix_offset,
-                tag,
+        return type(self)(
+            LazyCutMixer(
+                self,
+                cuts,
+                duration=duration,
+                allow_padding=allow_padding,
+                snr=snr,
+                preserve_id=preserve_id,
+                mix_prob=mix_prob,
+                seed=seed,
+                random_mix_offset=random_mix_offset,
+                tag=tag,
             )
         )
 
@@ -820,17 +826,26 @@ class _Loudness:
 
 
 class _ShuffledChain(LazyNode):
-    """Several lazy sources read one after another, in a new random order each pass."""
+    """Several lazy sources read one after another; with ``shuffle`` their order is
+    reshuffled at the start of every pass (from ``seed`` plus the pass number, or
+    from Python's global RNG without a seed)."""
 
-    def __init__(self, sources: list, shuffle: bool, seed: int | None):
-        self.sources, self.shuffle = sources, shuffle
-        self.rng = random.Random(seed)
+    def __init__(self, sources: list, shuffle: bool, seed: int | str | None):
+        self.sources, self.shuffle, self.seed = list(sources), shuffle, seed
+        self.passes = 0
 
     def __iter__(self):
-        order = list(self.sources)
         if self.shuffle:
-            self.rng.shuffle(order)
-        for src in order:
+            from nuptse.lazy import resolve_seed
+
+            rng = (
+                random
+                if self.seed is None
+                else random.Random(resolve_seed(self.seed) + self.passes)
+            )
+            rng.shuffle(self.sources)  # in place: each pass permutes the previous order
+            self.passes += 1
+        for src in list(self.sources):
             yield from src
 
     def __len__(self) -> int:

@@ -13,7 +13,8 @@ import random
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from nuptse.cut.base import Cut
+from nuptse.cut.base import Cut, CutError
+from nuptse.lazy import LazyNode, resolve_seed
 from nuptse.manifest import ItemListBuilder, ItemStore
 
 
@@ -111,58 +112,97 @@ class Truncator:
         )
 
 
-class Mixer:
+class LazyCutMixer(LazyNode):
+    """Mixes a cut of ``mix_in_cuts`` (e.g. noise) into each cut of ``cuts`` on the fly.
+
+    Each pass draws from its own RNG (``seed`` plus the number of earlier
+    passes, so repeated passes differ but a run is reproducible).  Noise cuts
+    come in a reshuffled order each noise epoch and are chained at the end
+    of each other until they cover the cut (or ``duration``); with
+    ``random_mix_offset`` a long noise cut is read from a random offset.
+    """
+
     def __init__(
         self,
-        pool,
-        duration,
-        allow_padding,
-        snr,
-        preserve_id,
-        mix_prob,
-        seed,
-        random_offset,
-        tag=None,
+        cuts,
+        mix_in_cuts,
+        duration: float | None = None,
+        allow_padding: bool = False,
+        snr=20,
+        preserve_id: str | None = None,
+        mix_prob: float = 1.0,
+        seed: Any = 42,
+        random_mix_offset: bool = False,
+        tag: str | None = None,
     ):
-        self.pool, self.duration, self.allow_padding = pool, duration, allow_padding
-        self.snr, self.preserve_id, self.mix_prob = snr, preserve_id, mix_prob
-        self.rng = random.Random(seed)
-        self.random_offset = random_offset
-        self.tag = tag
+        if not 0.0 <= mix_prob <= 1.0:
+            raise CutError(f"mix_prob must be in [0, 1], got {mix_prob}")
+        if duration is not None and duration <= 0:
+            raise CutError(f"mix duration must be > 0, got {duration}")
+        if isinstance(snr, (tuple, list)) and len(snr) != 2:
+            raise CutError(f"an SNR range has two values, got {snr}")
+        self.source, self.mix_in_cuts = cuts, mix_in_cuts
+        self.duration, self.allow_padding, self.snr = duration, allow_padding, snr
+        self.preserve_id, self.mix_prob, self.seed = preserve_id, mix_prob, seed
+        self.random_mix_offset, self.tag = random_mix_offset, tag
+        self.passes = 0
 
-    def __call__(self, cut: Cut) -> Cut:
-        rng = self.rng
-        if rng.random() > self.mix_prob:
-            return cut
-        target = self.duration if self.duration is not None else cut.duration
-        if cut.duration < target:
-            cut = cut.pad(duration=target)
-        snr = self.snr
-        if isinstance(snr, (tuple, list)):
-            snr = rng.uniform(*snr)
-        noise = rng.choice(self.pool)
-        offset = rng.uniform(0, max(target - noise.duration, 0)) if self.random_offset else 0.0
-        mixed = cut.mix(
-            noise,
-            offset_other_by=round(offset, 8),
-            snr=snr,
-            preserve_id=self.preserve_id,
-            tag=self.tag,
-        )
-        covered = offset + noise.duration
-        while covered < target:
-            extra = rng.choice(self.pool)
-            mixed = mixed.mix(
-                extra,
-                offset_other_by=round(covered, 8),
-                snr=snr,
-                preserve_id="left",
-                tag=self.tag,
+    def _rng(self) -> random.Random:
+        if isinstance(self.seed, random.Random):
+            return self.seed
+        if self.seed in ("trng", "randomized"):
+            return random.Random(resolve_seed("trng"))
+        rng = random.Random(resolve_seed(self.seed) + self.passes)
+        self.passes += 1
+        return rng
+
+    def _noise(self, rng: random.Random):
+        if self.mix_in_cuts.is_lazy:
+            yield from self.mix_in_cuts.repeat().shuffle(rng=rng, buffer_size=2000)
+        pool = list(self.mix_in_cuts)
+        if not pool:
+            raise CutError("CutSet.mix got an empty set of cuts to mix in")
+        while True:
+            order = list(pool)
+            rng.shuffle(order)
+            yield from order
+
+    def _fit(self, cut: Cut, target: float, rng: random.Random) -> Cut:
+        if self.random_mix_offset and cut.duration > target:
+            return cut.truncate(offset=rng.uniform(0, cut.duration - target), duration=target)
+        return cut
+
+    def __iter__(self):
+        rng = self._rng()
+        noise = self._noise(rng)
+        for cut in self.source:
+            if rng.uniform(0.0, 1.0) > self.mix_prob:
+                yield cut
+                continue
+            snr = rng.uniform(*self.snr) if isinstance(self.snr, (tuple, list)) else self.snr
+            # 50 ms less than the target, so that no noise piece ends up with no frames
+            target = round(self.duration if self.duration is not None else cut.duration - 0.05, 8)
+            piece = self._fit(next(noise), target, rng)
+            mixed = cut.mix(piece, snr=snr, preserve_id=self.preserve_id, tag=self.tag)
+            covered = piece.duration
+            while covered < target - 0.05:
+                piece = self._fit(next(noise), target - covered, rng)
+                mixed = mixed.mix(
+                    piece,
+                    snr=snr,
+                    offset_other_by=covered,
+                    allow_padding=self.allow_padding,
+                    preserve_id=self.preserve_id,
+                    tag=self.tag,
+                )
+                covered = round(covered + piece.duration, 8)
+            yield mixed.truncate(
+                duration=self.duration if self.duration is not None else cut.duration,
+                preserve_id=self.preserve_id is not None,
             )
-            covered += extra.duration
-        if mixed.duration > target:
-            mixed = mixed.truncate(duration=target, preserve_id=True)
-        return mixed
+
+    def __len__(self) -> int:
+        return len(self.source)
 
 
 class Reverb:

@@ -112,6 +112,33 @@ class SupervisionIndex:
         return [s for s in self.candidates(lo, hi) if s.start < hi and s.start + s.duration > lo]
 
 
+class _SameId:
+    def __init__(self, sup_id: str):
+        self.sup_id = sup_id
+
+    def __call__(self, sup) -> bool:
+        return sup.id == self.sup_id
+
+
+def unsupervised_spans(cut) -> list[tuple[float, float]]:
+    """``(start, duration)`` of the stretches of ``cut`` that no supervision covers.
+
+    >>> from types import SimpleNamespace as NS
+    >>> c = NS(duration=10.0, supervisions=[NS(start=1.0, end=3.0), NS(start=2.0, end=5.0)])
+    >>> unsupervised_spans(c)
+    [(0.0, 1.0), (5.0, 5.0)]
+    """
+    spans = sorted((max(s.start, 0.0), min(s.end, cut.duration)) for s in cut.supervisions)
+    out, pos = [], 0.0
+    for lo, hi in spans:
+        if lo > pos:
+            out.append((round(pos, 8), round(lo - pos, 8)))
+        pos = max(pos, hi)
+    if pos < cut.duration:
+        out.append((round(pos, 8), round(cut.duration - pos, 8)))
+    return out
+
+
 class WindowsMixin:
     """Methods that split a cut into a ``CutSet`` of shorter cuts."""
 
@@ -132,6 +159,11 @@ class WindowsMixin:
             for t in getattr(self, "tracks", None) or ():
                 out[t.cut.id] = SupervisionIndex(keep(t.cut.supervisions))
         return out
+
+    def _unsupervised_segments(self) -> list:
+        """Cuts of the stretches that no supervision covers (for
+        ``CutSet.trim_to_unsupervised_segments``)."""
+        return [self.truncate(offset=lo, duration=d) for lo, d in unsupervised_spans(self)]
 
     def split(self, timestamp: float) -> tuple:
         """Two cuts: ``[0, timestamp)`` and ``[timestamp, duration)`` of this one."""
@@ -267,9 +299,7 @@ class WindowsMixin:
                 )
             # ``trimmed`` is a fresh copy, so it may be edited in place.
             if not keep_overlapping:
-                object.__setattr__(
-                    trimmed, "supervisions", [s for s in trimmed.supervisions if s.id == sup.id]
-                )
+                trimmed = trimmed.filter_supervisions(_SameId(sup.id))
             if not keep_all_channels and hasattr(trimmed, "_narrow_to_channel"):
                 channels = {tuple(to_list(s.channel)) for s in trimmed.supervisions}
                 if len(channels) > 1:
