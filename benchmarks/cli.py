@@ -108,7 +108,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="300 utterances, fewer repeats")
     ap.add_argument("--num-utts", type=int, default=None)
-    ap.add_argument("--num-jobs", type=int, nargs="+", default=[1, 4])
+    ap.add_argument("--num-jobs", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeats", type=int, default=None)
     args = ap.parse_args()
     num_utts = args.num_utts or (300 if args.quick else 2000)

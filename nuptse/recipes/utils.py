@@ -250,6 +250,22 @@ class TimeFormatConverter:
         return f"{h:02d}:{m:02d}:{time % 60:06.3f}"
 
 
+_CLASS_NAMES = {cls: type_name for type_name, (_, cls) in _TYPE_CLASSES.items()}
+
+
+def __getattr__(name: str) -> Any:
+    """lhotse's module also exposes the manifest classes and ``load_manifest``; import on use."""
+    if name in _CLASS_NAMES:
+        return _set_class(_CLASS_NAMES[name])
+    if name == "TYPES_TO_CLASSES":
+        return {t: _set_class(t) for t in _TYPE_CLASSES}
+    if name == "load_manifest":
+        from nuptse.manifest import load_manifest
+
+        return load_manifest
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "DEFAULT_DETECTED_MANIFEST_TYPES",
     "TimeFormatConverter",
