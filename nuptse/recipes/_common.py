@@ -72,6 +72,20 @@ def parallel_map(fn: Callable[[T], R], items: Iterable[T], num_jobs: int = 1) ->
         return list(ex.map(fn, items))
 
 
+def whole_segment(recording: Any, **fields: Any) -> Any:
+    """A supervision covering all of ``recording`` on channel 0, with the same id."""
+    from nuptse.supervision import SupervisionSegment
+
+    fields.setdefault("channel", 0)
+    return SupervisionSegment(
+        id=recording.id,
+        recording_id=recording.id,
+        start=0.0,
+        duration=recording.duration,
+        **fields,
+    )
+
+
 def recording_from_file(path: Pathlike, recording_id: Optional[str] = None) -> Any:
     """``Recording.from_file`` with an optional explicit id."""
     from nuptse.audio import Recording

@@ -20,6 +20,7 @@ from nuptse.recipes._common import (
     finish_part,
     output_dir_or_none,
     recording_from_file,
+    whole_segment,
     write_part,
 )
 from nuptse.serialization import Pathlike
@@ -92,7 +93,7 @@ def prepare_aishell(
 ) -> dict[str, dict[str, Any]]:
     """``{part: {"recordings": ..., "supervisions": ...}}`` for train, dev and test."""
     from nuptse.audio import RecordingSet
-    from nuptse.supervision import SupervisionSegment, SupervisionSet
+    from nuptse.supervision import SupervisionSet
 
     corpus_dir = corpus_dir_or_raise(corpus_dir, "AISHELL")
     out = output_dir_or_none(output_dir)
@@ -110,12 +111,8 @@ def prepare_aishell(
             rec = recording_from_file(audio)
             recordings.append(rec)
             segments.append(
-                SupervisionSegment(
-                    id=utt,
-                    recording_id=utt,
-                    start=0.0,
-                    duration=rec.duration,
-                    channel=0,
+                whole_segment(
+                    rec,
                     language="Chinese",
                     speaker=audio.parts[-2],
                     text=transcripts[utt].strip().replace(" ", ""),

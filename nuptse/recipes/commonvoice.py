@@ -23,6 +23,7 @@ from nuptse.recipes._common import (
     output_dir_or_none,
     parallel_map,
     recording_from_file,
+    whole_segment,
 )
 from nuptse.serialization import Pathlike
 
@@ -100,7 +101,6 @@ def _manifest_paths(output_dir: Path, lang: str, split: str) -> dict[str, Path]:
 
 
 def _parse_row(lang_path: Path, language: str, row: dict) -> Optional[tuple[Any, Any]]:
-    from nuptse.supervision import SupervisionSegment
 
     audio = lang_path / "clips" / row["path"]
     if not audio.is_file():
@@ -108,12 +108,8 @@ def _parse_row(lang_path: Path, language: str, row: dict) -> Optional[tuple[Any,
         return None
     rec_id = Path(row["path"]).stem
     rec = recording_from_file(audio, recording_id=rec_id)
-    segment = SupervisionSegment(
-        id=rec_id,
-        recording_id=rec_id,
-        start=0.0,
-        duration=rec.duration,
-        channel=0,
+    segment = whole_segment(
+        rec,
         language=language,
         speaker=row["client_id"],
         text=row["sentence"].strip(),

@@ -9,7 +9,6 @@ to ``custom["normalized_text"]``.
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 from typing import Any, Optional
 
@@ -19,6 +18,7 @@ from nuptse.recipes._common import (
     finish_part,
     output_dir_or_none,
     recording_from_file,
+    whole_segment,
     write_part,
 )
 from nuptse.serialization import Pathlike
@@ -34,8 +34,6 @@ def download_ljspeech(target_dir: Pathlike = ".", force_download: Optional[bool]
 
     target_dir = Path(target_dir)
     corpus_dir = target_dir / "LJSpeech-1.1"
-    if force_download:
-        shutil.rmtree(corpus_dir, ignore_errors=True)
     return download_and_untar(
         LJSPEECH_URL,
         target_dir,
@@ -48,7 +46,7 @@ def download_ljspeech(target_dir: Pathlike = ".", force_download: Optional[bool]
 def prepare_ljspeech(corpus_dir: Pathlike, output_dir: Optional[Pathlike] = None) -> dict[str, Any]:
     """``{"recordings": ..., "supervisions": ...}`` for every clip listed in ``metadata.csv``."""
     from nuptse.audio import RecordingSet
-    from nuptse.supervision import SupervisionSegment, SupervisionSet
+    from nuptse.supervision import SupervisionSet
 
     corpus_dir = corpus_dir_or_raise(corpus_dir, "LJSpeech")
     out = output_dir_or_none(output_dir)
@@ -71,12 +69,8 @@ def prepare_ljspeech(corpus_dir: Pathlike, output_dir: Optional[Pathlike] = None
             rec = recording_from_file(audio)
             recordings.append(rec)
             segments.append(
-                SupervisionSegment(
-                    id=rec_id,
-                    recording_id=rec_id,
-                    start=0.0,
-                    duration=rec.duration,
-                    channel=0,
+                whole_segment(
+                    rec,
                     language="English",
                     gender="female",
                     text=text,

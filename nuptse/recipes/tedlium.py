@@ -11,7 +11,6 @@ lines; ``{NOISE}`` is written ``[NOISE]``.  Manifests:
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -38,8 +37,6 @@ def download_tedlium(target_dir: Pathlike = ".", force_download: Optional[bool] 
 
     target_dir = Path(target_dir)
     corpus_dir = target_dir / "TEDLIUM_release-3"
-    if force_download:
-        shutil.rmtree(corpus_dir, ignore_errors=True)
     return download_and_untar(
         TEDLIUM_URL,
         target_dir,

@@ -23,6 +23,7 @@ from nuptse.recipes._common import (
     output_dir_or_none,
     parallel_map,
     recording_from_file,
+    whole_segment,
     write_part,
 )
 from nuptse.serialization import Pathlike
@@ -182,19 +183,14 @@ def _read_marks(path: Path, sampling_rate: int, mapping: dict[str, str]) -> list
 
 def prepare_recording(wav_file: Pathlike, num_phones: int, phones_dict: dict[str, str]):
     """The Recording and aligned SupervisionSegment of one TIMIT utterance."""
-    from nuptse.supervision import SupervisionSegment
 
     wav = Path(wav_file)
     speaker = wav.parent.name
     utt_id = f"{speaker}-{wav.stem}"
     rec = recording_from_file(wav, recording_id=utt_id)
     words = wav.with_suffix(".TXT").read_text(encoding="utf-8").rstrip("\n").split(" ")[2:]
-    segment = SupervisionSegment(
-        id=utt_id,
-        recording_id=utt_id,
-        start=0.0,
-        duration=rec.duration,
-        channel=0,
+    segment = whole_segment(
+        rec,
         language="English",
         speaker=speaker,
         gender="male" if speaker.lower().startswith("m") else "female",

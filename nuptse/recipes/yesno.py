@@ -10,7 +10,6 @@ absolute.
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 from typing import Any, Optional
 
@@ -20,6 +19,7 @@ from nuptse.recipes._common import (
     finish_part,
     output_dir_or_none,
     recording_from_file,
+    whole_segment,
     write_part,
 )
 from nuptse.serialization import Pathlike
@@ -40,8 +40,6 @@ def download_yesno(
 
     target_dir = Path(target_dir)
     extracted = target_dir / "waves_yesno"
-    if force_download:
-        shutil.rmtree(extracted, ignore_errors=True)
     return download_and_untar(
         url or _DEFAULT_URL,
         target_dir,
@@ -62,24 +60,14 @@ def _transcript(path: Path) -> str:
 
 def _prepare_files(files: list[Path]) -> tuple[Any, Any]:
     from nuptse.audio import RecordingSet
-    from nuptse.supervision import SupervisionSegment, SupervisionSet
+    from nuptse.supervision import SupervisionSet
 
     recordings, segments = [], []
     for path in files:
         text = _transcript(path)
         rec = recording_from_file(path.absolute())
         recordings.append(rec)
-        segments.append(
-            SupervisionSegment(
-                id=path.stem,
-                recording_id=path.stem,
-                start=0.0,
-                duration=rec.duration,
-                channel=0,
-                language="Hebrew",
-                text=text,
-            )
-        )
+        segments.append(whole_segment(rec, language="Hebrew", text=text))
     return RecordingSet.from_items(recordings), SupervisionSet.from_items(segments)
 
 
