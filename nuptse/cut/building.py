@@ -290,3 +290,84 @@ def save_audios(
         if executor is None:
             pool.shutdown()
     return cut_set_cls.from_cuts(out)
+
+
+def copy_data(cuts, output_dir, verbose: bool = True):
+    """Copy every piece of data the cuts reference under ``output_dir`` and return the
+    cuts pointing at the copies (lazily, from ``output_dir/cuts.jsonl.gz``).
+
+    Audio goes to ``audio/{cut id}.flac`` (the cut's span only), features to
+    ``features.lca`` (or ``features/`` for a non-chunky default backend),
+    custom arrays to ``custom/{field}/``.  Mixed cuts are copied track by track.
+    """
+    from pathlib import Path
+
+    from nuptse.features.array import Array, TemporalArray
+    from nuptse.features.io import LilcomChunkyWriter, NumpyHdf5Writer
+    from nuptse.features.io.base import default_features_storage_backend
+
+    out = Path(output_dir)
+    audio_dir = out / "audio"
+    audio_dir.mkdir(parents=True, exist_ok=True)
+    custom_dir = out / "custom"
+    writer_cls = default_features_storage_backend()
+    if writer_cls is LilcomChunkyWriter:
+        feats_path = out / "features.lca"
+    else:
+        feats_path = out / "features"
+        feats_path.mkdir(parents=True, exist_ok=True)
+    custom_writers: dict = {}
+
+    def copy_one(cut, feats_writer):
+        if cut.features is not None:
+            cut = cut._copy(features=cut.features.copy_feats(writer=feats_writer))
+        if cut.recording is not None:
+            cut = cut.save_audio(audio_dir / f"{cut.id}.flac")
+        custom = dict(cut.custom or {})
+        for name, value in custom.items():
+            if isinstance(value, (Array, TemporalArray)):
+                if name not in custom_writers:
+                    (custom_dir / name).mkdir(parents=True, exist_ok=True)
+                    custom_writers[name] = NumpyHdf5Writer(custom_dir / name)
+                w = custom_writers[name]
+                data = value.load()
+                if isinstance(value, TemporalArray):
+                    custom[name] = w.store_array(
+                        cut.id,
+                        data,
+                        frame_shift=value.frame_shift,
+                        temporal_dim=value.temporal_dim,
+                        start=value.start,
+                    )
+                else:
+                    custom[name] = w.store_array(cut.id, data)
+        return cut._copy(custom=custom or None) if cut.custom else cut
+
+    items = cuts
+    if verbose:
+        from tqdm.auto import tqdm
+
+        items = tqdm(cuts, desc="Copying CutSet data")
+    cut_set_cls = type(cuts)
+    try:
+        with (
+            cut_set_cls.open_writer(out / "cuts.jsonl.gz") as manifest,
+            writer_cls(feats_path) as feats_writer,
+        ):
+            for cut in items:
+                if hasattr(cut, "tracks"):
+                    cut = cut._with_tracks(
+                        [
+                            t._with(cut=copy_one(t.cut, feats_writer))
+                            if hasattr(t.cut, "recording") and not hasattr(t.cut, "feat_value")
+                            else t
+                            for t in cut.tracks
+                        ]
+                    )
+                elif not hasattr(cut, "feat_value"):
+                    cut = copy_one(cut, feats_writer)
+                manifest.write(cut)
+    finally:
+        for w in custom_writers.values():
+            w.close()
+    return manifest.open_manifest()

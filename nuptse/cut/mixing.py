@@ -8,7 +8,6 @@ mix's tracks at their original offsets, for :meth:`MixedCut.unmix`.
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
@@ -16,13 +15,13 @@ import numpy as np
 from nuptse.cut.base import LOG_EPSILON, Cut, CutError, provide, uuid_id
 from nuptse.cut.mixed import MixedCut, MixTrack
 from nuptse.cut.padding import PaddingCut
+from nuptse.features.array import frame_index
 from nuptse.timing import (
     add_durations,
     compute_num_frames,
     compute_num_samples,
     frames_to_seconds,
     samples_to_seconds,
-    seconds_to_frames,
 )
 
 
@@ -281,10 +280,6 @@ def unmixed_cut(mixed: MixedCut, tracks: list[MixTrack]) -> Cut:
     return out
 
 
-def _half_up(x: float) -> int:
-    return math.floor(x + 0.5)
-
-
 def pad_array(
     array: np.ndarray,
     temporal_dim: int,
@@ -299,7 +294,7 @@ def pad_array(
     array([0, 1, 2, 3, 0, 0])
     """
     have = array.shape[temporal_dim]
-    total = seconds_to_frames(padded_duration, frame_shift, round_fn=_half_up)
+    total = frame_index(padded_duration, frame_shift)
     if total < have:
         raise CutError(
             f"an array of {have} frames does not fit into {padded_duration}s "
@@ -307,7 +302,7 @@ def pad_array(
         )
     if total == have:
         return array
-    left = seconds_to_frames(offset, frame_shift, round_fn=_half_up)
+    left = frame_index(offset, frame_shift)
     right = total - have - left
     if right == -1:  # the padding rounded up by one frame: take it from the left
         left, right = left - 1, 0

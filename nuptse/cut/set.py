@@ -606,6 +606,13 @@ class CutSet(ManifestSet[Cut]):
             self, storage_path, format, encoding, num_jobs, executor, augment_fn, progress_bar
         )
 
+    def copy_data(self, output_dir: Pathlike, verbose: bool = True) -> CutSet:
+        """Copy all audio, features and custom arrays under ``output_dir`` and return the
+        cuts that point at the copies (see :func:`nuptse.cut.building.copy_data`)."""
+        from nuptse.cut.building import copy_data
+
+        return copy_data(self, output_dir, verbose)
+
     def describe(self, full: bool = False, file=None):
         """Write a table of statistics (counts, durations, speakers, coverage) and return them.
 
