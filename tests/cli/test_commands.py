@@ -324,3 +324,21 @@ def test_feat_extract_cuts_batch_equals_extract_cuts(run, manifests, tmp_path):
 def test_list_backends(run):
     assert "default" in run("list-io-backends").output
     assert "default" in run("list-resampling-backends").output
+
+
+@pytest.mark.parametrize("group", ["prepare", "download", "cut", "feat", "shar", "kaldi"])
+def test_group_help_imports_no_library(group):
+    """Subcommand modules import only click; the library loads when a command runs."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from nuptse.cli import main\n"
+        f"try:\n    main([{group!r}, '--help'])\nexcept SystemExit:\n    pass\n"
+        "bad = [m for m in ('torch', 'numpy', 'soundfile', 'nuptse.audio', 'nuptse.cut')"
+        " if m in sys.modules]\n"
+        "assert not bad, bad"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "Commands:" in proc.stdout
