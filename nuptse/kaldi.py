@@ -290,6 +290,38 @@ def read_kaldi_matrix_shape(spec: str) -> tuple[int, int]:
     return tuple(mat.shape[:2])
 
 
+def load_start_and_duration(
+    segments_path: Optional[Path] = None,
+    feats_path: Optional[Path] = None,
+    frame_shift: Optional[Seconds] = None,
+) -> dict[str, tuple[float, Seconds]]:
+    """``{utt_id: (start, duration)}`` from ``segments`` starts and ``feats.scp`` frame counts.
+
+    The duration is the feature matrix's row count times ``frame_shift``.
+    Both files must list the same utterances in the same order (else
+    :class:`KaldiFormatError`); without both files or a ``frame_shift`` the
+    result is empty.
+    """
+    if segments_path is None or feats_path is None or frame_shift is None:
+        return {}
+    segments_path, feats_path = Path(segments_path), Path(feats_path)
+    if not (segments_path.is_file() and feats_path.is_file()):
+        return {}
+    out: dict[str, tuple[float, Seconds]] = {}
+    segment_lines = _iter_lines(segments_path)
+    for (_, feats_line), (lineno, seg_line) in zip(_iter_lines(feats_path), segment_lines):
+        utt_id, spec = feats_line.split(maxsplit=1)
+        fields = seg_line.split()
+        if len(fields) < 3 or fields[0] != utt_id:
+            raise KaldiFormatError(
+                f"{segments_path}, line {lineno}: expected utterance {utt_id!r} (the same "
+                f"order as {feats_path}), got {seg_line!r}"
+            )
+        rows, _ = read_kaldi_matrix_shape(spec)
+        out[utt_id] = (float(fields[2]), rows * frame_shift)
+    return out
+
+
 # --- import -----------------------------------------------------------------------------
 
 

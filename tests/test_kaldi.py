@@ -302,3 +302,26 @@ def test_same_as_lhotse_with_reco2dur(fixtures_dir):
         theirs = lhotse_kaldi.load_kaldi_data_dir(fixtures_dir / name, sampling_rate=16000)
         for a, b in zip(ours[:2], theirs[:2]):
             assert [x.to_dict() for x in a] == [x.to_dict() for x in b]
+
+
+def test_load_start_and_duration(tmp_path):
+    import numpy as np
+
+    kaldiio = pytest.importorskip("kaldiio")
+    from nuptse.kaldi import KaldiFormatError, load_start_and_duration
+
+    with kaldiio.WriteHelper(f"ark,scp:{tmp_path}/feats.ark,{tmp_path}/feats.scp") as w:
+        w("u1", np.zeros((120, 3), dtype=np.float32))
+        w("u2", np.zeros((7, 3), dtype=np.float32))
+    (tmp_path / "segments").write_text("u1 rec 1.5 2.7\nu2 rec 3.0 3.07\n")
+    out = load_start_and_duration(tmp_path / "segments", tmp_path / "feats.scp", 0.01)
+    assert out == {"u1": (1.5, pytest.approx(1.2)), "u2": (3.0, pytest.approx(0.07))}
+    assert load_start_and_duration(tmp_path / "segments", tmp_path / "feats.scp") == {}
+    (tmp_path / "segments").write_text("u2 rec 3.0 3.07\nu1 rec 1.5 2.7\n")
+    with pytest.raises(KaldiFormatError, match="'u1'"):
+        load_start_and_duration(tmp_path / "segments", tmp_path / "feats.scp", 0.01)
+    lhotse_kaldi = pytest.importorskip("lhotse.kaldi")
+    pytest.importorskip("kaldi_native_io")
+    (tmp_path / "segments").write_text("u1 rec 1.5 2.7\nu2 rec 3.0 3.07\n")
+    theirs = lhotse_kaldi.load_start_and_duration(tmp_path / "segments", tmp_path / "feats.scp", 0.01)
+    assert out == theirs
