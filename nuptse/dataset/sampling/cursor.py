@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterable
 from itertools import accumulate
 from typing import Any
 
+import msgspec
+
 from nuptse.dataset.sampling.base import SamplerStateError
 
 Key = Any  # int | tuple[int, ...]
@@ -42,16 +44,14 @@ class NotResumableError(SamplerStateError):
     """The source cannot be read again from a position (e.g. a one-shot generator)."""
 
 
-class Stub:
-    """Stand-in for a cut that only knows its duration (see ``light`` cursors)."""
+class Stub(msgspec.Struct, gc=False):
+    """Stand-in for a cut that only knows its duration (see ``light`` cursors).
 
-    __slots__ = ("duration",)
+    A msgspec struct, so that a JSON line decodes straight into it (the
+    decoder skips every other field).
+    """
 
-    def __init__(self, duration: float):
-        self.duration = duration
-
-    def __repr__(self) -> str:
-        return f"Stub(duration={self.duration})"
+    duration: float | None = None
 
 
 # --- key lists ------------------------------------------------------------------------

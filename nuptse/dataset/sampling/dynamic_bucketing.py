@@ -53,6 +53,30 @@ from nuptse.dataset.sampling.dynamic import check_consistent_ids
 from nuptse.dataset.sampling.stream import to_batch
 
 
+def _inline_shuffle(rng: random.Random, x: list) -> None:
+    """``rng.shuffle(x)`` with the same draws and result, without a call per element
+    (the bucket is reshuffled for every batch, as lhotse does)."""
+    getrandbits = rng.getrandbits
+    for i in range(len(x) - 1, 0, -1):
+        n = i + 1
+        k = n.bit_length()
+        r = getrandbits(k)
+        while r >= n:
+            r = getrandbits(k)
+        x[i], x[r] = x[r], x[i]
+
+
+def _check_inline_shuffle():
+    """The inline shuffle where it reproduces this Python's ``random.shuffle``, else that."""
+    a, b = list(range(300)), list(range(300))
+    random.Random(17).shuffle(a)
+    _inline_shuffle(random.Random(17), b)
+    return _inline_shuffle if a == b else (lambda rng, x: rng.shuffle(x))
+
+
+_shuffle = _check_inline_shuffle()
+
+
 def _first(item):
     return item[0] if type(item) is tuple else item
 
@@ -330,7 +354,7 @@ class DynamicBucketer:
         c.reset()
         if self.shuffle:
             order = list(range(len(bucket)))
-            self.rng.shuffle(order)
+            _shuffle(self.rng, order)
         else:
             order = range(len(bucket))
         picked = []

@@ -24,11 +24,7 @@ from nuptse.serialization import ManifestParseError, is_url, loads
 _BLOCK = 1 << 20
 
 
-class _Duration(msgspec.Struct):
-    duration: float | None = None
-
-
-_LIGHT = msgspec.json.Decoder(_Duration)
+_LIGHT = msgspec.json.Decoder(Stub)
 
 
 class JsonlCursor(Cursor):
@@ -67,11 +63,11 @@ class JsonlCursor(Cursor):
     def _decode(self, line: bytes, offset: int, light: bool) -> Any:
         if light:
             try:
-                d = _LIGHT.decode(line).duration
+                stub = _LIGHT.decode(line)
             except (msgspec.DecodeError, msgspec.ValidationError):
-                d = None
-            if d is not None:
-                return Stub(d)
+                stub = None
+            if stub is not None and stub.duration is not None:
+                return stub
         try:
             return self.from_dict(loads(line))
         except (msgspec.DecodeError, KeyError, TypeError, ValueError) as e:
@@ -98,16 +94,21 @@ class JsonlCursor(Cursor):
         starts = accumulate((len(line) + 1 for line in lines), initial=pos)
         light, decode, queue = self.light, self._decode, self.queue
         if light:
-            dec = _LIGHT.decode
-            for start, line in zip(starts, lines):
-                try:
-                    d = dec(line).duration
-                except (msgspec.DecodeError, msgspec.ValidationError):
-                    d = None
-                if d is not None:
-                    queue.append((start, Stub(d)))
-                elif line.strip():
-                    queue.append((start, decode(line, start, False)))
+            try:
+                stubs = _LIGHT.decode_lines(block[:end])
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                stubs = []
+            if len(stubs) == len(lines):  # no blank lines were skipped: aligned with starts
+                queue.extend(zip(starts, stubs))
+                if any(s.duration is None for s in stubs):  # e.g. mixed cuts: decode fully
+                    for i in range(len(queue) - len(stubs), len(queue)):
+                        start, stub = queue[i]
+                        if stub.duration is None:
+                            queue[i] = (start, decode(block_line(block, start - pos), start, False))
+            else:
+                for start, line in zip(starts, lines):
+                    if line.strip():
+                        queue.append((start, decode(line, start, True)))
         else:
             starts = list(starts)
             items = self._decode_many(lines, starts)
@@ -257,6 +258,12 @@ class LineCursor(Cursor):
             n, line = self._raw_next()
             found[n] = self._decode(line, n)
         return [found[k] for k in keys]
+
+
+def block_line(block: bytes, offset: int) -> bytes:
+    """The line of ``block`` that starts at ``offset``."""
+    end = block.find(b"\n", offset)
+    return block[offset:] if end < 0 else block[offset:end]
 
 
 def open_jsonl_cursor(node, light: bool) -> Cursor | None:

@@ -117,3 +117,20 @@ def test_jsonl_cursor_uses_block_decoder_of_item_type(tmp_path):
     assert [x for _, x in entries] == list(lazy)
     keys = [k for k, _ in entries[5:9]]
     assert open_cursor(lazy).fetch_many(keys) == [x for _, x in entries[5:9]]
+
+
+def test_light_cursor_decodes_cuts_without_top_level_duration(tmp_path):
+    """Mixed cuts have no top-level duration in JSON: the light reader decodes them fully."""
+    cuts = make_cuts(6)
+    items = list(cuts)
+    mixed = [items[0].pad(duration=30.0), items[1].append(items[2])] + items[3:]
+    path = tmp_path / "mixed.jsonl"
+    CutSet.from_cuts(mixed).to_file(path)
+    lazy = CutSet.from_jsonl_lazy(path)
+    entries = list(open_cursor(lazy, light=True))
+    kinds = [type(x).__name__ for _, x in entries]
+    assert kinds[:2] == ["MixedCut", "MixedCut"] and set(kinds[2:]) == {"Stub"}
+    assert [x.duration for _, x in entries] == pytest.approx([c.duration for c in lazy])
+    assert [c.id for c in resolve_stubs(open_cursor(lazy, light=True), entries)] == [
+        c.id for c in lazy
+    ]
