@@ -630,7 +630,7 @@ def _no_torchaudio(what: str):
     )
 
 
-def torchaudio_info(path_or_fileobj: Any, *args, **kwargs) -> AudioInfo:
+def torchaudio_info(path_or_fileobj: Union[str, Path, BinaryIO]) -> AudioInfo:
     """Not available in nuptse (raises :class:`AudioBackendUnavailableError`)."""
     raise _no_torchaudio("torchaudio_info")
 
@@ -683,11 +683,18 @@ def info(
 ) -> AudioInfo:
     """Channels, exact sample count, rate and duration of an audio file or stream.
 
+    ``force_read_audio`` decodes the whole file to count its samples instead
+    of trusting the header (for files whose header is wrong or missing).
+
     >>> i = info("tests/fixtures/stereo.wav")  # doctest: +SKIP
     >>> (i.channels, i.frames, i.samplerate)  # doctest: +SKIP
     (2, 8000, 8000)
     """
-    return get_current_audio_backend().info(path, force_opus_sampling_rate=force_opus_sampling_rate)
+    backend = get_current_audio_backend()
+    if not force_read_audio:
+        return backend.info(path, force_opus_sampling_rate=force_opus_sampling_rate)
+    audio, rate = backend.read_audio(path, force_opus_sampling_rate=force_opus_sampling_rate)
+    return AudioInfo(audio.shape[0], audio.shape[1], rate, samples_to_seconds(audio.shape[1], rate))
 
 
 def read_audio_samples(

@@ -162,7 +162,11 @@ class Recording:
             rid = recording_id(path)
         else:
             rid = recording_id
-        i = audio_info(path, force_opus_sampling_rate=force_opus_sampling_rate)
+        i = audio_info(
+            path,
+            force_opus_sampling_rate=force_opus_sampling_rate,
+            force_read_audio=force_read_audio,
+        )
         if relative_path_depth is not None and relative_path_depth > 0:
             stored = "/".join(path.parts[-relative_path_depth:])
         else:
