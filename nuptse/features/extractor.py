@@ -418,6 +418,42 @@ class LogEnergyMixing:
 # --- torchaudio-based extractors --------------------------------------------------------
 
 
+@dataclasses.dataclass
+class TorchaudioFramingConfig:
+    """Framing options of the torchaudio-named configs (torchaudio's names; times in seconds)."""
+
+    dither: float = 0.0
+    window_type: str = "povey"
+    frame_length: Seconds = 0.025  # torchaudio's option is in milliseconds
+    frame_shift: Seconds = 0.01
+    remove_dc_offset: bool = True
+    round_to_power_of_two: bool = True
+    energy_floor: float = EPSILON
+    min_duration: float = 0.0
+    preemphasis_coefficient: float = 0.97
+    raw_energy: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):
+        return cls(**data)
+
+
+@dataclasses.dataclass
+class TorchaudioMelConfig(TorchaudioFramingConfig):
+    """Framing plus the mel bank options (``fbank`` and ``mfcc``)."""
+
+    low_freq: float = 20.0
+    high_freq: float = -400.0
+    num_mel_bins: int = 80
+    use_energy: bool = False
+    vtln_low: float = 100.0
+    vtln_high: float = -500.0
+    vtln_warp: float = 1.0
+
+
 class TorchaudioFeatureExtractor(FeatureExtractor):
     """Base of lhotse's ``torchaudio.compliance.kaldi`` extractors (``fbank``, ``mfcc``, ``spectrogram``).
 

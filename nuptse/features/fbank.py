@@ -13,46 +13,20 @@ not needed.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from nuptse.features.extractor import (
-    EPSILON,
     LogEnergyMixing,
     TorchaudioFeatureExtractor,
+    TorchaudioMelConfig,
     register_extractor,
 )
-from nuptse.timing import Seconds
 
 
 @dataclass
-class TorchaudioFbankConfig:
-    # framing and spectrum
-    dither: float = 0.0
-    window_type: str = "povey"
-    frame_length: Seconds = 0.025  # given to torchaudio in milliseconds
-    frame_shift: Seconds = 0.01
-    remove_dc_offset: bool = True
-    round_to_power_of_two: bool = True
-    energy_floor: float = EPSILON
-    min_duration: float = 0.0
-    preemphasis_coefficient: float = 0.97
-    raw_energy: bool = True
-    # mel bank
-    low_freq: float = 20.0
-    high_freq: float = -400.0
-    num_mel_bins: int = 80
-    use_energy: bool = False
-    vtln_low: float = 100.0
-    vtln_high: float = -500.0
-    vtln_warp: float = 1.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @staticmethod
-    def from_dict(data: dict[str, Any]) -> TorchaudioFbankConfig:
-        return TorchaudioFbankConfig(**data)
+class TorchaudioFbankConfig(TorchaudioMelConfig):
+    pass
 
 
 @register_extractor

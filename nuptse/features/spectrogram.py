@@ -14,38 +14,21 @@ not needed.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from nuptse.features.extractor import (
-    EPSILON,
     LogEnergyMixing,
     TorchaudioFeatureExtractor,
+    TorchaudioFramingConfig,
     register_extractor,
 )
-from nuptse.timing import Seconds, compute_num_samples
+from nuptse.timing import compute_num_samples
 
 
 @dataclass
-class TorchaudioSpectrogramConfig:
-    # framing and spectrum (frames are always centred: no snip_edges option)
-    dither: float = 0.0
-    window_type: str = "povey"
-    frame_length: Seconds = 0.025  # torchaudio's option is in milliseconds
-    frame_shift: Seconds = 0.01
-    remove_dc_offset: bool = True
-    round_to_power_of_two: bool = True
-    energy_floor: float = EPSILON
-    min_duration: float = 0.0
-    preemphasis_coefficient: float = 0.97
-    raw_energy: bool = True
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @staticmethod
-    def from_dict(data: dict[str, Any]) -> TorchaudioSpectrogramConfig:
-        return TorchaudioSpectrogramConfig(**data)
+class TorchaudioSpectrogramConfig(TorchaudioFramingConfig):
+    pass  # frames are always centred: no snip_edges option
 
 
 @register_extractor

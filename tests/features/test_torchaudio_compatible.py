@@ -93,3 +93,14 @@ def test_registered_serializable_and_picklable(name, speech, tmp_path):
     clone = pickle.loads(pickle.dumps(fe))
     np.testing.assert_array_equal(clone.extract(x[:4000], sr), before)
     assert TorchaudioSpectrogramConfig.from_dict(TorchaudioSpectrogramConfig().to_dict())
+
+
+def test_configs_serialize_like_lhotses():
+    lhotse_features = pytest.importorskip("lhotse.features")
+    for ours, theirs in [
+        (TorchaudioFbankConfig, lhotse_features.TorchaudioFbankConfig),
+        (TorchaudioMfccConfig, lhotse_features.TorchaudioMfccConfig),
+        (TorchaudioSpectrogramConfig, lhotse_features.TorchaudioSpectrogramConfig),
+    ]:
+        assert list(ours().to_dict().items()) == list(theirs().to_dict().items())
+    assert not isinstance(TorchaudioMfccConfig(), TorchaudioFbankConfig)
