@@ -55,6 +55,7 @@ from nuptse.serialization import (
     save_dicts,
 )
 from nuptse.utils import split_sequence
+from nuptse.writer_lock import WriterLock
 
 logger = logging.getLogger(__name__)
 
@@ -727,9 +728,16 @@ class SequentialJsonlWriter:
         self.ignore_ids: set[str] = set()
         self._url = is_url(path)
         self.partial = path if self._url else _local(path) + ".partial"
+        # A second writer on the same path would interleave with this one: refuse it.
+        self._lock = None if self._url else WriterLock(self.partial, str(path)).acquire()
         existing: list[bytes] = []
         if not overwrite:
-            existing = self._recover()
+            try:
+                existing = self._recover()
+            except BaseException:
+                if self._lock is not None:
+                    self._lock.release()
+                raise
         if self._url:
             self.file = open_best(path, "wb")
         else:
@@ -772,6 +780,14 @@ class SequentialJsonlWriter:
                 ) from None
             if isinstance(item, dict) and "id" in item:
                 self.ignore_ids.add(item["id"])
+            elif self.manifest_cls is not None:
+                raise ManifestParseError(
+                    source,
+                    n,
+                    "a line without an 'id' field in a manifest being resumed; every "
+                    f"{self.manifest_cls.__name__} item has one, so this is not a file this "
+                    "writer wrote (pass overwrite=True to start over)",
+                )
             good.append(line)
         return good
 
@@ -783,6 +799,8 @@ class SequentialJsonlWriter:
             self.close()
         else:
             self.file.close()  # keep the .partial file for resuming
+            if self._lock is not None:
+                self._lock.release()
 
     def contains(self, item_id: str | Any) -> bool:
         """Whether an item with this id was already written."""
@@ -810,6 +828,7 @@ class SequentialJsonlWriter:
         self.file.close()
         if not self._url:
             os.replace(self.partial, _local(self.path))
+            self._lock.release()
 
     def open_manifest(self):
         """The written manifest, opened lazily (closes the writer first)."""

@@ -396,6 +396,34 @@ def iter_line_blocks(f: BinaryIO, size: int = 1 << 22) -> Iterator[bytes]:
         yield rest
 
 
+_TOO_DEEP = "the JSON is nested too deeply to be a manifest item"
+_BOM = b"\xef\xbb\xbf"
+
+
+def _check_start(path: Pathlike, head: bytes, gz: bool) -> None:
+    """Name the usual reasons a manifest's first bytes are not JSON text."""
+    if head.startswith(_BOM):
+        raise ManifestParseError(
+            path, 1, "the file starts with a UTF-8 byte-order mark (BOM); save it without one"
+        )
+    if not gz and head.startswith(b"\x1f\x8b"):
+        raise ManifestParseError(
+            path,
+            None,
+            "the file holds gzip-compressed data but its name does not end in .gz; "
+            "rename it (e.g. to .jsonl.gz)",
+        )
+
+
+def _not_utf8(path: Pathlike, e: UnicodeDecodeError) -> ManifestParseError:
+    return ManifestParseError(
+        path,
+        None,
+        f"not UTF-8 text (byte {e.start} is {e.object[e.start : e.start + 1]!r}); "
+        "manifests must be UTF-8 encoded",
+    )
+
+
 def iter_jsonl(path: Pathlike, block_decoder: Callable[[bytes], list] | None = None) -> Iterator:
     """Yield the dicts of a JSON-lines file one by one.
 
@@ -414,10 +442,12 @@ def iter_jsonl(path: Pathlike, block_decoder: Callable[[bytes], list] | None = N
     try:
         with open_best(path, "rb") as f:
             for block in iter_line_blocks(f):
+                if n == 0:
+                    _check_start(path, block, gz)
                 if block_decoder is not None:
                     try:
                         records = block_decoder(block)
-                    except msgspec.MsgspecError:
+                    except (msgspec.MsgspecError, RecursionError):
                         pass
                     else:
                         n += block.count(b"\n") + (not block.endswith(b"\n"))
@@ -432,6 +462,8 @@ def iter_jsonl(path: Pathlike, block_decoder: Callable[[bytes], list] | None = N
                     except JSONDecodeError as e:
                         if line.strip():
                             raise ManifestParseError(path, n, f"invalid JSON: {e}") from None
+                    except RecursionError:
+                        raise ManifestParseError(path, n, _TOO_DEEP) from None
                 if rest.strip():
                     # The last line has no newline: fine if it is valid JSON (a
                     # file written by hand), a truncation otherwise.
@@ -498,8 +530,11 @@ def load_json(path: Pathlike) -> Any:
             raw = f.read()
     except (EOFError, zlib.error) as e:
         raise TruncatedManifestError(path, 0, f"gzip stream: {e}") from None
+    _check_start(path, raw[:4], str(path).endswith(".gz"))
     try:
         return loads(raw)
+    except RecursionError:
+        raise ManifestParseError(path, None, _TOO_DEEP) from None
     except JSONDecodeError as e:
         pos = _error_byte(e)
         line = raw[:pos].count(b"\n") + 1 if pos is not None else None
@@ -521,6 +556,10 @@ def load_yaml(path: Pathlike) -> Any:
             return yaml.safe_load(f)
     except (EOFError, zlib.error) as e:
         raise TruncatedManifestError(path, 0, f"gzip stream: {e}") from None
+    except UnicodeDecodeError as e:
+        raise _not_utf8(path, e) from None
+    except RecursionError:
+        raise ManifestParseError(path, None, "the YAML is nested too deeply") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
