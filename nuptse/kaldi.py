@@ -78,8 +78,17 @@ class KaldiFileMissingError(FileNotFoundError, ValueError):
 
 
 def _iter_lines(path: Path) -> Iterator[tuple[int, str]]:
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
+    with open(path, "rb") as f:
+        for lineno, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise KaldiFormatError(
+                    f"{path}, line {lineno}: not UTF-8 text (byte {e.start} of the line is "
+                    f"{raw[e.start : e.start + 1]!r}); convert the file to UTF-8 (e.g. iconv)"
+                ) from None
+            if lineno == 1 and line.startswith("\ufeff"):
+                line = line[1:]  # a byte-order mark is not part of the first key
             line = line.strip()
             if line:
                 yield lineno, line

@@ -68,3 +68,18 @@ def test_unreadable_wav_drops_its_supervisions(fixtures_dir, tmp_path):
     assert sorted(s.recording_id for s in sups) == [f"r{i}" for i in range(5)]
     rec_ids = {r.id for r in recs}
     assert all(s.recording_id in rec_ids for s in sups)
+
+
+def test_non_utf8_text_names_file_and_line(data_dir):
+    lines = (data_dir / "text").read_bytes().splitlines(keepends=True)
+    lines[2] = lines[2].rstrip(b"\n") + b" caf\xe9\n"
+    (data_dir / "text").write_bytes(b"".join(lines))
+    with pytest.raises(KaldiFormatError, match="line 3.*UTF-8"):
+        load_kaldi_data_dir(data_dir, sampling_rate=16000)
+
+
+def test_byte_order_mark_is_not_part_of_the_first_id(data_dir):
+    wav = (data_dir / "wav.scp").read_bytes()
+    (data_dir / "wav.scp").write_bytes(b"\xef\xbb\xbf" + wav)
+    recs, _, _ = load_kaldi_data_dir(data_dir, sampling_rate=16000)
+    assert all(not r.id.startswith("\ufeff") for r in recs)
