@@ -75,3 +75,14 @@ def test_wpe_matches_lhotse(fixtures_dir):
     # lhotse runs the STFT in float32 and WPE's iterations amplify that rounding;
     # we stay in float64.  The outputs agree to 0.25% of the peak (0.2).
     np.testing.assert_allclose(ours, theirs, atol=5e-4)
+
+
+@pytest.mark.parametrize(
+    "module, transform",
+    [("nara_wpe.wpe", DereverbWPE()), ("pyloudnorm", LoudnessNormalization(-20.0))],
+)
+def test_missing_optional_package_is_named(monkeypatch, module, transform):
+    monkeypatch.setitem(__import__("sys").modules, module, None)  # import now fails
+    package = module.split(".")[0].replace("_", "-")
+    with pytest.raises(ImportError, match=f"pip install {package}"):
+        transform(np.zeros((1, 16000), dtype=np.float32), 16000)

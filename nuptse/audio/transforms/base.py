@@ -107,8 +107,30 @@ def recording_type() -> type:
     return _RECORDING_TYPE[0]
 
 
+def audio_array(samples, what: str) -> np.ndarray:
+    """``samples`` (numpy or a torch tensor) as a numpy array shaped ``(channels, samples)``."""
+    if hasattr(samples, "detach") and not isinstance(samples, np.ndarray):
+        samples = samples.detach().cpu().numpy()
+    x = np.asarray(samples)
+    if x.ndim != 2:
+        raise ValueError(f"{what}: expected audio shaped (channels, samples), got shape {x.shape}")
+    return x
+
+
+def optional_module(name: str, pip_name: str, what: str):
+    """Import the optional dependency ``name``, or say which package ``what`` needs."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as e:
+        raise ImportError(f"{what} needs the {pip_name} package: pip install {pip_name}") from e
+
+
 __all__ = [
     "AudioTransform",
+    "audio_array",
+    "optional_module",
     "UnknownTransformError",
     "recording_type",
     "register_recording_type",

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from nuptse.audio.transforms.base import AudioTransform
+from nuptse.audio.transforms.base import AudioTransform, audio_array, optional_module
 
 
 def _stft(x: np.ndarray, n_fft: int, hop: int, window: np.ndarray) -> np.ndarray:
@@ -54,15 +54,8 @@ def dereverb_wpe_numpy(
     The output has ``hop_length * (samples // hop_length)`` samples (the
     STFT's last partial hop is not reconstructed).
     """
-    try:
-        from nara_wpe.wpe import wpe_v8
-    except ImportError as e:
-        raise ImportError(
-            "WPE dereverberation needs the nara_wpe package: pip install nara-wpe"
-        ) from e
-    x = np.asarray(audio)
-    if x.ndim != 2:
-        raise ValueError(f"Expected audio shaped (channels, samples), got shape {x.shape}")
+    wpe_v8 = optional_module("nara_wpe.wpe", "nara-wpe", "WPE dereverberation").wpe_v8
+    x = audio_array(audio, "dereverb_wpe_numpy")
     window = np.blackman(n_fft + 1)[:-1]  # periodic Blackman window
     spec = _stft(x.astype(np.float64), n_fft, hop_length, window)
     dry = wpe_v8(
@@ -115,9 +108,7 @@ class DereverbWPE(AudioTransform):
     statistics_mode: str = "full"
 
     def __call__(self, samples: np.ndarray, sampling_rate: int = None) -> np.ndarray:
-        if hasattr(samples, "detach") and not isinstance(samples, np.ndarray):
-            samples = samples.detach().cpu().numpy()
-        return dereverb_wpe_numpy(samples, **asdict(self))
+        return dereverb_wpe_numpy(audio_array(samples, "DereverbWPE"), **asdict(self))
 
 
 __all__ = ["DereverbWPE", "dereverb_wpe_numpy", "dereverb_wpe_torch"]

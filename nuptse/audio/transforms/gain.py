@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nuptse.audio.transforms.base import AudioTransform
+from nuptse.audio.transforms.base import AudioTransform, audio_array, optional_module
 
 #: A peak below this (dBFS) counts as silence: clipping leaves it as it is.
 SILENCE_PEAK_DB = -96.0
@@ -77,15 +77,8 @@ def normalize_loudness(audio: np.ndarray, target: float, sampling_rate: int = 16
     0.4 s, or the whole signal if shorter); up to 5 channels (L, R, C, Ls, Rs).
     Clipping warnings from pyloudnorm are silenced: the gain is applied as is.
     """
-    try:
-        import pyloudnorm
-    except ImportError as e:
-        raise ImportError(
-            "Loudness normalisation needs the pyloudnorm package: pip install pyloudnorm"
-        ) from e
-    x = np.asarray(audio)
-    if x.ndim != 2:
-        raise ValueError(f"Expected audio shaped (channels, samples), got shape {x.shape}")
+    pyloudnorm = optional_module("pyloudnorm", "pyloudnorm", "Loudness normalisation")
+    x = audio_array(audio, "normalize_loudness")
     duration = x.shape[1] / sampling_rate
     meter = pyloudnorm.Meter(sampling_rate, block_size=min(0.4, duration - 1e-10))
     with warnings.catch_warnings():
@@ -102,8 +95,6 @@ class LoudnessNormalization(AudioTransform):
     target: float
 
     def __call__(self, samples: np.ndarray, sampling_rate: int) -> np.ndarray:
-        if hasattr(samples, "detach") and not isinstance(samples, np.ndarray):
-            samples = samples.detach().cpu().numpy()
         return normalize_loudness(samples, target=self.target, sampling_rate=sampling_rate)
 
 
