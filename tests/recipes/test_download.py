@@ -90,7 +90,9 @@ def test_download_librispeech_mini_over_http(server, tmp_path):
     corpus = recipes.download_librispeech(target, "mini_librispeech", base_url=url)
     assert corpus == target / "LibriSpeech"
     flacs = sorted(p.name for p in (corpus / "dev-clean-2").rglob("*.flac"))
-    assert flacs == sorted(p.name for p in (FIXTURES / "mini_corpus/dev-clean-2/9001/500").glob("*.flac"))
+    assert flacs == sorted(
+        p.name for p in (FIXTURES / "mini_corpus/dev-clean-2/9001/500").glob("*.flac")
+    )
     assert (corpus / "train-clean-5" / ".completed").is_file()
     # Unpacked parts are not fetched again.
     recipes.download_librispeech(target, "mini_librispeech", base_url=url)
@@ -148,5 +150,129 @@ def test_cli_download_librispeech_mini(server, tmp_path):
     assert res.exit_code == 0, res.output
     assert (tmp_path / "d" / "LibriSpeech" / "dev-clean-2" / ".completed").is_file()
     res = CliRunner().invoke(cli, ["download", "--help"])
-    for name in "librispeech musan yesno ljspeech aishell commonvoice voxceleb1 timit ami tedlium".split():
+    for (
+        name
+    ) in "librispeech musan yesno ljspeech aishell commonvoice voxceleb1 timit ami tedlium".split():
         assert f"  {name} " in res.output, name
+
+
+def _zip(path: Path, members: dict[str, Path]) -> None:
+    import zipfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, src in members.items():
+            if not src.is_dir():
+                zf.write(src, name)
+                continue
+            for f in sorted(src.rglob("*")):
+                if f.is_file():
+                    rel = f.relative_to(src).as_posix()
+                    zf.write(f, f"{name}/{rel}" if name else rel)
+
+
+def test_download_tarball_corpora_from_a_mirror(server, tmp_path, monkeypatch):
+    """ljspeech, tedlium, aishell and commonvoice unpack to the layouts their recipes read."""
+    www, url, _ = server
+    corpora = FIXTURES / "corpora"
+    _tarball(www / "LJSpeech-1.1.tar.bz2", {"LJSpeech-1.1": corpora / "ljspeech" / "LJSpeech-1.1"})
+    monkeypatch.setattr("nuptse.recipes.ljspeech.LJSPEECH_URL", f"{url}/LJSpeech-1.1.tar.bz2")
+    lj = recipes.download_ljspeech(tmp_path / "lj")
+    assert len(recipes.prepare_ljspeech(lj)["recordings"]) == 2
+
+    ted = corpora / "tedlium" / "TEDLIUM_release-3"
+    _tarball(www / "TEDLIUM_release-3.tgz", {"TEDLIUM_release-3": ted})
+    monkeypatch.setattr("nuptse.recipes.tedlium.TEDLIUM_URL", f"{url}/TEDLIUM_release-3.tgz")
+    assert set(recipes.prepare_tedlium(recipes.download_tedlium(tmp_path / "ted"))) == {
+        "train",
+        "dev",
+        "test",
+    }
+
+    # AISHELL ships its audio as one tarball per speaker inside data_aishell/wav.
+    src = corpora / "aishell" / "aishell" / "data_aishell"
+    inner = {}
+    for spk_dir in sorted(src.glob("wav/*/*")):
+        spk_tar = tmp_path / "inner" / f"{spk_dir.name}.tar.gz"
+        _tarball(spk_tar, {f"{spk_dir.parent.name}/{spk_dir.name}": spk_dir})
+        inner[f"data_aishell/wav/{spk_dir.name}.tar.gz"] = spk_tar
+    _tarball(
+        www / "33" / "data_aishell.tgz",
+        {"data_aishell/transcript": src / "transcript", **inner},
+    )
+    _tarball(www / "33" / "resource_aishell.tgz", {"resource_aishell/lexicon.txt": b"x X\n"})
+    ai = recipes.download_aishell(tmp_path / "ai", base_url=url)
+    assert len(recipes.prepare_aishell(ai)["train"]["supervisions"]) == 1
+
+    release = "cv-corpus-13.0-2023-03-09"
+    _tarball(
+        www / release / f"{release}-en.tar.gz",
+        {f"{release}/en": corpora / "commonvoice" / release / "en"},
+    )
+    recipes.download_commonvoice(tmp_path / "cv", languages="en", base_url=url, release=release)
+    cv = recipes.prepare_commonvoice(tmp_path / "cv" / release, output_dir=tmp_path / "cvm")
+    assert len(cv["en"]["train"]["recordings"]) == 2
+    with pytest.raises(NotImplementedError, match="e-mail"):
+        recipes.download_commonvoice(tmp_path / "cv", "en", release="cv-corpus-5.1-2020-06-22")
+
+
+def test_download_zip_corpora_from_a_mirror(server, tmp_path, monkeypatch):
+    """timit (one zip) and voxceleb1 (a zip split in pieces, joined before unzipping)."""
+    www, url, _ = server
+    corpora = FIXTURES / "corpora"
+    _zip(www / "timit.zip", {"data": corpora / "timit" / "timit" / "data"})
+    timit = recipes.download_timit(tmp_path / "t", base_url=f"{url}/timit.zip")
+    assert timit == tmp_path / "t" / "timit" and not (tmp_path / "t" / "timit.zip").exists()
+    assert len(recipes.prepare_timit(timit)["TRAIN"]["recordings"]) == 1
+
+    vox = corpora / "voxceleb" / "voxceleb1"
+    _zip(tmp_path / "dev.zip", {"wav": vox / "wav"})
+    blob = (tmp_path / "dev.zip").read_bytes()
+    half = len(blob) // 2
+    (www / "vox1_dev_wav_partaa").write_bytes(blob[:half])
+    (www / "vox1_dev_wav_partab").write_bytes(blob[half:])
+    _zip(
+        www / "vox1_test_wav.zip",
+        {"wav/id10300/ize_eiCFEg0/00009.wav": vox / "wav/id10300/ize_eiCFEg0/00003.wav"},
+    )
+    (www / "vox1_meta.csv").write_bytes((vox / "vox1_meta.csv").read_bytes())
+    parts = [
+        f"{url}/vox1_dev_wav_partaa",
+        f"{url}/vox1_dev_wav_partab",
+        f"{url}/vox1_test_wav.zip",
+        f"{url}/vox1_meta.csv",
+    ]
+    monkeypatch.setattr("nuptse.recipes.voxceleb.VOXCELEB1_PARTS_URL", parts)
+    monkeypatch.setattr("nuptse.recipes.voxceleb.VOXCELEB1_TRIALS_URL", f"{url}/trials.txt")
+    (www / "trials.txt").write_bytes((vox / "voxceleb1_test_v2.txt").read_bytes())
+    root = recipes.download_voxceleb1(tmp_path / "v")
+    assert (root / "vox1_dev_wav.zip").is_file() and (root / "vox1_meta.csv").is_file()
+    m = recipes.prepare_voxceleb(voxceleb1_root=root, output_dir=tmp_path / "vm")
+    # The downloaded test zip adds 00009, so every trial of the list is usable.
+    assert len(m["test"]["recordings"]) == 4
+    assert len(m["pos_trials"][0]) == 2 and len(m["neg_trials"][0]) == 2
+    assert (tmp_path / "vm" / "voxceleb1_test_v2.txt").is_file()  # fetched to the output folder
+
+
+def test_download_ami_audio_and_annotations(server, tmp_path):
+    www, url, hits = server
+    corpora = FIXTURES / "corpora" / "ami" / "amicorpus"
+    mirror = www / "AMICorpusMirror" / "amicorpus"
+    for meeting in ("ES2002a", "ES2011a", "ES2004a"):
+        for f in (corpora / meeting / "audio").glob("*Array1-01.wav"):
+            dst = mirror / meeting / "audio" / f.name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_bytes(f.read_bytes())
+    _zip(
+        www / "AMICorpusAnnotations" / "ami_public_manual_1.6.2.zip",
+        {"": corpora / "ami_public_manual_1.6.2"},
+    )
+    target = recipes.download_ami(tmp_path / "ami", mic="sdm", url=url)
+    got = sorted(p.name for p in (target / "wav_db").rglob("*.wav"))
+    assert got == ["ES2002a.Array1-01.wav", "ES2004a.Array1-01.wav", "ES2011a.Array1-01.wav"]
+    # Meetings the mirror lacks are skipped for far-field mics (as not every meeting has them).
+    assert len(hits) > 100
+    m = recipes.prepare_ami(
+        target, annotations_dir=target / "ami_public_manual_1.6.2.zip", mic="sdm"
+    )
+    assert {p: len(v["recordings"]) for p, v in m.items()} == {"train": 1, "dev": 1, "test": 1}
