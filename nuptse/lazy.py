@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from itertools import chain, islice
 from typing import Any, Optional, TypeVar
 
-import nuptse.utils as _utils
+import nuptse.utils.env as _utils_env
 from nuptse.exports import lazy_exports
 from nuptse.serialization import Pathlike, count_jsonl_lines, iter_jsonl, open_best
 from nuptse.utils import fastcopy, is_dill_enabled, is_module_available, streaming_shuffle
@@ -73,13 +73,13 @@ def set_dill_enabled(value: bool) -> None:
     always travel to worker processes), so this only sets the flag that
     :func:`~nuptse.utils.is_dill_enabled` reports, for code written for lhotse.
     """
-    _utils._DILL_ENABLED = bool(value)
+    _utils_env._DILL_ENABLED = bool(value)
 
 
 @contextmanager
 def dill_enabled(value: bool) -> Generator[None, None, None]:
     """:func:`set_dill_enabled` for the duration of a ``with`` block."""
-    previous = _utils._DILL_ENABLED
+    previous = _utils_env._DILL_ENABLED
     set_dill_enabled(value)
     try:
         yield
