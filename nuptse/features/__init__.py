@@ -43,6 +43,15 @@ _EXPORTS = {
     "LibrosaFbankConfig": "nuptse.features.librosa_fbank",
     "WhisperFbank": "nuptse.features.whisper_fbank",
     "WhisperFbankConfig": "nuptse.features.whisper_fbank",
+    # kaldifeat's options on the Kaldi layers; optional-package extractors
+    "KaldifeatFbank": "nuptse.features.kaldifeat",
+    "KaldifeatFbankConfig": "nuptse.features.kaldifeat",
+    "KaldifeatMfcc": "nuptse.features.kaldifeat",
+    "KaldifeatMfccConfig": "nuptse.features.kaldifeat",
+    "OpenSmileConfig": "nuptse.features.opensmile",
+    "OpenSmileExtractor": "nuptse.features.opensmile",
+    "S3PRLSSL": "nuptse.features.ssl",
+    "S3PRLSSLConfig": "nuptse.features.ssl",
     # storage
     "ChunkedLilcomHdf5Reader": "nuptse.features.io",
     "ChunkedLilcomHdf5Writer": "nuptse.features.io",

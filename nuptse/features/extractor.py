@@ -49,6 +49,9 @@ _BUILTIN_EXTRACTOR_MODULES = (
     "nuptse.features.spectrogram",
     "nuptse.features.librosa_fbank",
     "nuptse.features.whisper_fbank",
+    "nuptse.features.kaldifeat",
+    "nuptse.features.ssl",
+    "nuptse.features.opensmile",
 )
 
 
