@@ -306,6 +306,23 @@ class Wav2Win(nn.Module):
                 "Expected a waveform batch of shape (batch, num_samples), got shape "
                 + str(list(x.shape))
             )
+        if x.is_complex():
+            raise TypeError(
+                "Expected a real float32 or float64 waveform, got the complex dtype "
+                + str(x.dtype)
+            )
+        if not x.is_floating_point():
+            raise TypeError(
+                "Expected a float32 or float64 waveform, got dtype "
+                + str(x.dtype)
+                + " (convert integer PCM with x.float() / 32768)"
+            )
+        if x.dtype == torch.float16 or x.dtype == torch.bfloat16:
+            raise TypeError(
+                "Expected a float32 or float64 waveform, got dtype "
+                + str(x.dtype)
+                + " (convert it with x.float(); the Kaldi layers compute in float32 or more)"
+            )
 
     def _full_segment(self, x: torch.Tensor) -> tuple[torch.Tensor, int]:
         """Reflected signal of each full row (frame m starts at m * shift) and its frame count."""
@@ -421,6 +438,11 @@ class Wav2Win(nn.Module):
         ``lengths`` (optional, int tensor of shape (batch,)) gives each row's
         true number of samples in a zero-padded batch.
         """
+        if not torch.jit.is_scripting() and not isinstance(x, torch.Tensor):
+            raise TypeError(
+                f"Expected a torch.Tensor waveform, got {type(x).__name__} "
+                "(convert a numpy array with torch.from_numpy)"
+            )
         self._check_input(x)
         x = self._dither(x)
         need_energy = self.return_log_energy

@@ -211,6 +211,13 @@ class Wav2FFT(nn.Module):
 
     def forward(self, x: torch.Tensor, lengths: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Features of ``x`` (batch, num_samples); ``lengths`` as in :meth:`Wav2Win.forward`."""
+        if not torch.jit.is_scripting():
+            if not isinstance(x, torch.Tensor):
+                raise TypeError(
+                    f"Expected a torch.Tensor waveform, got {type(x).__name__} "
+                    "(convert a numpy array with torch.from_numpy)"
+                )
+            self.wav2win._check_input(x)
         if lengths is None and not torch.jit.is_scripting():
             fast = self._run_fast(x, -1)
             if fast is not None:
