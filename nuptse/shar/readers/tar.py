@@ -14,6 +14,7 @@ attached (``memory`` audio, ``memory_lilcom``/``memory_npy`` arrays).
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any, NamedTuple, Optional
@@ -73,6 +74,18 @@ def check_member_name(name: str, shard: Any) -> str:
     if ".." in name and ".." in name.split("/"):
         raise UnsafeMemberError("a tar member name contains a '..' component", shard, name)
     return name
+
+
+#: extended headers (pax records, GNU long names) hold a few names and numbers
+MAX_EXTENDED_HEADER = 1 << 20
+MAX_MEMBER_ENV = "NUPTSE_SHAR_MAX_MEMBER_BYTES"
+
+
+def max_member_size() -> int:
+    """Largest member a Shar tar may declare (4 GiB, or ``NUPTSE_SHAR_MAX_MEMBER_BYTES``):
+    a damaged or crafted size must fail by name, not by exhausting memory."""
+    raw = os.environ.get(MAX_MEMBER_ENV, "").strip()
+    return int(raw) if raw.isdigit() else 4 << 30
 
 
 def _parse_pax(data: bytes, shard: Any) -> dict[str, str]:
@@ -215,6 +228,13 @@ def iter_tar_members(f, shard: Any = None) -> Iterator[TarMember]:
             if size < 0:
                 raise CorruptShardError(f"negative member size {size}", shard, name)
             if kind in (b"x", b"g", b"L", b"K"):
+                if size > MAX_EXTENDED_HEADER:
+                    raise CorruptShardError(
+                        f"an extended tar header declares {size} bytes (more than "
+                        f"{MAX_EXTENDED_HEADER}); the shard is damaged or crafted",
+                        shard,
+                        name or last,
+                    )
                 data = r.read(size)
                 if len(data) < size:
                     raise TruncatedShardError(
@@ -236,6 +256,14 @@ def iter_tar_members(f, shard: Any = None) -> Iterator[TarMember]:
                 except ValueError:
                     raise CorruptShardError("invalid pax size", shard, name) from None
             pax, long_name = {}, None
+            limit = max_member_size()
+            if size < 0 or size > limit:
+                raise CorruptShardError(
+                    f"the member declares {size} bytes, outside 0..{limit} (a damaged or crafted "
+                    f"header; raise {MAX_MEMBER_ENV} for larger members)",
+                    shard,
+                    name,
+                )
             check_member_name(name, shard)
             if kind not in _REGULAR:
                 what = {b"1": "a hard link", b"2": "a symbolic link", b"5": "a directory"}.get(
