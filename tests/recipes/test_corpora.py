@@ -153,7 +153,7 @@ def test_timit(corpus, tmp_path):
 def test_ami(corpus, tmp_path):
     root = corpus("ami")
     out = tmp_path / "out"
-    for mic in ("ihm", "sdm"):
+    for mic in ("ihm", "sdm", "mdm"):
         recipes.prepare_ami(root / "amicorpus", output_dir=out, mic=mic)
     split = recipes.prepare_ami(
         root / "amicorpus",
