@@ -120,6 +120,34 @@ def _placement(length: int, target: int, pad_direction: str) -> slice:
     return slice(left, left + length)
 
 
+def fill_batch(
+    shape: tuple, fill: Union[int, float], dtype: torch.dtype, pieces: Iterable[tuple[tuple, torch.Tensor]]
+) -> torch.Tensor:
+    """A ``shape`` tensor full of ``fill`` with each ``(index, tensor)`` of ``pieces`` copied in.
+
+    CPU tensors are copied with numpy: torch's element-wise copy goes
+    through its intra-op thread pool, which on a busy machine (or beside
+    DataLoader workers) can cost 100x a plain memcpy.
+    """
+    pieces = list(pieces)
+    cpu = all(t.device.type == "cpu" and not t.requires_grad for _, t in pieces)
+    if cpu:
+        try:
+            np_dtype = torch.empty(0, dtype=dtype).numpy().dtype
+        except (TypeError, RuntimeError):  # e.g. bfloat16 has no numpy twin
+            cpu = False
+    if cpu:
+        out = np.full(shape, fill, dtype=np_dtype)
+        for index, t in pieces:
+            out[index] = t.numpy()
+        return torch.from_numpy(out)
+    device = pieces[0][1].device if pieces else None
+    out = torch.full(shape, fill, dtype=dtype, device=device)
+    for index, t in pieces:
+        out[index] = t
+    return out
+
+
 def collate_vectors(
     tensors: Iterable[Union[torch.Tensor, np.ndarray]],
     padding_value: Union[int, float] = IGNORE_INDEX,
@@ -142,10 +170,11 @@ def collate_vectors(
         raise AssertionError(
             f"matching_shapes=True but got lengths {[t.shape[0] for t in items]}"
         )
-    out = torch.full((len(items), longest.shape[0]), padding_value, dtype=longest.dtype)
-    for i, t in enumerate(items):
-        out[i, _placement(t.shape[0], out.shape[1], pad_direction)] = t
-    return out
+    width = longest.shape[0]
+    return fill_batch(
+        (len(items), width), padding_value, longest.dtype,
+        (((i, _placement(t.shape[0], width, pad_direction)), t) for i, t in enumerate(items)),
+    )
 
 
 def collate_matrices(
@@ -166,10 +195,10 @@ def collate_matrices(
     longest = max(items, key=lambda t: t.shape[0])
     if matching_shapes and any(t.shape != longest.shape for t in items):
         raise AssertionError(f"matching_shapes=True but got shapes {_shapes(items)}")
-    out = torch.full((len(items), *longest.shape), padding_value, dtype=longest.dtype)
-    for i, t in enumerate(items):
-        out[i, : t.shape[0]] = t
-    return out
+    return fill_batch(
+        (len(items), *longest.shape), padding_value, longest.dtype,
+        (((i, slice(0, t.shape[0])), t) for i, t in enumerate(items)),
+    )
 
 
 # --- reading ------------------------------------------------------------------------
@@ -278,14 +307,14 @@ def collate_features(
     target = int(lens.max())
     mats = read_features_from_cuts(cuts, executor)
     num_features = mats[0].shape[1]
-    out = torch.full(
-        (len(mats), target, num_features),
-        LOG_EPSILON,
-        dtype=features_dtype or torch.get_default_dtype(),
-    )
+    pieces = []
     for i, (mat, n) in enumerate(zip(mats, lens.tolist())):
         mat = mat[:n]
-        out[i, _placement(mat.shape[0], target, pad_direction)] = mat
+        if features_dtype is not None:
+            mat = mat.to(features_dtype)
+        pieces.append(((i, _placement(mat.shape[0], target, pad_direction)), mat))
+    dtype = features_dtype or mats[0].dtype
+    out = fill_batch((len(mats), target, num_features), LOG_EPSILON, dtype, pieces)
     return out, lens
 
 
@@ -321,18 +350,20 @@ def stack_audio(
     width = max(max(a.shape[-1] for a in audios), max(lengths, default=0))
     dtype = audios[0].dtype
     if mono_downmix:
-        out = torch.zeros(len(audios), width, dtype=dtype)
-        for i, a in enumerate(audios):
-            if a.ndim == 2:
-                a = a.mean(dim=0)
-            out[i, _placement(a.shape[0], width, pad_direction)] = a
-        return out
+        mono = [a.mean(dim=0) if a.ndim == 2 else a for a in audios]
+        return fill_batch(
+            (len(mono), width), 0, dtype,
+            (((i, _placement(a.shape[0], width, pad_direction)), a) for i, a in enumerate(mono)),
+        )
     channels = max(a.shape[0] if a.ndim == 2 else 1 for a in audios)
-    out = torch.zeros(len(audios), channels, width, dtype=dtype)
-    for i, a in enumerate(audios):
-        a = a.unsqueeze(0) if a.ndim == 1 else a
-        out[i, : a.shape[0], _placement(a.shape[1], width, pad_direction)] = a
-    return out
+    multi = [a.unsqueeze(0) if a.ndim == 1 else a for a in audios]
+    return fill_batch(
+        (len(multi), channels, width), 0, dtype,
+        (
+            ((i, slice(0, a.shape[0]), _placement(a.shape[1], width, pad_direction)), a)
+            for i, a in enumerate(multi)
+        ),
+    )
 
 
 def collate_audio(
@@ -388,10 +419,10 @@ def collate_multi_channel_features(cuts: CutSet) -> torch.Tensor:
     mats = [torch.from_numpy(np.asarray(c.load_features(mixed=False))) for c in cuts]
     frames = max(m.shape[1] for m in mats)
     tracks = max(m.shape[0] for m in mats)
-    out = torch.full((len(mats), tracks, frames, mats[0].shape[2]), LOG_EPSILON)
-    for i, m in enumerate(mats):
-        out[i, : m.shape[0], : m.shape[1]] = m
-    return out
+    return fill_batch(
+        (len(mats), tracks, frames, mats[0].shape[2]), LOG_EPSILON, mats[0].dtype,
+        (((i, slice(0, m.shape[0]), slice(0, m.shape[1])), m) for i, m in enumerate(mats)),
+    )
 
 
 def collate_custom_field(
@@ -428,12 +459,12 @@ def collate_custom_field(
         dtype = largest.dtype
         if dtype in (torch.uint8, torch.int8, torch.int16, torch.int32):
             dtype = torch.int64
-        out = torch.full((len(arrays), *largest.shape), pad_value, dtype=dtype)
+        pieces = []
         for i, a in enumerate(arrays):
-            index = [slice(None)] * a.ndim
+            index = [slice(0, n) for n in a.shape]
             index[axis] = _placement(a.shape[axis], target, pad_direction)
-            out[(i, *index)] = a
-        return out, lens
+            pieces.append(((i, *index), a.to(dtype)))
+        return fill_batch((len(arrays), *largest.shape), pad_value, dtype, pieces), lens
     if isinstance(first, Array):
         shapes = {tuple(getattr(c, field).shape) for c in cuts}
         if len(shapes) > 1:

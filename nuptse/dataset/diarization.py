@@ -8,7 +8,7 @@ from typing import Optional
 import torch
 
 from nuptse.cut import CutSet
-from nuptse.dataset.collation import IGNORE_INDEX, as_cutset, collate_features
+from nuptse.dataset.collation import IGNORE_INDEX, as_cutset, collate_features, fill_batch
 from nuptse.dataset.speech_recognition import validate_cuts
 from nuptse.timing import round_time
 
@@ -76,8 +76,9 @@ class DiarizationDataset(torch.utils.data.Dataset):
             activity.append(torch.from_numpy(mask).to(torch.float32))
         width = max(a.shape[1] for a in activity)
         rows = max(a.shape[0] for a in activity)
-        out = torch.full((len(activity), rows, width), float(IGNORE_INDEX))
-        for i, a in enumerate(activity):
-            out[i, : a.shape[0], : a.shape[1]] = a
+        out = fill_batch(
+            (len(activity), rows, width), float(IGNORE_INDEX), torch.float32,
+            (((i, slice(0, a.shape[0]), slice(0, a.shape[1])), a) for i, a in enumerate(activity)),
+        )
         return {"features": features, "features_lens": lens, "speaker_activity": out}
 

@@ -35,6 +35,7 @@ from nuptse.dataset.collation import (
     collate_features,
     collate_matrices,
     collate_vectors,
+    fill_batch,
     read_audio_from_cuts,
     stack_audio,
 )
@@ -121,9 +122,10 @@ class PrecomputedFeatures(BatchIO):
         if not mats:
             return torch.zeros(0, 0, 0), lens, CutSet.from_cuts([])
         target = int(lens.max())
-        out = torch.full((len(mats), target, mats[0].shape[1]), LOG_EPSILON)
-        for i, m in enumerate(mats):
-            out[i, _placement(m.shape[0], target, pad_direction)] = m
+        out = fill_batch(
+            (len(mats), target, mats[0].shape[1]), LOG_EPSILON, mats[0].dtype,
+            (((i, _placement(m.shape[0], target, pad_direction)), m) for i, m in enumerate(mats)),
+        )
         return out, lens, CutSet.from_cuts(ok_cuts)
 
     def supervision_intervals(
