@@ -101,7 +101,14 @@ class CustomFieldsMixin:
         if name in self.__dataclass_fields__:
             object.__delattr__(self, name)
             return
-        raise AttributeError(f"{type(self).__name__} {self.id!r} has no custom field {name!r}")
+        raise AttributeError(
+            f"{type(self).__name__} {self.__dict__.get('id')!r} has no custom field {name!r}"
+        )
+
+    def _copy(self, **changes):
+        import dataclasses
+
+        return dataclasses.replace(self, **changes)
 
     def has_custom(self, name: str) -> bool:
         """Whether ``custom`` holds ``name``."""
@@ -130,7 +137,10 @@ class CustomFieldsMixin:
         span) or a recording's samples for this cut's span."""
         custom = self.__dict__.get("custom") or {}
         if name not in custom:
-            raise CutError(f"cut {self.id!r} has no custom field {name!r} to load")
+            raise CutError(
+                f"{type(self).__name__} {self.__dict__.get('id')!r} has no custom field "
+                f"{name!r} to load"
+            )
         return load_custom_value(self, name, custom[name], **kwargs)
 
     def attach_tensor(

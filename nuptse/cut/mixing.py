@@ -9,6 +9,8 @@ mix's tracks at their original offsets, for :meth:`MixedCut.unmix`.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
+from functools import reduce
 
 import numpy as np
 
@@ -351,6 +353,16 @@ def load_mixed_custom(mixed: MixedCut, name: str) -> np.ndarray:
         padded_duration=mixed.duration,
         pad_value=pad_value,
     )
+
+
+def mix_cuts(cuts: Iterable[Cut]) -> MixedCut:
+    """All ``cuts`` overlaid at offset 0 (a left fold of :func:`mix`)."""
+    return reduce(mix, cuts)
+
+
+def append_cuts(cuts: Iterable[Cut]) -> Cut:
+    """All ``cuts`` one after another (a left fold of :meth:`Cut.append`)."""
+    return reduce(lambda left, right: left.append(right), cuts)
 
 
 provide("mix", mix)

@@ -10,7 +10,6 @@ same id may occur twice.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import random
 from collections.abc import Callable, Iterable, Sequence
@@ -21,12 +20,20 @@ from nuptse.cut.building import LazyManifestJoin, group_by_recording, join_manif
 from nuptse.cut.mixed import MixedCut
 from nuptse.cut.mono import MonoCut
 from nuptse.cut.multi import MultiCut
+from nuptse.cut.set_data import CutSetDataMixin
 from nuptse.cut.set_ops import (
     CutList,
     CutListBuilder,
     CutMethod,
+    HasSupervisions,
+    InIds,
+    IsType,
     LazyCutMixer,
+    Loudness,
+    NewId,
     Reverb,
+    ShuffledChain,
+    TextTransform,
     Truncator,
 )
 from nuptse.lazy import LazyChain, LazyFlattener, LazyMapper, LazyNode
@@ -50,7 +57,7 @@ def _is_cut_dict(data: dict) -> bool:
     )
 
 
-class CutSet(ManifestSet[Cut]):
+class CutSet(CutSetDataMixin, ManifestSet[Cut]):
     """A collection of cuts (MonoCut, MultiCut, MixedCut, PaddingCut), eager or lazy.
 
     >>> from nuptse.cut import MonoCut
@@ -103,7 +110,7 @@ class CutSet(ManifestSet[Cut]):
         from nuptse.lazy import LazyDeserializer, LazyJsonlIterator
 
         sources = [LazyDeserializer(LazyJsonlIterator(p), cls.item_type) for p in paths]
-        return cls(_ShuffledChain(sources, shuffle_iters, seed))
+        return cls(ShuffledChain(sources, shuffle_iters, seed))
 
     @classmethod
     def from_manifests(
@@ -144,15 +151,15 @@ class CutSet(ManifestSet[Cut]):
 
     @property
     def mixed_cuts(self) -> CutSet:
-        return self.filter(_is_type(MixedCut))
+        return self.filter(IsType(MixedCut))
 
     @property
     def simple_cuts(self) -> CutSet:
-        return self.filter(_is_type(MonoCut))
+        return self.filter(IsType(MonoCut))
 
     @property
     def multi_cuts(self) -> CutSet:
-        return self.filter(_is_type(MultiCut))
+        return self.filter(IsType(MultiCut))
 
     @property
     def speakers(self) -> frozenset:
@@ -196,7 +203,7 @@ class CutSet(ManifestSet[Cut]):
 
     def modify_ids(self, transform_fn: Callable[[str], str]) -> CutSet:
         """Every cut's id replaced by ``transform_fn(id)``."""
-        return self.map(_NewId(transform_fn))
+        return self.map(NewId(transform_fn))
 
     def trim_to_supervisions(
         self,
@@ -400,7 +407,7 @@ class CutSet(ManifestSet[Cut]):
 
     def transform_text(self, transform_fn: Callable[[str], str]) -> CutSet:
         """Every supervision's text replaced by ``transform_fn(text)``."""
-        return self.map_supervisions(_TextTransform(transform_fn))
+        return self.map_supervisions(TextTransform(transform_fn))
 
     def merge_supervisions(
         self, merge_policy: str = "delimiter", custom_merge_fn: Callable | None = None
@@ -439,7 +446,7 @@ class CutSet(ManifestSet[Cut]):
         self, target: float, mix_first: bool = True, affix_id: bool = True
     ) -> CutSet:
         """Loudness normalization of every cut (mixes: of the mix with ``mix_first``)."""
-        return self.map(_Loudness(target, mix_first, affix_id))
+        return self.map(Loudness(target, mix_first, affix_id))
 
     def dereverb_wpe(self, affix_id: bool = True) -> CutSet:
         return self._map("dereverb_wpe", affix_id=affix_id)
@@ -549,7 +556,7 @@ class CutSet(ManifestSet[Cut]):
             return type(self).from_cuts(found[i] for i in ids if i in found)
         if supervision_ids is not None:
             wanted = set(supervision_ids)
-            return self.filter_supervisions(_InIds(wanted)).filter(_HasSupervisions())
+            return self.filter_supervisions(InIds(wanted)).filter(HasSupervisions())
         return super().subset(first=first, last=last)
 
     def sample(self, n_cuts: int = 1) -> Cut | CutSet:
@@ -561,302 +568,34 @@ class CutSet(ManifestSet[Cut]):
         """The same cuts (nuptse reads manifests without a prefetching thread)."""
         return self
 
-    # --- data ---------------------------------------------------------------------
 
-    def load_audio(self, collate: bool = False, limit: int = 1024):
-        """The audio of every cut (a list, or with ``collate`` a padded batch and lengths)."""
-        if self.is_lazy:
-            raise CutError("cannot load the audio of a lazy CutSet; call to_eager() first")
-        if len(self) >= limit:
-            raise CutError(
-                f"CutSet of {len(self)} cuts: load_audio is limited to {limit} cuts "
-                f"(raise `limit` if the memory is there)"
-            )
-        if collate:
-            collation = importlib.import_module("nuptse.dataset.collation")
-            audios, lens = collation.collate_audio(self)
-            return audios.numpy(), lens.numpy()
-        return [c.load_audio() for c in self]
-
-    def decompose(self, output_dir: Pathlike | None = None, verbose: bool = False):
-        """The distinct ``(recordings, supervisions, features)`` of the cuts (each ``None``
-        when empty); with ``output_dir`` also written there as ``*.jsonl.gz``."""
-        from nuptse.cut.building import decompose
-
-        return decompose(self, output_dir, verbose)
-
-    def save_audios(
-        self,
-        storage_path: Pathlike,
-        format: str = "wav",
-        encoding: str | None = None,
-        num_jobs: int | None = None,
-        executor=None,
-        augment_fn: Callable | None = None,
-        progress_bar: bool = True,
-        shuffle_on_split: bool = True,
-        **kwargs,
-    ) -> CutSet:
-        """Write every cut's audio to ``{storage_path}/{id[:3]}/{id}.{format}`` and return
-        cuts of those files.  ``kwargs`` (e.g. ``bits_per_sample``) are accepted for
-        lhotse compatibility and ignored, as lhotse does."""
-        from nuptse.cut.building import save_audios
-
-        return save_audios(
-            self, storage_path, format, encoding, num_jobs, executor, augment_fn, progress_bar
-        )
-
-    def copy_data(self, output_dir: Pathlike, verbose: bool = True) -> CutSet:
-        """Copy all audio, features and custom arrays under ``output_dir`` and return the
-        cuts that point at the copies (see :func:`nuptse.cut.building.copy_data`)."""
-        from nuptse.cut.building import copy_data
-
-        return copy_data(self, output_dir, verbose)
-
-    def describe(self, full: bool = False, file=None):
-        """Write a table of statistics (counts, durations, speakers, coverage) and return them.
-
-        The statistics come from :class:`~nuptse.cut.describe.CutStatistics`,
-        which can be built per shard and merged.
-        """
-        from nuptse.cut.describe import CutSetStatistics
-
-        return CutSetStatistics(full=full).accumulate(self).describe(file=file)
-
-    # --- features -----------------------------------------------------------------
-
-    def compute_and_store_features(
-        self,
-        extractor,
-        storage_path: Pathlike,
-        num_jobs: int | None = None,
-        augment_fn: Callable | None = None,
-        storage_type=None,
-        executor=None,
-        mix_eagerly: bool = True,
-        progress_bar: bool = True,
-        **kwargs,
-    ) -> CutSet:
-        """Extract features of every cut and store them (see :mod:`nuptse.cut.compute`)."""
-        from nuptse.cut.compute import compute_and_store_features
-
-        if storage_type is not None:
-            kwargs["storage_type"] = storage_type
-        return compute_and_store_features(
-            self,
-            extractor,
-            storage_path,
-            num_jobs=num_jobs,
-            augment_fn=augment_fn,
-            executor=executor,
-            mix_eagerly=mix_eagerly,
-            progress_bar=progress_bar,
-            **kwargs,
-        )
-
-    def compute_and_store_features_batch(
-        self,
-        extractor,
-        storage_path: Pathlike,
-        manifest_path: Pathlike | None = None,
-        batch_duration: float = 600.0,
-        num_workers: int = 4,
-        collate: bool = False,
-        augment_fn: Callable | None = None,
-        storage_type=None,
-        overwrite: bool = False,
-        **kwargs,
-    ) -> CutSet:
-        """Batched extraction with background audio loading (see :mod:`nuptse.cut.compute`)."""
-        from nuptse.cut.compute import compute_and_store_features_batch
-
-        if storage_type is not None:
-            kwargs["storage_type"] = storage_type
-        return compute_and_store_features_batch(
-            self,
-            extractor,
-            storage_path,
-            manifest_path=manifest_path,
-            batch_duration=batch_duration,
-            num_workers=num_workers,
-            collate=collate,
-            augment_fn=augment_fn,
-            overwrite=overwrite,
-            **kwargs,
-        )
-
-    def copy_feats(self, writer, output_path: Pathlike | None = None) -> CutSet:
-        """Copy every feature matrix into ``writer`` and return cuts that point to the copies.
-
-        Cuts without features and padding cuts are kept as they are; the
-        tracks of mixed cuts are copied one by one.  With ``output_path``
-        the cuts are written there as they are made and a lazy set is
-        returned.
-        """
-        import dataclasses
-
-        from nuptse.cut.data import DataCut
-
-        def copied(cut):
-            if isinstance(cut, MixedCut):
-                tracks = [
-                    dataclasses.replace(t, cut=copied(t.cut)) if isinstance(t.cut, DataCut) else t
-                    for t in cut.tracks
-                ]
-                return dataclasses.replace(cut, tracks=tracks)
-            if isinstance(cut, DataCut) and cut.features is not None:
-                return dataclasses.replace(cut, features=cut.features.copy_feats(writer=writer))
-            return cut
-
-        with CutSet.open_writer(output_path) as manifest_writer:
-            for cut in self:
-                manifest_writer.write(copied(cut))
-        return manifest_writer.open_manifest()
-
-    def compute_global_feature_stats(
-        self, storage_path: Pathlike | None = None, max_cuts: int | None = None, extractor=None
-    ) -> dict:
-        """Mean and std of every feature dimension over the cuts' features."""
-        from nuptse.cut.compute import compute_global_feature_stats
-
-        return compute_global_feature_stats(self, storage_path, max_cuts, extractor)
-
-    # --- Shar (a higher layer, reached through importlib) -------------------------
-
-    def to_shar(
-        self,
-        output_dir: Pathlike,
-        fields: dict,
-        shard_size: int | None = 1000,
-        shard_offset: int = 0,
-        warn_unused_fields: bool = True,
-        include_cuts: bool = True,
-        num_jobs: int = 1,
-        fault_tolerant: bool = False,
-        verbose: bool = False,
-        **kwargs,
-    ):
-        """Export to Shar shards with :func:`nuptse.shar.export_cuts_to_shar`."""
-        shar = importlib.import_module("nuptse.shar")
-        return shar.export_cuts_to_shar(
-            self,
-            output_dir,
-            fields,
-            shard_size,
-            shard_offset=shard_offset,
-            warn_unused_fields=warn_unused_fields,
-            include_cuts=include_cuts,
-            num_jobs=num_jobs,
-            fault_tolerant=fault_tolerant,
-            verbose=verbose,
-            **kwargs,
-        )
-
-    @classmethod
-    def from_shar(
-        cls,
-        fields: dict | None = None,
-        in_dir: Pathlike | None = None,
-        split_for_dataloading: bool = False,
-        shuffle_shards: bool = False,
-        stateful_shuffle: bool = True,
-        seed: int | str = 42,
-        cut_map_fns: Sequence[Callable] | None = None,
-        slice_length: int | None = None,
-        **kwargs,
-    ) -> CutSet:
-        """Open Shar shards lazily with :func:`nuptse.shar.read_cuts_from_shar`."""
-        shar = importlib.import_module("nuptse.shar")
-        return shar.read_cuts_from_shar(
-            fields=fields,
-            in_dir=in_dir,
-            split_for_dataloading=split_for_dataloading,
-            shuffle_shards=shuffle_shards,
-            stateful_shuffle=stateful_shuffle,
-            seed=seed,
-            cut_map_fns=cut_map_fns,
-            slice_length=slice_length,
-            **kwargs,
-        )
+def create_cut_set_eager(
+    recordings=None,
+    supervisions=None,
+    features=None,
+    output_path: Pathlike | None = None,
+    random_ids: bool = False,
+    tolerance: float = 0.001,
+) -> CutSet:
+    """:meth:`CutSet.from_manifests` held in memory."""
+    return CutSet.from_manifests(
+        recordings, supervisions, features, output_path, random_ids, tolerance, lazy=False
+    )
 
 
-# --- small picklable callables -------------------------------------------------------------
-
-
-class _is_type:  # noqa: N801 - used like a function
-    def __init__(self, cls: type):
-        self.cls = cls
-
-    def __call__(self, cut: Cut) -> bool:
-        return isinstance(cut, self.cls)
-
-
-class _NewId:
-    def __init__(self, fn: Callable[[str], str]):
-        self.fn = fn
-
-    def __call__(self, cut: Cut) -> Cut:
-        return cut.with_id(self.fn(cut.id))
-
-
-class _TextTransform:
-    def __init__(self, fn: Callable[[str], str]):
-        self.fn = fn
-
-    def __call__(self, sup):
-        return sup.transform_text(self.fn) if sup.text is not None else sup
-
-
-class _InIds:
-    def __init__(self, ids: set):
-        self.ids = ids
-
-    def __call__(self, sup) -> bool:
-        return sup.id in self.ids
-
-
-class _HasSupervisions:
-    def __call__(self, cut: Cut) -> bool:
-        return len(cut.supervisions) > 0
-
-
-class _Loudness:
-    def __init__(self, target: float, mix_first: bool, affix_id: bool):
-        self.target, self.mix_first, self.affix_id = target, mix_first, affix_id
-
-    def __call__(self, cut: Cut) -> Cut:
-        if isinstance(cut, MixedCut):
-            return cut.normalize_loudness(
-                target=self.target, mix_first=self.mix_first, affix_id=self.affix_id
-            )
-        return cut.normalize_loudness(target=self.target, affix_id=self.affix_id)
-
-
-class _ShuffledChain(LazyNode):
-    """Several lazy sources read one after another; with ``shuffle`` their order is
-    reshuffled at the start of every pass (from ``seed`` plus the pass number, or
-    from Python's global RNG without a seed)."""
-
-    def __init__(self, sources: list, shuffle: bool, seed: int | str | None):
-        self.sources, self.shuffle, self.seed = list(sources), shuffle, seed
-        self.passes = 0
-
-    def __iter__(self):
-        if self.shuffle:
-            from nuptse.lazy import resolve_seed
-
-            rng = (
-                random
-                if self.seed is None
-                else random.Random(resolve_seed(self.seed) + self.passes)
-            )
-            rng.shuffle(self.sources)  # in place: each pass permutes the previous order
-            self.passes += 1
-        for src in list(self.sources):
-            yield from src
-
-    def __len__(self) -> int:
-        return sum(len(s) for s in self.sources)
+def create_cut_set_lazy(
+    output_path: Pathlike,
+    recordings=None,
+    supervisions=None,
+    features=None,
+    random_ids: bool = False,
+    tolerance: float = 0.001,
+) -> CutSet:
+    """:meth:`CutSet.from_manifests` streamed into ``output_path`` (manifests sorted by
+    recording id) and opened lazily."""
+    return CutSet.from_manifests(
+        recordings, supervisions, features, output_path, random_ids, tolerance, lazy=True
+    )
 
 
 provide("CutSet", CutSet)

@@ -10,7 +10,7 @@ process pools can pickle them.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from nuptse.cut.base import Cut, CutError
@@ -213,3 +213,82 @@ class Reverb:
     def __call__(self, cut: Cut) -> Cut:
         rir = self.rng.choice(self.rirs) if self.rirs else None
         return cut.reverb_rir(rir_recording=rir, affix_id=self.affix_id, **self.kwargs)
+
+
+# --- small picklable callables for CutSet methods -------------------------------------------------------------
+
+
+class IsType:
+    def __init__(self, cls: type):
+        self.cls = cls
+
+    def __call__(self, cut: Cut) -> bool:
+        return isinstance(cut, self.cls)
+
+
+class NewId:
+    def __init__(self, fn: Callable[[str], str]):
+        self.fn = fn
+
+    def __call__(self, cut: Cut) -> Cut:
+        return cut.with_id(self.fn(cut.id))
+
+
+class TextTransform:
+    def __init__(self, fn: Callable[[str], str]):
+        self.fn = fn
+
+    def __call__(self, sup):
+        return sup.transform_text(self.fn) if sup.text is not None else sup
+
+
+class InIds:
+    def __init__(self, ids: set):
+        self.ids = ids
+
+    def __call__(self, sup) -> bool:
+        return sup.id in self.ids
+
+
+class HasSupervisions:
+    def __call__(self, cut: Cut) -> bool:
+        return len(cut.supervisions) > 0
+
+
+class Loudness:
+    def __init__(self, target: float, mix_first: bool, affix_id: bool):
+        self.target, self.mix_first, self.affix_id = target, mix_first, affix_id
+
+    def __call__(self, cut: Cut) -> Cut:
+        if hasattr(cut, "tracks"):  # a MixedCut
+            return cut.normalize_loudness(
+                target=self.target, mix_first=self.mix_first, affix_id=self.affix_id
+            )
+        return cut.normalize_loudness(target=self.target, affix_id=self.affix_id)
+
+
+class ShuffledChain(LazyNode):
+    """Several lazy sources read one after another; with ``shuffle`` their order is
+    reshuffled at the start of every pass (from ``seed`` plus the pass number, or
+    from Python's global RNG without a seed)."""
+
+    def __init__(self, sources: list, shuffle: bool, seed: int | str | None):
+        self.sources, self.shuffle, self.seed = list(sources), shuffle, seed
+        self.passes = 0
+
+    def __iter__(self):
+        if self.shuffle:
+            from nuptse.lazy import resolve_seed
+
+            rng = (
+                random
+                if self.seed is None
+                else random.Random(resolve_seed(self.seed) + self.passes)
+            )
+            rng.shuffle(self.sources)  # in place: each pass permutes the previous order
+            self.passes += 1
+        for src in list(self.sources):
+            yield from src
+
+    def __len__(self) -> int:
+        return sum(len(s) for s in self.sources)

@@ -2,7 +2,7 @@
 
 >>> ex = TextExample("hello world", tokens=[5, 9])
 >>> ex.num_tokens, TextPairExample(ex, TextExample("hallo welt", [3])).num_tokens
-(2, 1)
+(2, 2)
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class TextExample(CustomFieldMixin):
 
 @dataclass
 class TextPairExample(CustomFieldMixin):
-    """A source and a target text (e.g. for translation); counts the target's tokens."""
+    """A source and a target text (e.g. for translation); counts the source's tokens."""
 
     source: TextExample
     target: TextExample
@@ -39,5 +39,5 @@ class TextPairExample(CustomFieldMixin):
 
     @property
     def num_tokens(self) -> Optional[int]:
-        """The target's token count."""
-        return self.target.num_tokens
+        """The source's token count (as lhotse counts a pair)."""
+        return self.source.num_tokens
