@@ -35,6 +35,14 @@ def _write_stream(cuts, output) -> None:
     total = 0.0
     with CutSet.open_writer(output) as writer:
         for c in cuts:
+            if c.id in writer.ignore_ids:
+                # The writer would skip it silently (that is how resuming works): refuse.
+                raise click.ClickException(
+                    f"two output cuts have the id {c.id!r}; the second would be lost. This "
+                    "happens when one supervision lies in several input cuts (e.g. windows of "
+                    "one recording): run the command on the cuts before windowing, or give "
+                    "the input cuts' supervisions unique ids"
+                )
             writer.write(c)
             n += 1
             total += c.duration
@@ -70,6 +78,16 @@ def simple(
     recs, feats, sups = (
         load(p) if p else None for p in (recording_manifest, feature_manifest, supervision_manifest)
     )
+    for option, path, manifest, wanted in (
+        ("--recording-manifest", recording_manifest, recs, "RecordingSet"),
+        ("--feature-manifest", feature_manifest, feats, "FeatureSet"),
+        ("--supervision-manifest", supervision_manifest, sups, "SupervisionSet"),
+    ):
+        if manifest is not None and type(manifest).__name__ != wanted:
+            raise click.BadParameter(
+                f"{path} holds a {type(manifest).__name__}, expected a {wanted}",
+                param_hint=option,
+            )
     loaded = [m for m in (recs, feats, sups) if m is not None]
     if not force_eager and all(m.is_lazy for m in loaded):
         cuts = CutSet.from_manifests(
