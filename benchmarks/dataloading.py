@@ -14,9 +14,9 @@ b. fbank on the fly from FLAC (``OnTheFlyFeatures(Fbank())``)
 c. (b) with ``CutMix`` (noise from the same corpus, p=0.5) and ``SpecAugment``
 
 Printed per scenario: batches/s (best of ``--epochs`` epochs, 3 by default;
-the workers persist, so later epochs do not pay their start-up), the peak RSS of the main process and of the
-largest worker, and the ratio nuptse/lhotse (targets: >= 1.5x batches/s,
-memory no worse).
+the workers persist, so later epochs do not pay their start-up), the peak RSS
+of the main process and of the largest worker (``VmHWM``, Linux), and the
+ratio nuptse/lhotse (targets: >= 1.5x batches/s, memory no worse).
 
 Usage: python benchmarks/dataloading.py [--quick] [--epochs N] [--only a,b,c]
 """
@@ -122,8 +122,25 @@ def run_one(lib: str, scenario: str, cuts_path: str, noise_path: str, epochs: in
         "rate": max(rates),
         "rates": rates,
         "main_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-        "worker_rss": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
+        "worker_rss": max(_children_peak_rss(), default=0),
     }
+
+
+def _children_peak_rss() -> list[int]:
+    """Peak RSS (VmHWM, bytes) of this process's live children: the persistent workers."""
+    me = str(os.getpid())
+    peaks = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == me and "VmHWM" in fields:
+            peaks.append(int(fields["VmHWM"].split()[0]) * 1024)
+    return peaks
 
 
 def measure(lib: str, scenario: str, cuts_path: Path, noise_path: Path, epochs: int) -> dict:

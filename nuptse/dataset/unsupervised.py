@@ -97,3 +97,77 @@ class DynamicUnsupervisedDataset(UnsupervisedDataset):
         missing = [c.id for c in cuts if not c.has_recording]
         if missing:
             raise DatasetError(f"cuts without recordings: {missing[:5]}")
+
+
+class RecordingChunkIterableDataset(torch.utils.data.IterableDataset):
+    """Fixed-size chunks of each recording, every ``chunk_shift`` seconds (overlapping if shorter).
+
+    Yields ``{"recording_id", "begin_time", "end_time", "audio" (chunk samples,)}``
+    one chunk at a time; batch them with ``collate_fn=audio_chunk_collate``
+    and split the recordings over workers with
+    ``worker_init_fn=audio_chunk_worker_init_fn``.  Chunks stop at the first
+    one that reaches the end of the recording (which may be shorter).
+    Recordings must have one channel.
+    """
+
+    def __init__(self, recordings, chunk_size: float, chunk_shift: float) -> None:
+        self.recordings = list(recordings)
+        self.chunk_size = chunk_size
+        self.chunk_shift = chunk_shift
+        self.start = 0
+        self.end = len(self.recordings)
+        self.validate()
+
+    def validate(self) -> None:
+        if not 0 < self.chunk_shift:
+            raise DatasetError(f"chunk_shift must be positive, got {self.chunk_shift}")
+        for r in self.recordings:
+            if r.num_channels != 1:
+                raise DatasetError(f"recording {r.id!r} has {r.num_channels} channels; chunks need one")
+
+    def __iter__(self):
+        from nuptse.timing import compute_num_samples, samples_to_seconds
+
+        for r in self.recordings[self.start : self.end]:
+            sr = r.sampling_rate
+            size = compute_num_samples(self.chunk_size, sr)
+            shift = compute_num_samples(self.chunk_shift, sr)
+            total = r.num_samples
+            first = 0
+            while True:
+                count = min(size, total - first)
+                audio = r.load_audio(
+                    offset=samples_to_seconds(first, sr), duration=samples_to_seconds(count, sr)
+                )
+                begin = samples_to_seconds(first, sr)
+                yield {
+                    "recording_id": r.id,
+                    "begin_time": torch.as_tensor(begin, dtype=torch.float32),
+                    "end_time": torch.as_tensor(begin + self.chunk_size, dtype=torch.float32),
+                    "audio": torch.from_numpy(np.ascontiguousarray(audio[0])),
+                }
+                if first + size >= total:
+                    break
+                first += shift
+
+
+def audio_chunk_collate(batch: list[dict]) -> dict:
+    """Collate chunks: ids as a list, times stacked, audio zero-padded to the longest."""
+    from torch.utils.data import default_collate
+
+    from nuptse.dataset.collation import stack_audio
+
+    audios = [d["audio"] for d in batch]
+    out = default_collate([{k: v for k, v in d.items() if k != "audio"} for d in batch])
+    out["audio"] = stack_audio(audios, [a.shape[0] for a in audios], mono_downmix=True).to(torch.float32)
+    return out
+
+
+def audio_chunk_worker_init_fn(worker_id: int) -> None:
+    """Give each DataLoader worker its own contiguous share of the recordings."""
+    info = torch.utils.data.get_worker_info()
+    dataset = info.dataset
+    begin, end = dataset.start, dataset.end
+    share = -(-(end - begin) // info.num_workers)
+    dataset.start = begin + info.id * share
+    dataset.end = min(dataset.start + share, end)
