@@ -79,11 +79,15 @@ class PaddingCut(Cut):
         return 1
 
     def load_audio(self, *args, **kwargs) -> np.ndarray | None:
+        """``(1, num_samples)`` zeros (None without samples); takes and ignores the
+        arguments other cut types' ``load_audio`` take, so any cut can be loaded alike."""
         if self.num_samples is None:
             return None
         return np.zeros((1, self.num_samples), dtype=np.float32)
 
     def load_features(self, *args, **kwargs) -> np.ndarray | None:
+        """``(num_frames, num_features)`` of ``feat_value`` (None without frames); takes and
+        ignores other cut types' ``load_features`` arguments."""
         if self.num_frames is None:
             return None
         return np.full((self.num_frames, self.num_features), self.feat_value, dtype=np.float32)
@@ -107,7 +111,7 @@ class PaddingCut(Cut):
         duration: float | None = None,
         keep_excessive_supervisions: bool = True,
         preserve_id: bool = False,
-        **kwargs,
+        _supervisions_index=None,
     ) -> PaddingCut:
         avail = samples_to_seconds(
             compute_num_samples(self.duration, self.sampling_rate)

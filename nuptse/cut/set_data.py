@@ -94,23 +94,28 @@ class CutSetDataMixin:
         executor=None,
         mix_eagerly: bool = True,
         progress_bar: bool = True,
-        **kwargs,
+        on_error: str = "raise",
+        manifest_path: Pathlike | None = None,
+        num_shards: int | None = None,
     ) -> ManifestSet:
-        """Extract features of every cut and store them (see :mod:`nuptse.cut.compute`)."""
+        """Extract features of every cut and store them (see
+        :func:`nuptse.cut.compute.compute_and_store_features`; ``on_error``,
+        ``manifest_path`` and ``num_shards`` are nuptse's additions)."""
         from nuptse.cut.compute import compute_and_store_features
 
-        if storage_type is not None:
-            kwargs["storage_type"] = storage_type
         return compute_and_store_features(
             self,
             extractor,
             storage_path,
             num_jobs=num_jobs,
             augment_fn=augment_fn,
+            storage_type=storage_type,
             executor=executor,
             mix_eagerly=mix_eagerly,
             progress_bar=progress_bar,
-            **kwargs,
+            on_error=on_error,
+            manifest_path=manifest_path,
+            num_shards=num_shards,
         )
 
     def compute_and_store_features_batch(
@@ -124,13 +129,13 @@ class CutSetDataMixin:
         augment_fn: Callable | None = None,
         storage_type=None,
         overwrite: bool = False,
-        **kwargs,
+        on_error: str = "raise",
+        progress_bar: bool = True,
     ) -> ManifestSet:
-        """Batched extraction with background audio loading (see :mod:`nuptse.cut.compute`)."""
+        """Batched extraction with background audio loading (see
+        :func:`nuptse.cut.compute.compute_and_store_features_batch`)."""
         from nuptse.cut.compute import compute_and_store_features_batch
 
-        if storage_type is not None:
-            kwargs["storage_type"] = storage_type
         return compute_and_store_features_batch(
             self,
             extractor,
@@ -140,8 +145,10 @@ class CutSetDataMixin:
             num_workers=num_workers,
             collate=collate,
             augment_fn=augment_fn,
+            storage_type=storage_type,
             overwrite=overwrite,
-            **kwargs,
+            on_error=on_error,
+            progress_bar=progress_bar,
         )
 
     def copy_feats(self, writer, output_path: Pathlike | None = None) -> ManifestSet:
@@ -193,9 +200,11 @@ class CutSetDataMixin:
         num_jobs: int = 1,
         fault_tolerant: bool = False,
         verbose: bool = False,
-        **kwargs,
-    ):
-        """Export to Shar shards with :func:`nuptse.shar.export_cuts_to_shar`."""
+        *,
+        copy_encoded_audio: bool = True,
+    ) -> dict[str, list[str]]:
+        """Export to Shar shards with :func:`nuptse.shar.export_cuts_to_shar`; returns
+        ``{field: [shard paths]}``."""
         shar = importlib.import_module("nuptse.shar")
         return shar.export_cuts_to_shar(
             self,
@@ -208,7 +217,7 @@ class CutSetDataMixin:
             num_jobs=num_jobs,
             fault_tolerant=fault_tolerant,
             verbose=verbose,
-            **kwargs,
+            copy_encoded_audio=copy_encoded_audio,
         )
 
     @classmethod
@@ -222,7 +231,9 @@ class CutSetDataMixin:
         seed: int | str = 42,
         cut_map_fns: Sequence[Callable] | None = None,
         slice_length: int | None = None,
-        **kwargs,
+        *,
+        allow_pipe: bool = False,
+        decode_workers: int = 0,
     ) -> ManifestSet:
         """Open Shar shards lazily with :func:`nuptse.shar.read_cuts_from_shar`."""
         shar = importlib.import_module("nuptse.shar")
@@ -235,5 +246,6 @@ class CutSetDataMixin:
             seed=seed,
             cut_map_fns=cut_map_fns,
             slice_length=slice_length,
-            **kwargs,
+            allow_pipe=allow_pipe,
+            decode_workers=decode_workers,
         )
