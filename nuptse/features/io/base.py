@@ -28,8 +28,8 @@ _REQUIREMENTS = {
     "lilcom_chunky": ("lilcom",),
     "lilcom_files": ("lilcom",),
     "lilcom_url": ("lilcom", "fsspec"),
-    "lilcom_hdf5": ("lilcom", "h5py"),
-    "chunked_lilcom_hdf5": ("lilcom", "h5py"),
+    "lilcom_hdf5": ("h5py", "lilcom"),
+    "chunked_lilcom_hdf5": ("h5py", "lilcom"),
     "numpy_hdf5": ("h5py",),
     "memory_lilcom": ("lilcom",),
     "kaldiio": ("kaldiio",),
@@ -165,9 +165,11 @@ def get_writer(name: str) -> type[FeaturesWriter]:
 
 
 def _missing_modules(name: str) -> list[str]:
-    import importlib.util
+    # Looked up on the package at each call, so that patching
+    # nuptse.features.io.is_module_available (as lhotse's tests do) takes effect.
+    from nuptse.features import io as package
 
-    return [m for m in _REQUIREMENTS.get(name, ()) if importlib.util.find_spec(m) is None]
+    return [m for m in _REQUIREMENTS.get(name, ()) if not package.is_module_available(m)]
 
 
 class StorageBackendInfo(NamedTuple):
