@@ -238,11 +238,12 @@ class OnTheFlyFeatures(BatchIO):
             on_error=self._on_error("audio"),
         )
         if not audios:
-            out = (torch.zeros(0, 0, 0), torch.zeros(0, dtype=torch.int64))
-            if self.return_audio:
-                out += (torch.zeros(0, 0), torch.zeros(0, dtype=torch.int64))
-            return out + (cuts,) if self.fault_tolerant else out
+            return self._empty(cuts)
         audios = [a[..., :n] if a.ndim == 1 else a[0, :n] for a, n in zip(audios, counts)]
+        if self.fault_tolerant:
+            audios, cuts = self._drop_non_finite(audios, cuts)
+            if not audios:
+                return self._empty(cuts)
         lengths = [a.shape[0] for a in audios]
         batch = stack_audio(audios, lengths, mono_downmix=True)
         for transform in self.wave_transforms:
@@ -269,6 +270,30 @@ class OnTheFlyFeatures(BatchIO):
         if self.fault_tolerant:
             out += (cuts,)
         return out
+
+    def _empty(self, cuts: CutSet):
+        """The result for a batch whose every cut was dropped."""
+        out = (torch.zeros(0, 0, 0), torch.zeros(0, dtype=torch.int64))
+        if self.return_audio:
+            out += (torch.zeros(0, 0), torch.zeros(0, dtype=torch.int64))
+        return out + (cuts,) if self.fault_tolerant else out
+
+    def _drop_non_finite(self, audios: list, cuts: CutSet) -> tuple[list, CutSet]:
+        """Leave out (and report) cuts whose audio holds NaN or infinite samples."""
+        from nuptse.features.finite import NonFiniteError, count_non_finite
+
+        kept_audio, kept_cuts = [], []
+        for audio, cut in zip(audios, cuts):
+            bad = count_non_finite(audio)
+            if bad:
+                error = NonFiniteError(f"audio of {cut.id!r} has {bad} NaN or infinite value(s)")
+                self.fault_report.record(cut.id, "audio", error)
+                continue
+            kept_audio.append(audio)
+            kept_cuts.append(cut)
+        if len(kept_cuts) == len(audios):
+            return audios, cuts
+        return kept_audio, CutSet.from_cuts(kept_cuts)
 
     def _extract_batch(self, batch: torch.Tensor, lengths: list[int], sampling_rate: int) -> list:
         result = self.extractor.extract_batch(batch, sampling_rate=sampling_rate, lengths=lengths)

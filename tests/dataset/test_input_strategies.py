@@ -136,3 +136,19 @@ def test_parallel_reads_give_the_same_batch(cuts, executor_type):
     ref, _ = AudioSamples()(cuts)
     got, _ = AudioSamples(num_workers=2, executor_type=executor_type)(cuts)
     torch.testing.assert_close(ref, got, atol=0, rtol=0)
+
+
+def test_on_the_fly_drops_audio_with_nan(cuts, tmp_path):
+    from nuptse import Recording
+    from tests.dataset.conftest import make_cuts
+
+    x, _ = sf.read(next(iter(cuts)).recording.sources[0].source, dtype="float32")
+    x[1000] = np.nan
+    path = tmp_path / "nan.wav"
+    sf.write(path, x, 16000, subtype="FLOAT")
+    assert Recording.from_file(path).num_samples == len(x)
+    batch = make_cuts([path] + [c.recording.sources[0].source for c in list(cuts)[1:]])
+    strategy = OnTheFlyFeatures(Fbank(), fault_tolerant=True)
+    feats, lens, ok = strategy(batch)
+    assert len(ok) == 2 and torch.isfinite(feats).all()
+    assert strategy.fault_report.by_reason() == {"NonFiniteError": 1}
