@@ -366,7 +366,9 @@ def windowed(cuts, output_cuts, duration, hop, keep_excessive_supervisions):
 
 @cut.command("estimate-bucket-bins")
 @click.argument("cutset", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@click.option("-b", "--num-buckets", default=30, type=int, show_default=True, help="Buckets wanted.")
+@click.option(
+    "-b", "--num-buckets", default=30, type=int, show_default=True, help="Buckets wanted."
+)
 @click.option(
     "-s", "--sample", default=None, type=int, help="Use only the first N cuts (default: all)."
 )

@@ -29,10 +29,19 @@ def _storage_option(f):
     return click.option(
         "-s",
         "--storage-type",
-        default="lilcom_chunky",
-        show_default=True,
-        help="Storage backend of the feature matrices (see list-storage-backends).",
+        default=None,
+        help="Storage backend of the feature matrices (see list-storage-backends); default: "
+        "lilcom_chunky, or $NUPTSE_FEATURES_STORAGE_BACKEND.",
     )(f)
+
+
+def _storage_type(name: str | None) -> str:
+    """The backend name given, or the library's default (lhotse's CLI does the same)."""
+    if name:
+        return name
+    from nuptse.features.io import default_features_storage_backend_name
+
+    return default_features_storage_backend_name()
 
 
 def _config_option(f):
@@ -128,6 +137,7 @@ def extract(
             f"{recording_manifest} holds a {kind}; feat extract needs recordings or cuts"
         )
     extractor = _extractor(feature_manifest, feature_type)
+    storage_type = _storage_type(storage_type)
     writer_cls = get_writer(storage_type)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -190,7 +200,7 @@ def extract_cuts(cutset, output_cutset, storage_path, feature_manifest, storage_
         extractor=_extractor(feature_manifest),
         storage_path=storage_path,
         num_jobs=num_jobs,
-        storage_type=get_writer(storage_type),
+        storage_type=get_writer(_storage_type(storage_type)),
     )
     Path(output_cutset).parent.mkdir(parents=True, exist_ok=True)
     cuts.to_file(output_cutset)
@@ -227,7 +237,7 @@ def extract_cuts_batch(
         storage_path=storage_path,
         batch_duration=batch_duration,
         num_workers=num_jobs,
-        storage_type=get_writer(storage_type),
+        storage_type=get_writer(_storage_type(storage_type)),
     )
     Path(output_cutset).parent.mkdir(parents=True, exist_ok=True)
     cuts.to_file(output_cutset)

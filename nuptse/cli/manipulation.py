@@ -233,9 +233,9 @@ def split_lazy(manifest, output_dir, chunk_size, start_idx):
 @click.option(
     "-t",
     "--storage-type",
-    default="lilcom_chunky",
-    show_default=True,
-    help="Writer of the copy (see list-storage-backends).",
+    default=None,
+    help="Writer of the copy (see list-storage-backends); default: lilcom_chunky, or "
+    "$NUPTSE_FEATURES_STORAGE_BACKEND.",
 )
 @click.option(
     "-j",
@@ -259,6 +259,9 @@ def copy_feats(input_manifest, output_manifest, storage_path, storage_type, max_
         raise click.UsageError(
             f"{input_manifest} holds a {kind}; copy-feats needs features or cuts"
         )
+    from nuptse.cli.feat import _storage_type
+
+    storage_type = _storage_type(storage_type)
     copied = 0
     out_items = []
     with get_writer(storage_type)(storage_path, mode="w") as writer:

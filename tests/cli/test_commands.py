@@ -342,3 +342,23 @@ def test_group_help_imports_no_library(group):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "Commands:" in proc.stdout
+
+
+def test_feat_extract_writes_lhotse_layout(run, lhotse_cli, manifests, tmp_path, monkeypatch):
+    """With the same storage backend, `feat extract` writes lhotse's files and features."""
+    import numpy as np
+
+    from nuptse.features import FeatureSet
+
+    run("subset", manifests["recordings"], tmp_path / "r.jsonl.gz", "--first", 2)
+    monkeypatch.setenv("NUPTSE_FEATURES_STORAGE_BACKEND", "numpy_files")  # lhotse's default
+    run("feat", "extract", tmp_path / "r.jsonl.gz", tmp_path / "ours")
+    lhotse_cli("feat", "extract", tmp_path / "r.jsonl.gz", tmp_path / "theirs")
+    names = sorted(p.name for p in (tmp_path / "ours").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "theirs").iterdir())
+    assert names == ["feature_manifest.json.gz", "storage"]
+    ours = FeatureSet.from_file(tmp_path / "ours" / "feature_manifest.json.gz")
+    theirs = FeatureSet.from_file(tmp_path / "theirs" / "feature_manifest.json.gz")
+    for a, b in zip(ours, theirs):
+        assert (a.type, a.num_frames, a.storage_type) == (b.type, b.num_frames, b.storage_type)
+        np.testing.assert_allclose(a.load(), b.load(), atol=1e-3)
