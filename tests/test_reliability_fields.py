@@ -118,3 +118,17 @@ def test_recording_channel_must_be_a_number(fixtures_dir):
     d["sources"][0]["channels"] = ["x"]
     with pytest.raises(ValueError, match="channels"):
         Recording.from_dict(d)
+
+
+@pytest.mark.parametrize(
+    "change,field",
+    [({"duration": "3.0"}, "duration"), ({"start": "0"}, "start"), ({"channel": "x"}, "channel")],
+)
+def test_cut_fields_are_checked_on_read(fixtures_dir, tmp_path, change, field):
+    from nuptse import CutSet
+
+    cut = next(iter(CutSet.from_file(fixtures_dir / "lhotse_written" / "cuts.jsonl.gz")))
+    path = _write(tmp_path / "c.jsonl", [dict(cut.to_dict(), id="bad-cut", **change)])
+    with pytest.raises(ValueError) as err:
+        list(CutSet.from_file(path))
+    assert "bad-cut" in str(err.value) and repr(field) in str(err.value)

@@ -19,6 +19,7 @@ import numpy as np
 from nuptse.cut.base import CUT_TYPES, Cut, CutError, fit_length, uuid_id
 from nuptse.cut.registry import CutAssertionError, MissingFieldError
 from nuptse.cut.supervision_ops import filled_supervisions, merge_supervisions
+from nuptse.field_types import CHANNEL, NUMBER, check_fields
 from nuptse.timing import (
     add_durations,
     compute_num_frames,
@@ -667,6 +668,15 @@ class DataCut(Cut):
 
     @classmethod
     def from_dict(cls, data: dict) -> DataCut:
+        check_fields(
+            "cut",
+            data.get("id"),
+            (
+                ("start", data.get("start"), NUMBER),
+                ("duration", data.get("duration"), NUMBER),
+                ("channel", data.get("channel"), CHANNEL),
+            ),
+        )
         rec = data.get("recording")
         feats = data.get("features")
         custom = data.get("custom")
