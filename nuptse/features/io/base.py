@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from abc import ABCMeta, abstractmethod
 from pathlib import Path
 from typing import Any, NamedTuple, Optional, Union
 
 import numpy as np
+
+from nuptse.utils import is_module_available
 
 Pathlike = Union[str, Path]
 
@@ -166,10 +169,11 @@ def get_writer(name: str) -> type[FeaturesWriter]:
 
 def _missing_modules(name: str) -> list[str]:
     # Looked up on the package at each call, so that patching
-    # nuptse.features.io.is_module_available (as lhotse's tests do) takes effect.
-    from nuptse.features import io as package
-
-    return [m for m in _REQUIREMENTS.get(name, ()) if not package.is_module_available(m)]
+    # nuptse.features.io.is_module_available (as lhotse's tests do) takes effect;
+    # through sys.modules (the package imports this module, not the reverse).
+    package = sys.modules.get(__name__.rpartition(".")[0])
+    available = getattr(package, "is_module_available", None) or is_module_available
+    return [m for m in _REQUIREMENTS.get(name, ()) if not available(m)]
 
 
 class StorageBackendInfo(NamedTuple):
