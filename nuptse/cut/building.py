@@ -255,10 +255,13 @@ def save_audios(
     root = Path(storage_path)
 
     def one(cut):
-        sub = root / cut.id[:3]
-        sub.mkdir(parents=True, exist_ok=True)
+        from nuptse.safe_paths import contained_path, safe_file_name
+
+        name = safe_file_name(cut.id)  # an id like "../../x" must not leave storage_path
+        target = contained_path(root, f"{name[:3]}/{name}.{format}")
+        target.parent.mkdir(parents=True, exist_ok=True)
         return cut.save_audio(
-            storage_path=sub / f"{cut.id}.{format}",
+            storage_path=target,
             format=format,
             encoding=encoding,
             augment_fn=augment_fn,
@@ -322,7 +325,9 @@ def copy_data(cuts, output_dir, verbose: bool = True):
         if cut.features is not None:
             cut = cut._copy(features=cut.features.copy_feats(writer=feats_writer))
         if cut.recording is not None:
-            cut = cut.save_audio(audio_dir / f"{cut.id}.flac")
+            from nuptse.safe_paths import contained_path, safe_file_name
+
+            cut = cut.save_audio(contained_path(audio_dir, f"{safe_file_name(cut.id)}.flac"))
         custom = dict(cut.custom or {})
         for name, value in custom.items():
             if isinstance(value, (Array, TemporalArray)):
