@@ -111,6 +111,8 @@ _EXPORTS = {
     "MultiCut": "nuptse.cut",
     "MixedCut": "nuptse.cut",
     "PaddingCut": "nuptse.cut",
+    "create_cut_set_eager": "nuptse.cut",
+    "create_cut_set_lazy": "nuptse.cut",
     "validate": "nuptse.qa",
     "fix_manifests": "nuptse.qa",
     "validate_recordings_and_supervisions": "nuptse.qa",
