@@ -112,3 +112,10 @@ class TestRandomCut(RandomCutTestCase):
         assert cut.duration == 0.5
         assert cut.load_audio().shape == (1, 4000)
         assert cut.supervisions[0].alignment["subword"][0].symbol == "irr"
+
+    def test_cut_with_features_and_custom_array(self):
+        cut = self.with_cut(sampling_rate=16000, num_samples=8000, custom_field=True)
+        feats = cut.load_features()
+        assert feats.shape == (50, 80)  # 0.5 s at 10 ms, the default 80 mel bins
+        indices = cut.load_codebook_indices()
+        assert indices.shape == (50,) and indices.max() < 256
