@@ -57,6 +57,7 @@ from .errors import (
     SharPlaceholderFeaturesError,
 )
 from .files import (
+    FileIO,
     LilcomFilesReader,
     LilcomFilesWriter,
     LilcomURLReader,
@@ -112,6 +113,7 @@ __all__ = [
     "FeaturesReader",
     "FeaturesStorageError",
     "FeaturesWriter",
+    "FileIO",
     "KaldiReader",
     "KaldiWriter",
     "LilcomChunkyReader",

@@ -10,6 +10,7 @@ Local files are written under a temporary name and renamed into place.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from typing import Any, Optional
 
 import numpy as np
@@ -194,3 +195,49 @@ def read_npy_rows(
                 key,
             )
     return out
+
+
+class FileIO:
+    """Opens the files of a directory or URL prefix by key, for writers/readers of one file per key.
+
+    ``open_fileobj(key, "r" | "w", add_subdir=False)`` is a context manager
+    giving ``(file object, path)``; with ``add_subdir`` a local file goes into
+    the subfolder named by the key's first three characters (as the file
+    backends lay them out).  Keys with ``..`` are refused.
+
+    >>> import tempfile
+    >>> io = FileIO(tempfile.mkdtemp())
+    >>> with io.open_fileobj("abcdef.bin", "w", add_subdir=True) as (f, path):
+    ...     _ = f.write(b"x")
+    >>> with io.open_fileobj("abc/abcdef.bin", "r") as (f, _):
+    ...     f.read()
+    b'x'
+    """
+
+    def __init__(self, storage_path: Any) -> None:
+        self.storage_path = path_str(storage_path)
+        self.is_url = is_url(self.storage_path)
+        if self.is_url:
+            self.storage_path = self.storage_path.rstrip("/")
+
+    def _path(self, key: str, add_subdir: bool) -> str:
+        key = str(key).lstrip("/") if self.storage_path else str(key)
+        if ".." in key.replace(os.sep, "/").split("/"):
+            raise FeaturesStorageError("key must not contain '..'", self.storage_path, key)
+        if self.is_url:
+            return join(self.storage_path, key)
+        if add_subdir:
+            return os.path.join(self.storage_path, key[:3], key)
+        return os.path.join(self.storage_path, key)
+
+    @contextmanager
+    def open_fileobj(self, key: str, mode: str, add_subdir: bool = False):
+        from nuptse.serialization import open_best
+
+        if ("r" in mode) == ("w" in mode):
+            raise ValueError(f"mode must contain exactly one of 'r' and 'w', got {mode!r}")
+        path = self._path(key, add_subdir and "w" in mode)
+        if "w" in mode and not self.is_url:
+            makedirs(os.path.dirname(path))
+        with open_best(path, "wb" if "w" in mode else "rb", gz=False) as f:
+            yield f, path
