@@ -56,6 +56,7 @@ from nuptse.audio.transforms import (
     register_recording_type,
 )
 from nuptse.audio.transforms.codec import GSM_SAMPLING_RATE
+from nuptse.audio.transforms.narrowband import NARROWBAND_SAMPLING_RATE, Narrowband
 from nuptse.audio.utils import get_audio_duration_mismatch_tolerance
 from nuptse.field_types import CHANNEL, INT, NUMBER, POSITIVE_INT, check_fields
 from nuptse.timing import (
@@ -225,10 +226,11 @@ class Recording:
 
     # ------------------------------------------------------------------ loading
     def _source_sampling_rate(self) -> int:
-        """The rate of the encoded audio, before any Resample transform."""
+        """The rate of the encoded audio: the input rate of the first transform
+        that records one (a ``Resample``), else the recording's rate."""
         for t in self.transforms or []:
-            if isinstance(t, Resample):
-                return t.source_sampling_rate
+            if t.input_sampling_rate() is not None:
+                return t.input_sampling_rate()
         return self.sampling_rate
 
     def _requested_channels(self, channels: Optional[Channels]) -> list[int]:
@@ -346,8 +348,7 @@ class Recording:
         rate = source_rate
         for t in self.transforms or []:
             audio = t(audio, rate)
-            if isinstance(t, Resample):
-                rate = t.target_sampling_rate
+            rate = t.output_sampling_rate(rate)
         return self._fix_length(audio, expected, allowed, offset, duration)
 
     def _output_channels(self, wanted: list[int]) -> list[int]:
@@ -360,8 +361,7 @@ class Recording:
         rates = []
         for t in self.transforms or []:
             rates.append(rate)
-            if isinstance(t, Resample):
-                rate = t.target_sampling_rate
+            rate = t.output_sampling_rate(rate)
         return rates
 
     def _stack(self, arrays: list[np.ndarray], allowed: int) -> np.ndarray:
@@ -459,6 +459,21 @@ class Recording:
             sampling_rate=sampling_rate,
             num_samples=n,
             duration=samples_to_seconds(n, sampling_rate),
+        )
+
+    def narrowband(
+        self, codec: str, restore_orig_sr: bool = True, affix_id: bool = True
+    ) -> Recording:
+        """Lazily simulate a telephone channel: 8 kHz through ``codec`` (``"mulaw"`` or
+        ``"lpc10"``), back at this rate when ``restore_orig_sr``; id gets ``_nb_{codec}``."""
+        rate = self.sampling_rate if restore_orig_sr else NARROWBAND_SAMPLING_RATE
+        n = compute_num_samples(self.duration, rate)
+        return self._append(
+            Narrowband(codec, self.sampling_rate, restore_orig_sr),
+            id=f"{self.id}_nb_{codec}" if affix_id else self.id,
+            sampling_rate=rate,
+            num_samples=n,
+            duration=samples_to_seconds(n, rate),
         )
 
     def normalize_loudness(self, target: float, affix_id: bool = False) -> Recording:

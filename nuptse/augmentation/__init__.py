@@ -23,11 +23,49 @@ from nuptse.audio.transforms import (
     dereverb_wpe_torch,
 )
 from nuptse.augmentation.common import AugmentFn
+from nuptse.augmentation.torchaudio import (
+    Codec,
+    LPC10Codec,
+    MuLawCodec,
+    Narrowband,
+    check_for_torchaudio,
+    check_torchaudio_version,
+    compute_num_samples,
+    during_docs_build,
+    get_current_resampling_backend,
+    is_module_available,
+    is_torchaudio_available,
+    libsox_rate,
+    libspandsp_api,
+    perturb_num_samples,
+)
 from nuptse.augmentation.utils import convolve1d
+from nuptse.exports import lazy_exports
+
+# torch modules: loaded on first use, so that importing this package stays torch-free.
+_LAZY = {
+    "ResampleTensor": "nuptse.augmentation.resample",
+    "get_or_create_resampler": "nuptse.augmentation.resample",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
 
 __all__ = [
     "AudioTransform",
     "AugmentFn",
+    "Codec",
+    "LPC10Codec",
+    "MuLawCodec",
+    "Narrowband",
+    "check_for_torchaudio",
+    "check_torchaudio_version",
+    "compute_num_samples",
+    "during_docs_build",
+    "get_current_resampling_backend",
+    "is_module_available",
+    "is_torchaudio_available",
+    "libsox_rate",
+    "libspandsp_api",
+    "perturb_num_samples",
     "Clipping",
     "Compress",
     "DereverbWPE",
@@ -41,4 +79,4 @@ __all__ = [
     "convolve1d",
     "dereverb_wpe_numpy",
     "dereverb_wpe_torch",
-]
+] + sorted(_LAZY)

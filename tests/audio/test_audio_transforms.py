@@ -225,8 +225,8 @@ def test_transform_registry_and_pickle(fixtures_dir):
         d = t.to_dict()
         assert AudioTransform.from_dict(json.loads(json.dumps(d))) == t
         assert pickle.loads(pickle.dumps(t)) == t
-    with pytest.raises(UnknownTransformError, match="Narrowband"):
-        AudioTransform.from_dict({"name": "Narrowband", "kwargs": {}})
+    with pytest.raises(UnknownTransformError, match="PitchShift"):
+        AudioTransform.from_dict({"name": "PitchShift", "kwargs": {}})
 
 
 def test_reverb_rir_path_prefix(fixtures_dir, transformed):

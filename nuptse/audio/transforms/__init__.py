@@ -9,6 +9,7 @@
 * :mod:`~nuptse.audio.transforms.reverb`: ``ReverbWithImpulseResponse``.
 * :mod:`~nuptse.audio.transforms.dereverb`: ``DereverbWPE``.
 * :mod:`~nuptse.audio.transforms.codec`: ``Compress``.
+* :mod:`~nuptse.audio.transforms.narrowband`: ``Narrowband`` (telephone band).
 
 They live in the audio layer because :class:`~nuptse.audio.Recording` both
 creates them (``perturb_speed``, ``compress``, ...) and applies them when
@@ -30,6 +31,7 @@ from nuptse.audio.transforms.codec import (
 )
 from nuptse.audio.transforms.dereverb import DereverbWPE, dereverb_wpe_numpy, dereverb_wpe_torch
 from nuptse.audio.transforms.gain import Clipping, LoudnessNormalization, Volume, normalize_loudness
+from nuptse.audio.transforms.narrowband import Codec, LPC10Codec, MuLawCodec, Narrowband
 from nuptse.audio.transforms.resample import Resample
 from nuptse.audio.transforms.reverb import RIR_SCALING_FACTOR, ReverbWithImpulseResponse
 from nuptse.audio.transforms.tempo import Speed, Tempo, wsola
@@ -43,6 +45,10 @@ __all__ = [
     "DereverbWPE",
     "FastRandomRIRGenerator",
     "LoudnessNormalization",
+    "Codec",
+    "LPC10Codec",
+    "MuLawCodec",
+    "Narrowband",
     "MP3_SUPPORTED_SAMPLING_RATES",
     "OPUS_SUPPORTED_SAMPLING_RATES",
     "RIR_SCALING_FACTOR",

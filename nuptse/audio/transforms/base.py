@@ -67,6 +67,14 @@ class AudioTransform:
         """The input span (seconds) needed for output span ``offset``/``duration``."""
         return offset, duration
 
+    def input_sampling_rate(self) -> Optional[int]:
+        """The rate this transform expects its input at, if it records one (``Resample``)."""
+        return None
+
+    def output_sampling_rate(self, sampling_rate: int) -> int:
+        """The rate of the output for input at ``sampling_rate`` (unchanged by default)."""
+        return sampling_rate
+
     def with_path_prefix(self, path) -> AudioTransform:
         """A copy whose embedded file paths (if any) are joined to ``path``."""
         return self

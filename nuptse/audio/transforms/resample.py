@@ -40,6 +40,12 @@ class Resample(AudioTransform):
             return np.stack([libsox_rate(np.ascontiguousarray(ch), src, dst)[0] for ch in x])
         return polyphase_resample(samples, src, dst)
 
+    def input_sampling_rate(self) -> int:
+        return self.source_sampling_rate
+
+    def output_sampling_rate(self, sampling_rate: int) -> int:
+        return self.target_sampling_rate
+
     def reverse_timestamps(self, offset, duration, sampling_rate):
         if self.source_sampling_rate == self.target_sampling_rate:
             return offset, duration
