@@ -518,12 +518,14 @@ def compute_and_store_features_batch(
         resume = not overwrite and guard.has_earlier_output and append_kwargs is not None
         if resume:
             guard.check_config()  # refuse to return another extractor's features
-        else:
-            # Starting over (or a writer that truncates its archive): the earlier manifest,
-            # partial or final, must not outlive the data it points at.
+        # The writer takes the path's lock first: a second run on the same manifest is refused
+        # before it touches anything. Starting over rewrites the .partial file.
+        out = CutSet.open_writer(manifest_path, overwrite=not resume)
+        if not resume:
+            # Starting over (or a writer that truncates its archive): an earlier final
+            # manifest must not outlive the data it points at.
             guard.discard_earlier_output()
         guard.record_config()
-        out = CutSet.open_writer(manifest_path, overwrite=not resume)
     else:
         out = CutSet.open_writer(None)
 

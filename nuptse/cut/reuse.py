@@ -200,10 +200,13 @@ class ResumeGuard:
         os.replace(tmp, path)
 
     def discard_earlier_output(self) -> None:
-        """Remove a manifest (final or partial) whose data the writer is about to truncate."""
-        for p in (self.manifest_path + ".partial", self.manifest_path):
-            if os.path.exists(p):
-                if self.stored:
-                    logger.warning("%s: discarded; its cuts are computed again", p)
-                os.unlink(p)
+        """Remove a final manifest whose data the writer is about to truncate.
+
+        Call it once the new writer is open (holding the path's lock and having
+        restarted the ``.partial`` file).
+        """
+        if os.path.exists(self.manifest_path):
+            if self.stored:
+                logger.warning("%s: discarded; its cuts are computed again", self.manifest_path)
+            os.unlink(self.manifest_path)
         self.stored = {}

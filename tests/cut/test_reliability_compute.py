@@ -105,3 +105,18 @@ def test_parallel_rerun_with_edited_cuts_recomputes(cuts, tmp_path):
         ref = _reference(edited[cut.id], fbank)
         assert feats.shape == ref.shape
         np.testing.assert_allclose(feats, ref, atol=0.04)
+
+
+def test_second_run_on_same_manifest_is_refused_without_touching_the_first(cuts, tmp_path):
+    from nuptse.features import Fbank
+    from nuptse.writer_lock import ConcurrentWriterError
+
+    manifest = tmp_path / "cuts.jsonl.gz"
+    first = CutSet.open_writer(manifest)
+    first.write(next(iter(cuts)), flush=True)
+    with pytest.raises(ConcurrentWriterError):
+        CutSet.compute_and_store_features_batch(
+            cuts, Fbank(), tmp_path / "feats", manifest_path=manifest, progress_bar=False
+        )
+    first.close()  # the first run's data survived: its rename still works
+    assert len(CutSet.from_file(manifest)) == 1
