@@ -194,9 +194,17 @@ class IterCursor(Cursor):
     def _one_shot(self) -> bool:
         return iter(self.iterable) is self.iterable
 
+    def __getstate__(self):
+        # an open iterator cannot be pickled: a copy re-reads up to the same position
+        state = dict(self.__dict__)
+        state["_it"] = None
+        return state
+
     def next(self):
         if self._it is None:
             self._it = iter(self.iterable)
+            for _ in range(self.n):  # resuming a pickled copy
+                next(self._it)
         item = next(self._it)
         k = self.n
         self.n += 1

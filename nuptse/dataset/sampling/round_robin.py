@@ -85,10 +85,12 @@ class RoundRobinSampler(CompositeSampler):
         self._nondepleted_samplers_indices = list(range(len(self.samplers)))
         self._cur_sampler_idx = 0
         self._num_dl_workers = 1
+        self._round = 0
         from torch.utils.data import get_worker_info
 
         info = get_worker_info()
-        if info is not None:
+        # (with split_across_workers the base class already deals batches out to workers)
+        if info is not None and self._num_workers == 1:
             self._cur_sampler_idx = info.id % len(self._nondepleted_samplers_indices)
             self._num_dl_workers = info.num_workers
         return self

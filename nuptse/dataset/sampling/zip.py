@@ -53,6 +53,8 @@ class ZipSampler(CompositeSampler):
     def __iter__(self):
         for s in self.samplers:
             iter(s)
+        if not self._just_restored_state:
+            self._round = 0
         return self
 
     def _next_batch(self):
