@@ -476,7 +476,8 @@ def iter_jsonl(path: Pathlike, block_decoder: Callable[[bytes], list] | None = N
                         ) from None
                     yield obj
     except (EOFError, zlib.error) as e:
-        raise TruncatedManifestError(path, n, f"gzip stream: {e}") from None
+        complete = max(n, _salvageable_lines(path))
+        raise TruncatedManifestError(path, complete, f"gzip stream: {e}") from None
     except OSError as e:
         if gz and "not a gzipped file" in str(e).lower():
             raise ManifestParseError(path, None, "not a gzip file despite its .gz name") from None
@@ -488,15 +489,41 @@ def iter_jsonl(path: Pathlike, block_decoder: Callable[[bytes], list] | None = N
 def count_jsonl_lines(path: Pathlike) -> int:
     """Number of items in a JSON-lines file, without parsing them."""
     n = 0
-    with open_best(path, "rb") as f:
-        while True:
-            block = f.read(1 << 20)
-            if not block:
-                break
-            n += block.count(b"\n")
-            last = block
-        if n and not last.endswith(b"\n"):
-            n += 1
+    try:
+        with open_best(path, "rb") as f:
+            while True:
+                block = f.read(1 << 20)
+                if not block:
+                    break
+                n += block.count(b"\n")
+                last = block
+            if n and not last.endswith(b"\n"):
+                n += 1
+    except (EOFError, zlib.error) as e:
+        complete = max(n, _salvageable_lines(path))
+        raise TruncatedManifestError(path, complete, f"gzip stream: {e}") from None
+    return n
+
+
+def _salvageable_lines(path: Pathlike) -> int:
+    """Complete lines in the readable part of a cut-off gzip file (for error messages)."""
+    if is_url(path):
+        return 0
+    d = zlib.decompressobj(wbits=31)
+    n = 0
+    try:
+        with open(_local(path), "rb") as f:
+            while True:
+                chunk = f.read(1 << 20)
+                if not chunk:
+                    break
+                n += d.decompress(chunk).count(b"\n")
+                while d.eof and d.unused_data:  # a multi-member stream
+                    rest = d.unused_data
+                    d = zlib.decompressobj(wbits=31)
+                    n += d.decompress(rest).count(b"\n")
+    except (OSError, zlib.error):
+        pass
     return n
 
 

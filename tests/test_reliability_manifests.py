@@ -56,10 +56,15 @@ def test_truncated_gzip_read_lazily(tmp_path):
     path = tmp_path / "s.jsonl.gz"
     data = gzip.compress("".join(_line(i) for i in range(3000)).encode())
     path.write_bytes(data[: len(data) // 2])
-    for consume in (len, list):
+    from nuptse.serialization import count_jsonl_lines
+
+    for consume in (len, list, lambda s: count_jsonl_lines(path)):
         with pytest.raises(TruncatedManifestError) as err:
             consume(SupervisionSet.from_jsonl_lazy(path))
         assert str(path) in str(err.value)
+        # the message counts the lines that can still be read, not the ones already yielded
+        complete = int(str(err.value).split("after ")[1].split(" ")[0])
+        assert 0 < complete < 3000
 
 
 def test_resume_over_line_without_id(tmp_path):
