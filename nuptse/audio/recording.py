@@ -246,7 +246,10 @@ class Recording:
         return [int(c) for c in wanted]
 
     def _describe_sources(self) -> str:
-        return ", ".join(s._describe() for s in self.sources)
+        # Custom source objects (anything with channels/type/load_audio) may lack _describe.
+        return ", ".join(
+            s._describe() if hasattr(s, "_describe") else repr(s) for s in self.sources
+        )
 
     def load_audio(
         self,
