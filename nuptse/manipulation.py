@@ -22,6 +22,7 @@ from typing import Any, Optional, TypeVar, Union
 from nuptse.audio import Recording, RecordingSet
 from nuptse.cut import CutSet, MixedCut, MonoCut
 from nuptse.features import Features, FeatureSet
+from nuptse.orphans import exit_with_parent
 from nuptse.supervision import SupervisionSegment, SupervisionSet
 
 __all__ = [
@@ -62,7 +63,7 @@ def split_parallelize_combine(
     ``fn`` and its arguments must be picklable.
     """
     parts = manifest.split(num_splits=num_jobs)
-    with ProcessPoolExecutor(num_jobs) as executor:
+    with ProcessPoolExecutor(num_jobs, initializer=exit_with_parent) as executor:
         futures = [executor.submit(fn, part, *args, **kwargs) for part in parts]
         return combine([f.result() for f in futures])
 

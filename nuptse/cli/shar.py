@@ -155,6 +155,8 @@ def compute_features(shar_dir, feature_config, compression, num_jobs, verbose):
     """
     from concurrent.futures import ProcessPoolExecutor
 
+    from nuptse.orphans import exit_with_parent
+
     shards = []
     for cuts_path in sorted(Path(shar_dir).glob("cuts.*.jsonl*")):
         idx = cuts_path.name.split(".")[1]
@@ -169,7 +171,7 @@ def compute_features(shar_dir, feature_config, compression, num_jobs, verbose):
         for job in jobs:
             _features_one_shard(*job)
     else:
-        with ProcessPoolExecutor(num_jobs) as ex:
+        with ProcessPoolExecutor(num_jobs, initializer=exit_with_parent) as ex:
             for _ in ex.map(_features_one_shard, *zip(*jobs)):
                 pass
     if verbose:

@@ -277,8 +277,10 @@ def save_audios(
         return cut_set_cls.from_cuts([one(c) for c in items])
     from concurrent.futures import ProcessPoolExecutor
 
+    from nuptse.orphans import exit_with_parent
+
     parts = cuts.split(num_jobs or 2) if not cuts.is_lazy else cuts.to_eager().split(num_jobs)
-    pool = executor or ProcessPoolExecutor(max_workers=num_jobs)
+    pool = executor or ProcessPoolExecutor(max_workers=num_jobs, initializer=exit_with_parent)
     try:
         futures = [
             pool.submit(

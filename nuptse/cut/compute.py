@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from nuptse.cut.base import Cut, CutError, provide, provided
-from nuptse.cut.orphans import exit_with_parent
 from nuptse.cut.reuse import APPENDABLE_WRITERS, ResumeGuard, run_config, shard_digest
 from nuptse.features.finite import check_finite
+from nuptse.orphans import exit_with_parent
 from nuptse.serialization import Pathlike, iter_jsonl, save_to_jsonl
 
 logger = logging.getLogger(__name__)

@@ -114,6 +114,8 @@ def export_cuts_to_shar(
         raise SharError(f"shard_size must be positive or None, got {shard_size}")
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+    from nuptse.orphans import exit_with_parent
+
     paths: dict[str, list[str]] = defaultdict(list)
 
     def collect(done) -> None:
@@ -121,7 +123,7 @@ def export_cuts_to_shar(
             for k, v in fut.result().items():
                 paths[k].extend(v)
 
-    with ProcessPoolExecutor(num_jobs) as pool:
+    with ProcessPoolExecutor(num_jobs, initializer=exit_with_parent) as pool:
         pending: set = set()
         for idx, chunk in enumerate(_chunks(cuts, shard_size)):
             if len(pending) >= 2 * num_jobs:

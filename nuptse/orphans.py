@@ -1,5 +1,8 @@
 """Pool workers that end when the process that started them is gone.
 
+Every process pool that nuptse starts runs :func:`exit_with_parent` as its
+initializer.
+
 A process pool's workers wait on a pipe that their siblings also hold open,
 so when the parent is killed (``kill -9``, an OOM kill) they never see
 end-of-file and wait forever. :func:`exit_with_parent`, run in each worker's
