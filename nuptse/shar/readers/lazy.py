@@ -54,6 +54,10 @@ def _list_dir(in_dir: Any) -> list[str]:
     return os.listdir(path)
 
 
+#: Where lhotse's (and nuptse's) ``make_worker_init_fn`` leaves a worker's seed.
+PROCESS_SEED_VARIABLE = "LHOTSE_PROCESS_SEED"
+
+
 def discover_shards(
     in_dir: Any, only_fields: Optional[Sequence[str]] = None
 ) -> dict[str, list[str]]:
@@ -280,9 +284,18 @@ class LazySharIterator(LazyNode):
 
     def _seed(self) -> int:
         if self.seed == "randomized":
+            # As lhotse: in a DataLoader worker, the seed that
+            # ``make_worker_init_fn`` gave it (exported as LHOTSE_PROCESS_SEED;
+            # torch's own worker seed if that was not used); elsewhere the
+            # global ``random`` module's seed.
             data = __import__("sys").modules.get("torch.utils.data")
             info = data.get_worker_info() if data is not None else None
-            base = info.seed if info is not None else resolve_seed("trng")
+            if info is None:
+                base = random.getstate()[1][0]
+            elif PROCESS_SEED_VARIABLE in os.environ:
+                base = int(os.environ[PROCESS_SEED_VARIABLE])
+            else:
+                base = info.seed
         else:
             base = resolve_seed(self.seed)
         return base + self.epoch if self.stateful_shuffle else base
