@@ -15,8 +15,9 @@ c. (b) with ``CutMix`` (noise from the same corpus, p=0.5) and ``SpecAugment``
 
 Printed per scenario: batches/s (best of ``--epochs`` epochs, 3 by default;
 the workers persist, so later epochs do not pay their start-up), the peak RSS
-of the main process and of the largest worker (``VmHWM``, Linux), and the
-ratio nuptse/lhotse (targets: >= 1.5x batches/s, memory no worse).
+of the main process and of the largest worker (``VmHWM``, Linux), the
+median CPU seconds a worker spends on a batch (steadier than batches/s where
+other jobs share the cores), and the ratios nuptse/lhotse (targets: >= 1.5x batches/s, memory no worse).
 
 Usage: python benchmarks/dataloading.py [--quick] [--epochs N] [--only a,b,c]
 """
@@ -103,24 +104,26 @@ def run_one(lib: str, scenario: str, cuts_path: str, noise_path: str, epochs: in
         noise = L.CutSet.from_file(noise_path)
         kwargs["cut_transforms"] = [D.CutMix(noise, snr=(10, 20), p=0.5)]
         kwargs["input_transforms"] = [D.SpecAugment()]
-    dataset = D.K2SpeechRecognitionDataset(input_strategy=strategy, **kwargs)
+    dataset = _Timed(D.K2SpeechRecognitionDataset(input_strategy=strategy, **kwargs))
     sampler = D.SimpleCutSampler(cuts, max_duration=600.0, shuffle=False)
     torch.manual_seed(0)
     # Persistent workers: epochs after the first measure loading, not process start-up.
     loader = DataLoader(dataset, sampler=sampler, batch_size=None, num_workers=2, persistent_workers=True)
-    rates, batches = [], 0
+    rates, cpu, batches = [], [], 0
     for epoch in range(epochs):
         sampler.set_epoch(epoch)
         start = time.perf_counter()
         batches = 0
-        for batch in loader:
+        for batch, cpu_seconds in loader:
             assert batch["inputs"].ndim == 3
             batches += 1
+            cpu.append(cpu_seconds)
         rates.append(batches / (time.perf_counter() - start))
     return {
         "batches": batches,
         "rate": max(rates),
         "rates": rates,
+        "cpu_per_batch": float(np.median(cpu)),
         "main_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "worker_rss": max(_children_peak_rss(), default=0),
     }
@@ -141,6 +144,18 @@ def _children_peak_rss() -> list[int]:
         if fields.get("PPid", "").strip() == me and "VmHWM" in fields:
             peaks.append(int(fields["VmHWM"].split()[0]) * 1024)
     return peaks
+
+
+class _Timed:
+    """Wraps a dataset: each batch comes with the CPU seconds its worker spent on it."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __getitem__(self, cuts):
+        start = time.process_time()
+        batch = self.dataset[cuts]
+        return batch, time.process_time() - start
 
 
 def measure(lib: str, scenario: str, cuts_path: Path, noise_path: Path, epochs: int) -> dict:
@@ -174,16 +189,18 @@ def main() -> None:
         cuts_path, noise_path = make_corpus(Path(tmp), minutes)
         print(f"data: {minutes:.0f} min of FLAC + lilcom fbank, prepared in {time.perf_counter() - t:.0f} s; "
               f"batches of 600 s, 2 DataLoader workers, best of {epochs} epoch(s)")
-        print(f"{'scenario':36s} {'library':7s} {'batches/s':>10s} {'main peak':>12s} {'worker peak':>12s}")
+        print(f"{'scenario':36s} {'library':7s} {'batches/s':>10s} {'CPU s/batch':>12s} "
+              f"{'main peak':>12s} {'worker peak':>12s}")
         for key in args.only.split(","):
             rows = {}
             for lib in ("lhotse", "nuptse"):
                 rows[lib] = measure(lib, key, cuts_path, noise_path, epochs)
                 r = rows[lib]
-                print(f"{key}) {SCENARIOS[key]:33s} {lib:7s} {r['rate']:10.3f} {mib(r['main_rss']):>12s} "
-                      f"{mib(r['worker_rss']):>12s}   ({r['batches']} batches)")
+                print(f"{key}) {SCENARIOS[key]:33s} {lib:7s} {r['rate']:10.3f} {r['cpu_per_batch']:12.3f} "
+                      f"{mib(r['main_rss']):>12s} {mib(r['worker_rss']):>12s}   ({r['batches']} batches)")
             n, lh = rows["nuptse"], rows["lhotse"]
             print(f"   ratio nuptse/lhotse: {n['rate'] / lh['rate']:.2f}x batches/s, "
+                  f"{lh['cpu_per_batch'] / n['cpu_per_batch']:.2f}x less worker CPU per batch, "
                   f"main memory {n['main_rss'] / lh['main_rss']:.2f}x, "
                   f"worker memory {n['worker_rss'] / lh['worker_rss']:.2f}x")
 

@@ -137,7 +137,17 @@ def fill_batch(
         except (TypeError, RuntimeError):  # e.g. bfloat16 has no numpy twin
             cpu = False
     if cpu:
-        out = np.full(shape, fill, dtype=np_dtype)
+        rows = _row_spans(shape, pieces)
+        if rows is None:
+            out = np.full(shape, fill, dtype=np_dtype)
+        else:
+            # Each row is one piece along axis 1: write only the padding
+            # around it instead of filling the whole batch first.
+            out = np.empty(shape, dtype=np_dtype)
+            for i in range(shape[0]):
+                lo, hi = rows.get(i, (0, 0))
+                out[i, :lo] = fill
+                out[i, hi:] = fill
         for index, t in pieces:
             out[index] = t.numpy()
         return torch.from_numpy(out)
@@ -146,6 +156,24 @@ def fill_batch(
     for index, t in pieces:
         out[index] = t
     return out
+
+
+def _row_spans(shape: tuple, pieces: list) -> Optional[dict[int, tuple[int, int]]]:
+    """``{row: (start, stop)}`` when each piece fills one row's span along axis 1 entirely
+    (all other axes full), else None."""
+    if len(shape) < 2:
+        return None
+    spans: dict[int, tuple[int, int]] = {}
+    for index, t in pieces:
+        if len(index) != 2 or not isinstance(index[0], int) or not isinstance(index[1], slice):
+            return None
+        if tuple(t.shape[1:]) != tuple(shape[2:]) or index[0] in spans:
+            return None
+        start, stop, step = index[1].indices(shape[1])
+        if step != 1 or stop - start != t.shape[0]:
+            return None
+        spans[index[0]] = (start, stop)
+    return spans
 
 
 def collate_vectors(
