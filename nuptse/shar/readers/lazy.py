@@ -463,7 +463,7 @@ class LazySharIterator(LazyNode):
     def _count(self, path: Any) -> int:
         import zlib
 
-        from nuptse.serialization import count_jsonl_lines
+        from nuptse.serialization import TruncatedManifestError, count_jsonl_lines
 
         if is_pipe(path):
             # Counting would run the command an extra time; the length stays unknown.
@@ -472,7 +472,7 @@ class LazySharIterator(LazyNode):
             return count_jsonl_lines(str(path))
         except FileNotFoundError as e:
             raise SharLayoutError(f"cut manifest not found: {e}", path) from e
-        except (EOFError, zlib.error, OSError) as e:
+        except (EOFError, zlib.error, OSError, TruncatedManifestError) as e:
             raise TruncatedShardError(
                 f"the cut manifest cannot be read to the end: {e}", path
             ) from e
