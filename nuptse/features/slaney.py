@@ -64,7 +64,7 @@ def slaney_mel_filters(
         fmax = sampling_rate / 2.0
     if not 0.0 <= fmin < fmax:
         raise ValueError(f"mel band [{fmin}, {fmax}] Hz is empty or negative")
-    bins = np.linspace(0.0, sampling_rate / 2.0, 1 + n_fft // 2)
+    bins = np.fft.rfftfreq(n_fft, 1.0 / sampling_rate)  # the FFT bins' frequencies
     edges = slaney_mel_to_hz(
         np.linspace(hz_to_slaney_mel(fmin), hz_to_slaney_mel(fmax), n_mels + 2)
     )
