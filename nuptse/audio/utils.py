@@ -23,7 +23,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from nuptse.audio.errors import AudioLoadingError, DurationMismatchError
+from nuptse.audio.errors import AudioLoadingError, AudioSavingError, DurationMismatchError
+from nuptse.utils import NonPositiveEnergyError, suppress_and_warn
 
 logger = logging.getLogger(__name__)
 
@@ -116,8 +117,6 @@ def suppress_audio_loading_errors(enabled: bool = True):
     >>> with suppress_audio_loading_errors():
     ...     raise AudioLoadingError("unreadable.wav")
     """
-    from nuptse.utils import NonPositiveEnergyError, suppress_and_warn
-
     with suppress_and_warn(
         AudioLoadingError,
         DurationMismatchError,
@@ -126,6 +125,32 @@ def suppress_audio_loading_errors(enabled: bool = True):
         enabled=enabled,
     ):
         yield
+
+
+class VideoLoadingError(Exception):
+    """The video stream of a recording could not be read."""
+
+
+@contextmanager
+def suppress_video_loading_errors(enabled: bool = True):
+    """Like :func:`suppress_audio_loading_errors`, for video reads (video errors included)."""
+    with suppress_and_warn(
+        VideoLoadingError,
+        AudioLoadingError,
+        DurationMismatchError,
+        NonPositiveEnergyError,
+        enabled=enabled,
+    ):
+        yield
+
+
+def verbose_audio_loading_exceptions() -> bool:
+    """Whether ``LHOTSE_AUDIO_LOADING_EXCEPTION_VERBOSE=1`` (or ``NUPTSE_...``) asks for
+    full tracebacks in audio loading errors."""
+    return "1" in (
+        os.environ.get("NUPTSE_AUDIO_LOADING_EXCEPTION_VERBOSE"),
+        os.environ.get("LHOTSE_AUDIO_LOADING_EXCEPTION_VERBOSE"),
+    )
 
 
 def null_result_on_audio_loading_error(func: Callable) -> Callable:
@@ -177,4 +202,10 @@ __all__ = [
     "set_audio_duration_mismatch_tolerance",
     "suppress_audio_loading_errors",
     "null_result_on_audio_loading_error",
+    "suppress_video_loading_errors",
+    "verbose_audio_loading_exceptions",
+    "VideoLoadingError",
+    "AudioSavingError",
+    "NonPositiveEnergyError",
+    "suppress_and_warn",
 ]
