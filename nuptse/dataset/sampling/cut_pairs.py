@@ -17,6 +17,8 @@ class CutPairsSampler(StreamSampler):
     ``max_target_duration``, ``max_cuts`` on both).
     """
 
+    take_back_on_exceed = True
+
     def __init__(
         self,
         source_cuts: CutSet,

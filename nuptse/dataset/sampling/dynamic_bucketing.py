@@ -263,6 +263,11 @@ class DynamicBucketer:
         self.diagnostics = diagnostics if diagnostics is not None else SamplingDiagnostics()
         self.filter_fn = filter_fn
         self.buckets: list[list] = [[] for _ in range(len(self.duration_bins) + 1)]
+        # Readiness per bucket (None: not known).  Buckets only grow at the end
+        # between batches, so a bucket found not ready keeps the constraint it
+        # accumulated and checks only the new cuts (see _is_ready).
+        self._ready: list[bool | None] = [None] * len(self.buckets)
+        self._partial: list[SamplingConstraint | None] = [None] * len(self.buckets)
         self.state = (
             BucketSelectionState(bucket_rng, len(self.buckets), world_size)
             if bucket_rng is not None
@@ -295,25 +300,39 @@ class DynamicBucketer:
             first = _first(item)
             idx = bisect_left(bins, first.duration) if plain_time else select(bins, example=first)
             buckets[idx].append((key, item))
+            if self._ready[idx] is False:
+                partial = self._partial[idx]
+                partial.add(first)
+                if partial.close_to_exceeding():
+                    self._ready[idx], self._partial[idx] = True, None
             got += 1
 
     # --- choosing a bucket ----------------------------------------------------------
 
-    def _is_ready(self, bucket: list) -> bool:
+    def _is_ready(self, idx: int) -> bool:
+        """Whether some prefix of bucket ``idx`` fills a batch (what lhotse checks)."""
+        known = self._ready[idx]
+        if known is not None:
+            return known
         c = self.constraint.copy()
         c.reset()
-        for _, item in bucket:
+        for _, item in self.buckets[idx]:
             c.add(_first(item))
             if c.close_to_exceeding():
+                self._ready[idx] = True
                 return True
+        self._ready[idx], self._partial[idx] = False, c
         return False
+
+    def _non_empty(self, idx: int) -> bool:
+        return bool(self.buckets[idx])
 
     def _scan(self, predicate) -> int:
         n = len(self.buckets)
         idx = self.state.select_bucket_idx()
         attempts = 0
         lo = hi = idx
-        while not (0 <= idx < n and predicate(self.buckets[idx])):
+        while not (0 <= idx < n and predicate(idx)):
             if lo < 0 and hi >= n:
                 raise BucketsDontHaveEnoughData()
             attempts += 1
@@ -323,7 +342,7 @@ class DynamicBucketer:
 
     def _select(self) -> int:
         if self.state is None:
-            ready = [i for i, b in enumerate(self.buckets) if self._is_ready(b)]
+            ready = [i for i in range(len(self.buckets)) if self._is_ready(i)]
             if not ready:
                 non_empty = [i for i, b in enumerate(self.buckets) if b]
                 if self.drop_last or not non_empty:
@@ -338,7 +357,7 @@ class DynamicBucketer:
                 raise StopIteration from None
         try:
             self.state.restore(ckpt)
-            return self._scan(bool)
+            return self._scan(self._non_empty)
         except BucketsDontHaveEnoughData:
             raise StopIteration from None
 
@@ -349,7 +368,9 @@ class DynamicBucketer:
         if not self.started:
             self.started = True
             self._fill(self.buffer_size)
-        bucket = self.buckets[self._select()]
+        chosen = self._select()
+        bucket = self.buckets[chosen]
+        self._ready[chosen] = self._partial[chosen] = None  # it loses cuts
         c = self.constraint.copy()
         c.reset()
         if self.shuffle:
@@ -412,6 +433,8 @@ class DynamicBucketer:
         items = iter(self.cursor.fetch_many([k for keys in per_bucket for k in keys], light=True))
         for bucket, keys in zip(self.buckets, per_bucket):
             bucket[:] = [(k, next(items)) for k in keys]
+        self._ready = [None] * len(self.buckets)
+        self._partial = [None] * len(self.buckets)
         self.cursor.seek(pos["cursor"])
         self.started, self.exhausted = pos["started"], pos["exhausted"]
 

@@ -22,6 +22,8 @@ class SimpleCutSampler(StreamSampler):
     [4, 4, 2]
     """
 
+    take_back_on_exceed = True
+
     def __init__(
         self,
         cuts: CutSet,

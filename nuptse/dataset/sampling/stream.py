@@ -76,6 +76,10 @@ class StreamSampler(CutSampler):
 
     #: shuffle buffer for lazy input
     shuffle_buffer_size: int = 10000
+    #: close a batch when a cut overflows it, keeping that cut for the next
+    #: batch (lhotse's SimpleCutSampler/CutPairsSampler); otherwise close it as
+    #: soon as one more cut as long as the longest would overflow (DynamicCutSampler)
+    take_back_on_exceed: bool = False
 
     def __init__(
         self,
@@ -98,6 +102,7 @@ class StreamSampler(CutSampler):
         self._consumed_duration = 0.0
         self._exhausted = False
         self._pending: dict | None = None  # a loaded position, applied by the next iter()
+        self._carry: tuple | None = None  # (key, item) taken back for the next batch
         self._totals: tuple[int, float] | None = None
 
     # --- what subclasses define ------------------------------------------------------
@@ -148,25 +153,38 @@ class StreamSampler(CutSampler):
         self._cursor = self._open()
         self._consumed, self._consumed_duration = 0, 0.0
         self._exhausted = False
+        self._carry = None
         self._round = 0
         return self
 
+    def _count(self, item, sign: int) -> None:
+        self._consumed += sign
+        if self._totals is not None:  # eager input: remaining_duration is known
+            first = item[0] if type(item) is tuple else item
+            self._consumed_duration += sign * first.duration
+
     def _pull(self):
-        """The next item that passes the filter (StopIteration at the end)."""
+        """The next ``(key, item)`` that passes the filter (StopIteration at the end)."""
+        if self._carry is not None:
+            entry, self._carry = self._carry, None
+            self._count(entry[1], +1)
+            return entry
         keep = self._filter_fn
         while True:
-            _, item = self._cursor.next()
-            self._consumed += 1
-            if self._totals is not None:  # eager input: remaining_duration is known
-                first = item[0] if type(item) is tuple else item
-                self._consumed_duration += first.duration
+            key, item = self._cursor.next()
+            self._count(item, +1)
             if type(item) is tuple:
                 ok = all(keep(x) for x in item)
             else:
                 ok = keep(item)
             if ok:
-                return item
+                return key, item
             self.diagnostics.discard_single(item)
+
+    def _take_back(self, entry) -> None:
+        """Keep ``entry`` for the next batch (lhotse's rule for the simple samplers)."""
+        self._carry = entry
+        self._count(entry[1], -1)
 
     def _next_batch(self):
         if self._cursor is None:
@@ -177,7 +195,7 @@ class StreamSampler(CutSampler):
         items: list = []
         while True:
             try:
-                item = self._pull()
+                key, item = self._pull()
             except StopIteration:
                 self._exhausted = True
                 if items and (
@@ -187,14 +205,21 @@ class StreamSampler(CutSampler):
                 if items:
                     self.diagnostics.discard(items)
                 raise
-            items.append(item)
             if type(item) is tuple:
                 for c, x in zip(constraints, item):
                     c.add(x)
             else:
                 constraints[0].add(item)
-            if any(c.close_to_exceeding() for c in constraints):
-                return to_batch(items)
+            if self.take_back_on_exceed:
+                # lhotse's simple samplers: fill until a cut overflows, then keep it for later
+                if any(c.exceeded() for c in constraints) and items:
+                    self._take_back((key, item))
+                    return to_batch(items)
+                items.append(item)
+            else:
+                items.append(item)
+                if any(c.close_to_exceeding() for c in constraints):
+                    return to_batch(items)
 
     # --- state ---------------------------------------------------------------------------
 
@@ -210,12 +235,17 @@ class StreamSampler(CutSampler):
             "consumed_duration": self._consumed_duration,
             "exhausted": self._exhausted,
             "round": self._round,
+            "carry": None if self._carry is None else [self._carry[0]],
         }
 
     def _apply_position(self, pos: dict) -> None:
         self._epoch_seed = pos["epoch_seed"]
         self._compute_totals()
         self._cursor = self._open()
+        self._carry = None
+        if pos.get("carry"):  # fetched before seeking: sequential sources read forward
+            (key,) = pos["carry"]
+            self._carry = (key, self._cursor.fetch_many([key])[0])
         self._cursor.seek(pos["cursor"])
         self._consumed = pos["consumed"]
         self._consumed_duration = pos["consumed_duration"]
