@@ -114,3 +114,22 @@ def test_save_audio_uses_the_backend(tmp_path):
     np.testing.assert_allclose(y, x[0], atol=2**-15)
     B.save_audio(tmp_path / "b.wav", x, 8000, encoding="FLOAT")
     np.testing.assert_array_equal(sf.read(tmp_path / "b.wav", dtype="float32")[0], x[0])
+
+
+def test_per_decoder_functions(fixtures_dir):
+    wav = fixtures_dir / "stereo.wav"
+    expected, _ = sf.read(wav, dtype="float32", start=800, frames=1600)
+    audio, sr = B.soundfile_load(wav, offset=0.1, duration=0.2)
+    np.testing.assert_array_equal(audio, expected.T)
+    assert B.soundfile_info(wav).frames == 8000
+    # SPHERE holds the same samples as the WAV (see the fixtures README).
+    sph, rate = B.read_sph(fixtures_dir / "stereo.sph", offset=0.1, duration=0.2)
+    np.testing.assert_array_equal(sph, expected.T)
+    assert B.sph_info(fixtures_dir / "stereo.sph")[:3] == (2, 8000, 8000)
+    mp3 = fixtures_dir / "common_voice_en_651325.mp3"
+    with av.open(str(mp3)) as c:
+        n = sum(f.samples for f in c.decode(audio=0))
+    assert B.audioread_info(mp3).frames == n
+    assert B.audioread_load(mp3, duration=0.5, dtype=np.float64)[0].dtype == np.float64
+    with pytest.raises(B.AudioBackendUnavailableError):
+        B.torchcodec_load(wav)
