@@ -229,6 +229,16 @@ class MixedCut(Cut):
 
     # --- per-track operations -----------------------------------------------------
 
+    def compute_and_store_features(
+        self, extractor, storage, augment_fn=None, mix_eagerly: bool = True
+    ) -> Cut:
+        """Features of the mix written with ``storage``: with ``mix_eagerly`` computed on the
+        mixed audio (a MonoCut without recording), else per track (a MixedCut whose
+        features are mixed when loaded)."""
+        return provided("compute_and_store_cut")(
+            self, extractor, storage, augment_fn=augment_fn, mix_eagerly=mix_eagerly
+        )
+
     # --- whole-mix operations -----------------------------------------------------
 
     def unmix(self, tag: str | None = None) -> list:

@@ -175,6 +175,16 @@ class PaddingCut(Cut):
             raise CutError(f"padding cut {self.id!r}: extend_by({duration}) leaves nothing")
         return self._resized(new, id=self.id if preserve_id else uuid_id())
 
+    def compute_and_store_features(self, extractor, storage=None, augment_fn=None) -> PaddingCut:
+        """Padding that now also spans the frames ``extractor`` would give (nothing is
+        stored: padding features are ``feat_value``)."""
+        sr = self.sampling_rate
+        return self._copy(
+            num_features=extractor.feature_dim(sr),
+            num_frames=compute_num_frames(self.duration, extractor.frame_shift, sr),
+            frame_shift=extractor.frame_shift,
+        )
+
     def fill_supervision(self, add_empty: bool = True, shrink_ok: bool = False) -> PaddingCut:
         return self
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from nuptse.cut.base import CutError, cut_from_dict, fit_length
 from nuptse.cut.padding import PaddingCut
-from nuptse.timing import compute_num_samples, seconds_to_frames
+from nuptse.timing import compute_num_frames, compute_num_samples, seconds_to_frames
 
 #: Feature value used for frames a track does not cover while mixing features.
 FEATURE_MIX_PADDING = -1000.0
@@ -142,13 +142,23 @@ def _apply_transforms(cut, audio: np.ndarray, sr: int):
     return audio
 
 
+def _track_features(track_cut, mixed_cut) -> np.ndarray:
+    """A track's features; a padding track made before the features were computed
+    (so without a frame count) gives ``feat_value`` frames of the mix's frame shift."""
+    feats = track_cut.load_features()
+    if feats is not None or not isinstance(track_cut, PaddingCut):
+        return feats
+    frames = compute_num_frames(track_cut.duration, mixed_cut.frame_shift, mixed_cut.sampling_rate)
+    return np.full((frames, mixed_cut.num_features), track_cut.feat_value, dtype=np.float32)
+
+
 def mix_features(cut, mixed: bool = True):
     """Features mixed in the feature domain: exactly ``num_frames`` rows."""
     if not cut.has_features:
         return None
-    feats = [t.cut.load_features() for t in cut.tracks]
     n = cut.num_frames
     fs = cut.frame_shift
+    feats = [_track_features(t.cut, cut) for t in cut.tracks]
     if not mixed:
         shown = [(t, f) for t, f in zip(cut.tracks, feats) if t in cut._audible]
         stacked = np.full((len(shown), n, feats[0].shape[1]), FEATURE_MIX_PADDING, np.float32)
