@@ -22,6 +22,8 @@ from nuptse.dataset.sampling.cursor import Cursor, Stub
 from nuptse.serialization import ManifestParseError, is_url, loads
 
 _BLOCK = 1 << 20
+#: keys of one fetch that lie within this many bytes are read with a single pread
+_SPAN = 2 << 20
 
 
 _LIGHT = msgspec.json.Decoder(Stub)
@@ -153,8 +155,23 @@ class JsonlCursor(Cursor):
             self._decode(line, s, False) if line.strip() else None for s, line in zip(starts, lines)
         ]
 
+    def _lines_at(self, keys: list[int]) -> list[bytes]:
+        """The lines starting at ``keys``; one read covers keys that lie close together."""
+        if len(keys) < 2:
+            return [self._line_at(k) for k in keys]
+        lo, hi = min(keys), max(keys)
+        if hi - lo > _SPAN:
+            return [self._line_at(k) for k in keys]
+        window = os.pread(self.fd, hi - lo + 4096, lo)
+        out = []
+        for k in keys:
+            start = k - lo
+            end = window.find(b"\n", start)
+            out.append(window[start:end] if end >= 0 else self._line_at(k))
+        return out
+
     def fetch_many(self, keys, light=False):
-        lines = [self._line_at(k) for k in keys]
+        lines = self._lines_at(list(keys))
         if light and self.light:
             return [self._decode(line, k, True) for k, line in zip(keys, lines)]
         return self._decode_many(lines, list(keys))
