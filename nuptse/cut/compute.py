@@ -25,7 +25,13 @@ from pathlib import Path
 import numpy as np
 
 from nuptse.cut.base import Cut, CutError, provide, provided
-from nuptse.cut.reuse import APPENDABLE_WRITERS, ResumeGuard, run_config, shard_digest
+from nuptse.cut.reuse import (
+    APPENDABLE_WRITERS,
+    ResumeGuard,
+    discard_manifest_on_storage,
+    run_config,
+    shard_digest,
+)
 from nuptse.features.finite import check_finite
 from nuptse.orphans import exit_with_parent
 from nuptse.serialization import Pathlike, iter_jsonl, save_to_jsonl
@@ -440,6 +446,9 @@ def _compute_sequential(
     total = None if getattr(cuts, "is_lazy", False) else len(cuts)
     progress = _progress(progress_bar, total, "Extracting features")
     errors: list[dict] = []
+    if manifest_path is not None:
+        # The writer below truncates storage_path: an earlier manifest on it must go first.
+        discard_manifest_on_storage(manifest_path, storage_path)
     with writer_cls(storage_path) as storage:
         if manifest_path is not None:
             with CutSet.open_writer(manifest_path) as writer:

@@ -210,3 +210,24 @@ class ResumeGuard:
                 logger.warning("%s: discarded; its cuts are computed again", self.manifest_path)
             os.unlink(self.manifest_path)
         self.stored = {}
+
+
+def discard_manifest_on_storage(manifest_path: Any, storage_path: Any) -> None:
+    """Remove a published manifest whose features live in ``storage_path``.
+
+    Called before a run that truncates ``storage_path``: if that run is killed,
+    the old manifest would otherwise stay published, pointing at deleted data.
+    A manifest whose features are stored elsewhere is left alone.
+    """
+    path = os.fspath(manifest_path)
+    if not os.path.exists(path):
+        return
+    first = next(_read_lines(path), None)
+    feats = first.get("features") if isinstance(first, dict) else None
+    stored = feats.get("storage_path") if isinstance(feats, dict) else None
+    if not isinstance(stored, str) or not stored:
+        return
+    target = os.path.realpath(os.fspath(storage_path))
+    if os.path.realpath(stored).startswith(target):
+        logger.warning("%s: removed; its features in %s are being overwritten", path, stored)
+        os.unlink(path)

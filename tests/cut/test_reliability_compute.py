@@ -120,3 +120,18 @@ def test_second_run_on_same_manifest_is_refused_without_touching_the_first(cuts,
         )
     first.close()  # the first run's data survived: its rename still works
     assert len(CutSet.from_file(manifest)) == 1
+
+
+def test_sequential_rerun_killed_leaves_no_manifest_on_truncated_storage(cuts, tmp_path):
+    from nuptse.features import Fbank
+
+    manifest = tmp_path / "cuts.jsonl.gz"
+    kw = dict(manifest_path=manifest, progress_bar=False)
+    CutSet.compute_and_store_features(cuts, Fbank(), tmp_path / "feats", **kw)
+    assert manifest.exists()
+    with pytest.raises(KeyboardInterrupt):
+        CutSet.compute_and_store_features(
+            cuts, Fbank(), tmp_path / "feats", augment_fn=FailAfter(1), **kw
+        )
+    # The archive was restarted: the old manifest would point at data that is gone.
+    assert not manifest.exists()
