@@ -23,9 +23,7 @@ each library's largest deviation from its own full decode (``maxdev``):
 0 for lossless formats; for Opus both decoders re-converge after a seek.
 
 ``--profile`` first prints where one random 2-second read spends its CPU time
-(file open, libsndfile seek, decode of the 2 s, nuptse's direct libFLAC path
-for FLAC (``nuptse.audio.flac_native``: decode rate, frame lookup, first
-reads that must search for their frames, steady reads), and each library's
+(file open, libsndfile seek, decode of the 2 s, and each library's
 whole call), the numbers that bound the achievable ratio.
 
 Usage: ``python benchmarks/audio_io.py [--quick] [--profile] [--repeat 3] [--reads 200]``
@@ -129,44 +127,6 @@ def per_call_us(fn, args, repeat: int = 3) -> float:
     return best / len(args) * 1e6
 
 
-def direct_flac_rows(path: Path, info, starts: list, n: int) -> list:
-    """nuptse's FLAC path (nuptse.audio.flac_native: libFLAC, our frame search)."""
-    from nuptse.audio import flac_native
-
-    if info.format != "FLAC" or not flac_native.direct_flac_available():
-        return []
-
-    def reader():
-        return flac_native.open_flac(str(path), info.samplerate, info.channels, info.frames)
-
-    warm = reader()
-    full = per_call_us(lambda _: warm.read(0, None), [None], repeat=2) * n / info.frames
-    searched = per_call_us(lambda s: warm._offset_of(s // warm.stream.blocksize), starts)
-    steady = per_call_us(lambda s: warm.read(s, n), starts)
-    cold = []
-    for _ in range(3):  # a fresh reader each time: every frame found by searching
-        r = reader()
-        c = time.thread_time()
-        for s in starts:
-            r.read(s, n)
-        cold.append((time.thread_time() - c) / len(starts) * 1e6)
-        r.close()
-    fresh = reader()
-    probes = 0
-    for s in starts:
-        before = len(fresh.known_frames)
-        fresh._offset_of(s // fresh.stream.blocksize)
-        probes += len(fresh.known_frames) - before
-    fresh.close()
-    warm.close()
-    return [
-        ("libFLAC direct: decode, per 2 s of a full read", full),
-        ("libFLAC direct: frame lookup (offsets known)", searched),
-        (f"libFLAC direct: first reads ({probes / len(starts):.1f} headers/read)", min(cold)),
-        ("libFLAC direct: seek + decode 2 s (offsets known)", steady),
-    ]
-
-
 def profile_reads(path: Path, offsets: list, nuptse_rec, lhotse_rec) -> None:
     """CPU time per random 2 s read, split into libsndfile's steps."""
     from soundfile import _ffi, _snd
@@ -207,7 +167,6 @@ def profile_reads(path: Path, offsets: list, nuptse_rec, lhotse_rec) -> None:
         ),
     ]
     handle.close()
-    rows[3:3] = direct_flac_rows(path, info, starts, n)
 
     def ffmpeg_rate(_):  # decode everything, no conversion: the codec's own speed
         import av

@@ -177,11 +177,7 @@ class SoundfileDecoder:
             f = h.sf
             if in_seconds:
                 start, num = _to_samples(start, num, f.samplerate)
-            opus = h.opus_reader()
-            if opus is not None:
-                data = opus.read(start, num)
-            else:
-                data = h.read(start, num)
+            data = h.read(start, num)
             if f.format == "FLAC":
                 _verify_flac(src, whole=not start and (num is None or num >= f.frames))
             ok = True

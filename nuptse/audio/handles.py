@@ -3,21 +3,18 @@
 Reading many short spans of one long file (the cuts of a long recording)
 would re-open it and re-parse its header for every read; :class:`_HandleCache`
 keeps the last few files open per thread instead.  :class:`_OpenFile` wraps
-one open ``soundfile.SoundFile`` with our own read position and, for Ogg Opus
-and FLAC files, the direct decoders of :mod:`nuptse.audio.opus` and
-:mod:`nuptse.audio.flac_native`.  :mod:`nuptse.audio.backend` reads through
-them.
+one open ``soundfile.SoundFile`` with our own read position.
+:mod:`nuptse.audio.backend` reads through them.
 """
 
 from __future__ import annotations
 
 import atexit
-import io
 import logging
 import os
 import threading
 from collections import OrderedDict
-from typing import Any, Optional
+from typing import Optional
 
 import numpy as np
 
@@ -27,9 +24,6 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["clear_audio_handle_cache", "set_audio_handle_cache_size"]
 
-
-#: FLAC subtypes that :mod:`nuptse.audio.flac_native` decodes exactly as libsndfile.
-_FLAC_DIRECT_SUBTYPES = frozenset({"PCM_S8", "PCM_16", "PCM_24"})
 
 #: libsndfile subtypes whose samples are 16-bit integers: read as int16 and
 #: scaled by 2**-15 in numpy, which gives libsndfile's float values exactly
@@ -42,20 +36,16 @@ class _OpenFile:
     """An open ``soundfile.SoundFile`` plus what we learned about it.
 
     Keeps our own read position (soundfile's ``read`` seeks after every read
-    to re-sync its position, and ``tell`` is a libsndfile call as well), and
-    for Ogg Opus and FLAC files the direct decoders of :mod:`nuptse.audio.opus`
-    and :mod:`nuptse.audio.flac_native`.
+    to re-sync its position, and ``tell`` is a libsndfile call as well).
     """
 
-    __slots__ = ("sf", "path", "stream", "pos", "_opus", "_flac", "_raw")
+    __slots__ = ("sf", "path", "stream", "pos", "_raw")
 
     def __init__(self, f, path: Optional[str], stream=None):
         self.sf = f
         self.path = path
         self.stream = stream  # the in-memory source, if any
         self.pos = 0
-        self._opus: Any = None  # None: not tried yet; False: not applicable
-        self._flac: Any = None  # likewise
         self._raw: Optional[bool] = None
 
     @property
@@ -64,46 +54,9 @@ class _OpenFile:
 
     def close(self) -> None:
         self.sf.close()
-        if self._opus:
-            self._opus.close()
-        if self._flac:
-            self._flac.close()
-
-    def opus_reader(self):
-        if self._opus is None:
-            self._opus = False
-            f = self.sf
-            src = self.path
-            if src is None and isinstance(self.stream, io.BytesIO):
-                src = self.stream.getvalue()
-            if src is not None and f.format == "OGG" and f.subtype == "OPUS":
-                from nuptse.audio.opus import open_opus
-
-                try:
-                    self._opus = open_opus(src, f.samplerate, f.channels, f.frames) or False
-                except OSError as e:
-                    logger.debug("Direct Opus decoding unavailable for %s: %s", self.path, e)
-        return self._opus or None
-
-    def flac_reader(self):
-        if self._flac is None:
-            self._flac = False
-            f = self.sf
-            if self.path is not None and f.format == "FLAC" and f.subtype in _FLAC_DIRECT_SUBTYPES:
-                from nuptse.audio.flac_native import open_flac
-
-                self._flac = open_flac(self.path, f.samplerate, f.channels, f.frames) or False
-        return self._flac or None
 
     def read(self, start: int, num: Optional[int]) -> np.ndarray:
         """float32 ``(channels, n)`` from frame ``start``; ``n <= num``."""
-        flac = self.flac_reader()
-        if flac is not None:
-            data = flac.read(start, num)
-            if data is not None:
-                return data
-            flac.close()  # it met something it does not handle: libsndfile from now on
-            self._flac = False
         f = self.sf
         if self.pos != start:
             f.seek(start)
