@@ -89,6 +89,6 @@ def check_flac(get_bytes: Callable[[], bytes], where: str, key: Optional[tuple] 
                 _checked[key] = error
     if error is not None:
         raise FlacCrcError(
-            f"Damaged FLAC data in {where}: a frame failed its CRC check ({error}). The "
-            f"file is corrupt; {VERIFY_ENV}=0 turns this check off."
+            f"Damaged or truncated FLAC data in {where}: a frame failed its CRC check or "
+            f"the stream ended early ({error}). {VERIFY_ENV}=0 turns this check off."
         )
