@@ -15,9 +15,6 @@ with the default options and dither 0:
   rounds also time its utterances one by one (the per-utterance rows take
   each utterance's best time, which favours them on a noisy machine).
 
-nuptse's timings use its compiled Kaldi loops where they were built (see the
-README); ``NUPTSE_NATIVE_KALDI=0`` times the torch-only path.
-
 Each utterance (or batch) is timed a few times with the implementations
 interleaved, and its best time counts (robust on a busy machine); each
 batch is timed right after its utterances, so that both modes see the same
@@ -203,8 +200,7 @@ def profile_ops(utts) -> None:
             listed += per_call
             if per_call >= 1.0:
                 print(f"  {e.key:24} {per_call:8.1f} us  x{e.count / calls:.0f}")
-        # The compiled loops (nuptse.features.kaldi.native) are not torch ops.
-        print(f"  {'(torch ops in all)':24} {listed:8.1f} us; the rest is Python and C loops")
+        print(f"  {'(torch ops in all)':24} {listed:8.1f} us; the rest is Python")
 
 
 def main() -> None:

@@ -712,20 +712,8 @@ def test_short_path_row_views_are_shared_per_frame_count(monkeypatch):
         assert torch.equal(a, Wav2MFCC()(x)) and torch.equal(b, Wav2MFCC()(x[:, :8999]))
 
 
-def test_short_path_buffers_are_zeroed_and_aligned(monkeypatch):
-    # The buffers' region (on huge pages where the OS offers them, a plain
-    # tensor otherwise) starts zero-filled and on 64 bytes.
-    import mmap
-
-    from nuptse.features.kaldi import scratch
-
-    for nbytes in (100, 5 << 20):
-        region = scratch._region(nbytes)
-        assert region.numel() == nbytes and region.data_ptr() % 64 == 0
-        assert not region.any()
-    monkeypatch.delattr(mmap, "MADV_HUGEPAGE", raising=False)
-    region = scratch._region(5 << 20)
-    assert region.numel() == 5 << 20 and not region.any()
+def test_short_path_buffers_give_repeatable_results():
+    # The kept buffers start zero-filled: a second layer gives the same bits.
     x = torch.randn(1, 40000) * 0.1
     with torch.no_grad():
         assert torch.equal(Wav2MFCC()(x), Wav2MFCC()(x))

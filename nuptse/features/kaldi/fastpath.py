@@ -9,12 +9,7 @@ bit-identical), with the fixed parts prepared once per layer and dtype
 (:class:`~nuptse.features.kaldi.scratch._Plan`) and every intermediate written into buffers the layer
 keeps between calls (:class:`~nuptse.features.kaldi.scratch._Buffers`):
 
-* where nuptse was built with its C extension, three steps are single
-  passes of compiled loops with the same arithmetic
-  (:mod:`~nuptse.features.kaldi.native`): the reflected signal with its
-  pre-emphasis, the frame bodies (offset removal and window), and the power
-  spectrum;
-* otherwise, with pre-emphasis and without a per-frame first-sample fix or raw
+* with pre-emphasis and without a per-frame first-sample fix or raw
   energy (the defaults), the reflected signal is never built: pre-emphasis
   (``e[0] = s[0]``, ``e[j] = s[j] - c * s[j-1]``) and the frame sums for
   the DC offset read the input in place, and only the few frames at the
@@ -23,8 +18,6 @@ keeps between calls (:class:`~nuptse.features.kaldi.scratch._Buffers`):
   zero sample, so that pre-emphasis is one subtraction;
 * the frames buffer keeps its zero padding (only the frame bodies and the
   power spectrum, which is narrower than a frame, are ever written into it);
-* the buffers lie on transparent huge pages where the OS offers them
-  (:func:`~nuptse.features.kaldi.scratch._region`);
 * the previous call's FFT output is freed just before the next FFT, so that
   its already mapped memory is reused (fresh multi-MiB outputs cost page
   faults);
@@ -47,7 +40,6 @@ from typing import Optional
 
 import torch
 
-from nuptse.features.kaldi import native
 from nuptse.features.kaldi.framing import _log_energy, _preemphasize_into
 from nuptse.features.kaldi.scratch import FastState, _Buffers, _Plan, _Views, views_for
 from nuptse.timing import kaldi_num_frames
@@ -83,14 +75,12 @@ def _build_plan(layer, dtype: torch.dtype) -> _Plan:
     plan.energy_floor = win.energy_floor
     plan.kaldi_log_floor = win.kaldi_log_floor
     plan.use_fft_mag = layer.use_fft_mag
-    plan.native = native.loops()  # the compiled loops, or None (torch ops)
     # Without a per-frame first-sample fix or a raw energy, frames do not
     # need the reflected signal itself: pre-emphasis and frame sums read the
     # input directly, and only the frames at the ends read small reflected
     # copies (see _direct).
     plan.direct = (
-        plan.native is None  # (the compiled loops reflect and pre-emphasise in one pass)
-        and not plan.snip_edges
+        not plan.snip_edges
         and plan.c != 0.0
         and not plan.first_fix
         and not (plan.need_energy and plan.raw_energy)
@@ -262,30 +252,6 @@ def _direct(plan: _Plan, bufs: _Buffers, views: _Views, x: torch.Tensor) -> None
             torch.sum(views.frames_r, -1, True, out=views.sums_right)
 
 
-def _native_args(plan: _Plan, bufs: _Buffers, views: _Views, samples: int) -> tuple:
-    """The compiled loops' arguments for one shape (kept in ``views.native``), but per-call ones.
-
-    (reflection, frame bodies, power spectrum, and the window they read): the
-    frame bodies' are None where their offset is computed afresh per call
-    (raw energy) or their layout does not suit the loop, and then go through
-    :func:`native.body`.  Every address kept is of memory the short path
-    owns: the window is a private copy, because the layer's own window
-    tensor may change storage behind our back (multiprocessing moves the
-    storage of a tensor it pickles into shared memory).
-    """
-    emph = bufs.emph if plan.c != 0.0 else None
-    reflect = native.reflect_args(plan.offset, samples, plan.c, bufs.seg, emph)
-    window = plan.window.clone()
-    body = None
-    # (without pre-emphasis, snip_edges frames are views of the caller's signal)
-    if not (plan.need_energy and plan.raw_energy) and (plan.c != 0.0 or not plan.snip_edges):
-        frames = views.frames if plan.c != 0.0 else bufs.raw[: views.out.size(0)]
-        offset = views.offset if plan.remove_dc else None
-        body = native.body_args(frames, offset, plan.scale, window, views.body)
-    power = native.power_args(plan.bins, plan.bin_lo, views.power)
-    return reflect, body, power, window
-
-
 def _compute(
     plan: _Plan,
     bufs: _Buffers,
@@ -304,15 +270,6 @@ def _compute(
     # ---- the signal the frames read (frame m starts at sample m * shift)
     # ([:k] slicing is a little cheaper per call than narrow.)
     direct = views.direct
-    emphasized = False  # (bufs.emph already holds the pre-emphasised signal)
-    lib = plan.native
-    fixed: Optional[tuple] = None  # the compiled loops' arguments (see _native_args)
-    threads = 1
-    if lib is not None:
-        fixed = views.native
-        if fixed is None:
-            fixed = views.native = _native_args(plan, bufs, views, samples)
-        threads = torch.get_num_threads()
     if direct:
         # pre-emphasised into bufs.emph, frame sums in bufs.sums
         _direct(plan, bufs, views, x)
@@ -326,17 +283,12 @@ def _compute(
         if left > n or right > n:
             return None  # repeated reflection: the general path does it
         seg = bufs.seg2d[:, :samples]  # (1, S)
-        if fixed is not None:
-            # reflected into bufs.seg, and pre-emphasised into bufs.emph
-            lib.reflect_emph(x.data_ptr(), x.stride(1), n, *fixed[0], threads)
-            emphasized = True
-        else:
-            # Kaldi's reflection: position -1 - k is sample k, n + k is n - 1 - k.
-            pieces = [torch.index_select(x, 1, plan.left_index)] if left > 0 else []
-            pieces.append(x[:, :mid])
-            if right > 0:
-                pieces.append(x[:, n - right :].flip(1))
-            torch.cat(pieces, 1, out=seg)
+        # Kaldi's reflection: position -1 - k is sample k, n + k is n - 1 - k.
+        pieces = [torch.index_select(x, 1, plan.left_index)] if left > 0 else []
+        pieces.append(x[:, :mid])
+        if right > 0:
+            pieces.append(x[:, n - right :].flip(1))
+        torch.cat(pieces, 1, out=seg)
         raw = bufs.raw[:num_frames]  # (T, L) view
     # ---- DC offset, raw energy, pre-emphasis, window (as Wav2Win._process)
     energy: Optional[torch.Tensor] = None
@@ -362,7 +314,7 @@ def _compute(
     elif c != 0.0:
         if plan.snip_edges:
             _preemphasize_into(seg, bufs.emph.narrow(0, 0, samples), c, 0)
-        elif not emphasized:
+        else:
             # The sample before seg is 0, so e[0] = s[0] - c * 0 = s[0].
             torch.sub(seg, bufs.prev2d[:, :samples], alpha=c, out=bufs.emph2d[:, :samples])
         frames = views.frames
@@ -370,14 +322,11 @@ def _compute(
         frames = raw
     out = views.out  # (T, pad), zero padding kept
     body = views.body
-    if fixed is not None and fixed[1] is not None:
-        lib.body(*fixed[1], threads)
-    elif fixed is None or not native.body(lib, frames, offset, scale, plan.window, body):
-        if offset is not None:
-            torch.sub(frames, offset, alpha=scale, out=body)
-            body.mul_(plan.window)
-        else:
-            torch.mul(frames, plan.window, out=body)
+    if offset is not None:
+        torch.sub(frames, offset, alpha=scale, out=body)
+        body.mul_(plan.window)
+    else:
+        torch.mul(frames, plan.window, out=body)
     if plan.first_fix:
         first = raw.select(1, 0)
         if mean is not None:
@@ -399,14 +348,10 @@ def _compute(
     bufs.spent = spec
     # The bins no mel block reads are left out (the bins read are as in _power).
     power = views.power
-    if fixed is not None and fixed[2] is not None and spec.stride(0) == plan.bins:
-        at, *rest = fixed[2]
-        lib.power(spec.data_ptr() + at, *rest, threads)
-    else:
-        parts = torch.view_as_real(spec)[:, plan.bin_lo : plan.bin_hi]
-        parts.mul_(parts)  # square_ is pow_(2), which spends a few calls on the exponent
-        re, im = parts.unbind(2)
-        torch.add(re, im, out=power)
+    parts = torch.view_as_real(spec)[:, plan.bin_lo : plan.bin_hi]
+    parts.mul_(parts)  # square_ is pow_(2), which spends a few calls on the exponent
+    re, im = parts.unbind(2)
+    torch.add(re, im, out=power)
     if plan.use_fft_mag:
         power.sqrt_()
     # ---- mel bank, block by block, into the output (log-mel) or a buffer (MFCC)

@@ -5,8 +5,7 @@ tables and sizes, built by :mod:`nuptse.features.kaldi.fastpath`) and the
 scratch buffers.  The layer keeps its frames, pre-emphasis, signal and mel buffers between calls
 (:class:`_Buffers`, handed out by :class:`FastState`; the general path's
 frames buffer is a :class:`Workspace`), because fresh multi-MiB buffers cost
-page faults on every call.  The buffers lie in one zero-filled region, on
-transparent huge pages where the OS offers them (:func:`_region`).  The ~20
+page faults on every call.  The buffers lie in one zero-filled region.  The ~20
 views a call needs are made once per signal length and frame count and kept
 for recent shapes (:class:`_Views`, :func:`views_for`); the per-frame rows
 among them are shared by every length with the same frame count
@@ -16,7 +15,6 @@ arithmetic on them.
 
 from __future__ import annotations
 
-import mmap
 from typing import Optional
 
 import torch
@@ -51,7 +49,6 @@ class _Plan:
         "energy_floor",
         "kaldi_log_floor",
         "use_fft_mag",
-        "native",
         "left_index",
         "direct",
         "edge_frames",
@@ -66,35 +63,6 @@ class _Plan:
         "out_cols",
         "cep",
     )
-
-
-#: Bytes in a transparent huge page (x86-64; arm64 with 4 KiB pages).
-_HUGE_PAGE = 2 << 20
-
-
-def _region(nbytes: int) -> torch.Tensor:
-    """A zero-filled uint8 tensor of ``nbytes``, on transparent huge pages where the OS offers them.
-
-    The buffers are a few MiB, live as long as the layer and are read and
-    written at every stage of every call; on 4 KiB pages a call that follows
-    other work starts with hundreds of TLB misses (2 MiB pages measured 1-5%
-    faster per call on 4-16 s utterances, interleaved with other work as in
-    ``benchmarks/kaldi_layers.py``).  Linux backs an anonymous
-    mapping advised ``MADV_HUGEPAGE`` with 2 MiB pages where it can (with
-    transparent huge pages set to ``always`` or ``madvise``); elsewhere,
-    or where the mapping fails, this is a plain tensor.
-    """
-    if nbytes >= _HUGE_PAGE and hasattr(mmap, "MADV_HUGEPAGE"):
-        try:
-            size = (nbytes + 2 * _HUGE_PAGE - 1) // _HUGE_PAGE * _HUGE_PAGE
-            pages = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-            pages.madvise(mmap.MADV_HUGEPAGE)
-            whole = torch.frombuffer(pages, dtype=torch.uint8)  # keeps ``pages`` open
-            start = -whole.data_ptr() % _HUGE_PAGE
-            return whole[start : start + nbytes]
-        except (OSError, ValueError):
-            pass
-    return torch.zeros(nbytes, dtype=torch.uint8)
 
 
 class _Buffers:
@@ -144,13 +112,13 @@ class _Buffers:
         with torch.inference_mode(False):  # usable in and out of inference mode
             # segz[0] stays 0: the sample "before" the reflected signal, so
             # that pre-emphasis (e[0] = s[0] - c * 0) is one subtraction.
-            # One zero-filled region (see _region), each buffer on 64 bytes.
+            # One zero-filled region, each buffer on 64 bytes.
             size = torch.empty(0, dtype=plan.dtype).element_size()
             counts = [rows * plan.pad, samples, samples + 1, rows * plan.mel_width]
             starts = [0]
             for count in counts:
                 starts.append(starts[-1] + (count * size + 63) // 64 * 64)
-            region = _region(starts[-1])
+            region = torch.zeros(starts[-1], dtype=torch.uint8)
             frames, emph, segz, mel = (
                 region[at : at + count * size].view(plan.dtype) for at, count in zip(starts, counts)
             )
@@ -228,7 +196,6 @@ class _Views:
         "src",
         "dst",
         "mel",
-        "native",
     )
 
 
@@ -388,7 +355,6 @@ def _make_views(plan: _Plan, bufs: _Buffers, n: int, num_frames: int) -> _Views:
         views.mel,
     ) = _frame_rows(bufs, num_frames)
     views.direct = plan.direct and _direct_views(plan, bufs, views, n, num_frames)
-    views.native = None  # the compiled loops' fixed arguments, made on first use
     return views
 
 
