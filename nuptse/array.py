@@ -15,7 +15,7 @@ from typing import Union
 
 from nuptse.exports import lazy_exports
 from nuptse.features.array import Array, TemporalArray
-from nuptse.timing import seconds_to_frames
+from nuptse.features.array import frame_index as seconds_to_frames  # lhotse's: halves round up
 from nuptse.utils import fastcopy
 
 __all__ = [
