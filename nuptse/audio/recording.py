@@ -322,11 +322,14 @@ class Recording:
                 if not rows:
                     continue
             try:
+                # lhotse's source interface; allow_commands only when given, so that
+                # custom source objects with lhotse's signature work too.
+                extra = {} if allow_commands is None else {"allow_commands": allow_commands}
                 data = src.load_audio(
                     offset=read_offset,
                     duration=read_duration,
                     force_opus_sampling_rate=source_rate,
-                    allow_commands=allow_commands,
+                    **extra,
                 )
             except AudioLoadingError as e:
                 raise type(e)(f"Recording '{self.id}': {e}") from e

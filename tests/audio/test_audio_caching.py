@@ -102,7 +102,7 @@ class FlakyNetworkSource:
     type = "url"
     channels = [0]
 
-    def load_audio(self, **kwargs):
+    def load_audio(self, offset=0.0, duration=None, force_opus_sampling_rate=None):
         raise ConnectionResetError("peer went away")
 
 
