@@ -13,6 +13,7 @@ attached (``memory`` audio, ``memory_lilcom``/``memory_npy`` arrays).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from nuptse.shar.errors import (
     TruncatedShardError,
     UnsafeMemberError,
 )
+from nuptse.shar.writers.tar import CHECKSUM_KEY
 
 BLOCK = 512
 _ZERO_BLOCK = bytes(BLOCK)
@@ -255,6 +257,7 @@ def iter_tar_members(f, shard: Any = None) -> Iterator[TarMember]:
                     size = int(pax["size"])
                 except ValueError:
                     raise CorruptShardError("invalid pax size", shard, name) from None
+            digest = pax.get(CHECKSUM_KEY)
             pax, long_name = {}, None
             limit = max_member_size()
             if size < 0 or size > limit:
@@ -276,6 +279,12 @@ def iter_tar_members(f, shard: Any = None) -> Iterator[TarMember]:
             if len(data) < size:
                 raise TruncatedShardError(
                     f"the tar ends inside member data ({len(data)} of {size} bytes)",
+                    shard,
+                    name,
+                )
+            if digest is not None and hashlib.sha256(data).hexdigest() != digest:
+                raise CorruptShardError(
+                    "the member's data fails its SHA-256 checksum (the shard is damaged)",
                     shard,
                     name,
                 )

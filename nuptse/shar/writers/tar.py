@@ -8,7 +8,9 @@ Nothing is ever written outside the shard file itself.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import tarfile
 from io import BytesIO
 from typing import Optional, Union
@@ -26,14 +28,26 @@ _ZEROS = bytes(RECORD)
 
 Data = Union[bytes, bytearray, memoryview, BytesIO]
 
+#: pax record holding a member's SHA-256 (written with NUPTSE_SHAR_CHECKSUMS=1; other tar
+#: readers, lhotse's included, ignore unknown pax records)
+CHECKSUM_KEY = "NUPTSE.sha256"
+CHECKSUMS_ENV = "NUPTSE_SHAR_CHECKSUMS"
 
-def _slow_header(name: str, size: int) -> bytes:
+
+def checksums_enabled() -> bool:
+    """Whether Shar members get a SHA-256 pax record (``NUPTSE_SHAR_CHECKSUMS=1``)."""
+    return os.environ.get(CHECKSUMS_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _slow_header(name: str, size: int, pax: Optional[dict] = None) -> bytes:
     info = tarfile.TarInfo(name)
     info.size = size
     info.mode = 0o644
     info.mtime = 0
     info.uid = info.gid = 0
     info.uname = info.gname = ""
+    if pax:
+        info.pax_headers = dict(pax)
     return info.tobuf(format=tarfile.PAX_FORMAT, encoding="utf-8", errors="strict")
 
 
@@ -184,7 +198,10 @@ class TarWriter(ShardedWriter):
             )
         payload = _as_bytes(data)
         size = len(payload) if not isinstance(payload, memoryview) else payload.nbytes
-        header = member_header(key, size)
+        if checksums_enabled():  # opt-in: a pax record the reader verifies
+            header = _slow_header(key, size, {CHECKSUM_KEY: hashlib.sha256(payload).hexdigest()})
+        else:
+            header = member_header(key, size)
         stream = self._stream
         stream.write(header)
         stream.write(payload)
