@@ -425,6 +425,16 @@ def _normalize_weights(n: int, weights: Sequence[float] | None) -> list[float]:
     return [float(w) for w in weights]
 
 
+def live_weights(weights: Sequence[float], indices: Sequence[int]) -> dict[int, float]:
+    """``{index: weight}`` of the ``indices`` whose current weight is positive."""
+    out = {}
+    for i in indices:
+        w = float(weights[i])
+        if w > 0:
+            out[i] = w
+    return out
+
+
 class LazyMux(LazyNode):
     """Interleaves iterables, drawing the next source at random by ``weights``.
 
@@ -440,15 +450,22 @@ class LazyMux(LazyNode):
         stop_early: bool = False,
     ):
         self.sources = sources
-        self.weights = _normalize_weights(len(sources), weights)
+        _normalize_weights(len(sources), weights)  # validates
+        # The caller's weights object (list, numpy array, shared torch tensor)
+        # is kept and read at every draw, so that training code can change
+        # the mix in place, as with lhotse.
+        self.weights = [1.0] * len(sources) if weights is None else weights
         self.seed, self.stop_early = seed, stop_early
 
     def __iter__(self):
         rng = random.Random(resolve_seed(self.seed))
         iters = [iter(s) for s in self.sources]
-        active = [i for i, w in enumerate(self.weights) if w > 0]
-        while active:
-            (idx,) = rng.choices(active, weights=[self.weights[i] for i in active])
+        active = list(range(len(iters)))  # not exhausted
+        while True:
+            live = live_weights(self.weights, active)
+            if not live:
+                return
+            (idx,) = rng.choices(list(live), weights=list(live.values()))
             try:
                 yield next(iters[idx])
             except StopIteration:
@@ -477,7 +494,8 @@ class LazyInfiniteMux(LazyNode):
         max_open_streams: int | None = None,
     ):
         self.sources = sources
-        self.weights = _normalize_weights(len(sources), weights)
+        _normalize_weights(len(sources), weights)  # validates; the object is kept (see LazyMux)
+        self.weights = [1.0] * len(sources) if weights is None else weights
         self.seed = seed
         self.max_open_streams = max_open_streams or len(sources)
         if self.max_open_streams < 1:
@@ -487,14 +505,19 @@ class LazyInfiniteMux(LazyNode):
         rng = random.Random(resolve_seed(self.seed))
         everything = list(range(len(self.sources)))
 
+        def current(ids) -> list[float] | None:
+            # Read at every draw; all zero means uniform (the mix was switched off in place).
+            values = [float(self.weights[i]) for i in ids]
+            return values if any(v > 0 for v in values) else None
+
         def draw() -> int:
-            return rng.choices(everything, weights=self.weights)[0]
+            return rng.choices(everything, weights=current(everything))[0]
 
         open_ids = [draw() for _ in range(self.max_open_streams)]
         open_iters = [iter(self.sources[i]) for i in open_ids]
         empty_in_a_row = 0
         while True:
-            slot = rng.choices(range(len(open_ids)), weights=[self.weights[i] for i in open_ids])[0]
+            slot = rng.choices(range(len(open_ids)), weights=current(open_ids))[0]
             try:
                 item = next(open_iters[slot])
             except StopIteration:

@@ -350,7 +350,8 @@ class MuxCursor(_MultiSource):
 
     def __init__(self, sources, weights, seed, stop_early: bool, light: bool = False):
         super().__init__(sources, light)
-        self.weights, self.seed, self.stop_early = list(weights), seed, stop_early
+        # The mux's own weights object: changed in place, it changes the draws.
+        self.weights, self.seed, self.stop_early = weights, seed, stop_early
         self.rng: random.Random | None = None
         self.curs: list[Cursor] | None = None
         self.active: list[int] = []
@@ -361,21 +362,25 @@ class MuxCursor(_MultiSource):
 
         self.rng = random.Random(resolve_seed(self.seed))
         self.curs = [self._open(i) for i in range(len(self.sources))]
-        self.active = [i for i, w in enumerate(self.weights) if w > 0]
+        self.active = list(range(len(self.sources)))  # not exhausted
 
     def next(self):
+        from nuptse.lazy import live_weights
+
         if self.curs is None:
             self._start()
-        while self.active and not self.done:
-            active = self.active
-            (idx,) = self.rng.choices(active, weights=[self.weights[i] for i in active])
+        while not self.done:
+            live = live_weights(self.weights, self.active)
+            if not live:
+                break
+            (idx,) = self.rng.choices(list(live), weights=list(live.values()))
             try:
                 k, item = self.curs[idx].next()
             except StopIteration:
                 if self.stop_early:
                     self.done = True
                     break
-                active.remove(idx)
+                self.active.remove(idx)
                 continue
             return _prefixed(idx, k), item
         raise StopIteration
