@@ -190,23 +190,51 @@ def _store_extracted(cut: Cut, num_samples: int, feats, extractor, storage) -> C
 
 
 def _process(
-    cuts: Iterable[Cut], extractor, storage, augment_fn, mix_eagerly, on_error, progress=None
+    cuts: Iterable[Cut],
+    extractor,
+    storage,
+    augment_fn,
+    mix_eagerly,
+    on_error,
+    progress=None,
+    helper: bool = False,
 ):
     """Yield (new cut or None, error dict or None) for every input cut.
 
-    A background thread decodes and extracts the next cuts (decoders and torch
-    release the GIL) while this thread compresses and stores the current one.
+    The next cuts are decoded and extracted ahead while this thread compresses
+    and stores the current one: in a background thread, or (``helper``, see
+    :func:`_ahead_helper`) in a forked helper process, which lets a codec that
+    holds the GIL (lilcom) run beside the decoder and the extractor.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    def ahead(cut):
-        try:
-            return cut, _extract_ahead(cut, extractor, augment_fn, mix_eagerly), None
-        except Exception as e:
-            return cut, None, e
+    pool = _ahead_helper(extractor, augment_fn, mix_eagerly) if helper else None
+    if pool is not None:
+        submit = pool.submit
+        ahead = _ahead_in_helper
+    else:
+        pool = ThreadPoolExecutor(1)
 
-    with ThreadPoolExecutor(1) as pool:
-        for cut, done, early_error in _prefetch(pool, ahead, cuts, 3):
+        def ahead(cut):
+            return _ahead_safely(cut, extractor, augment_fn, mix_eagerly)
+
+        submit = pool.submit
+
+    def results():
+        from collections import deque
+
+        pending: deque = deque()
+        for cut in cuts:
+            pending.append((cut, submit(ahead, cut)))
+            if len(pending) >= 3:
+                c, fut = pending.popleft()
+                yield c, fut.result()
+        while pending:
+            c, fut = pending.popleft()
+            yield c, fut.result()
+
+    try:
+        for cut, (done, early_error, remote_tb) in results():
             try:
                 if early_error is not None:
                     raise early_error
@@ -219,11 +247,78 @@ def _process(
                     raise
                 reason = f"{type(e).__name__}: {e}"
                 logger.warning("skipping cut %r: %s", cut.id, reason)
-                yield None, {"id": cut.id, "error": reason, "traceback": traceback.format_exc()}
+                tb = remote_tb if early_error is not None and remote_tb else traceback.format_exc()
+                yield None, {"id": cut.id, "error": reason, "traceback": tb}
             else:
                 yield out, None
             if progress is not None:
                 progress.update(1)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ahead_safely(cut: Cut, extractor, augment_fn, mix_eagerly):
+    """:func:`_extract_ahead` as (result, error, traceback text) instead of raising."""
+    try:
+        return _extract_ahead(cut, extractor, augment_fn, mix_eagerly), None, None
+    except Exception as e:
+        return None, e, traceback.format_exc()
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+#: Fewer cuts than this are extracted without a helper process (starting one costs ~50 ms).
+HELPER_MIN_CUTS = 16
+
+_helper_state: tuple = ()
+
+
+def _ahead_helper(extractor, augment_fn, mix_eagerly):
+    """A forked one-process pool that decodes and extracts cuts, or None where it would not pay.
+
+    One process decoding and extracting while this one compresses and writes
+    uses two cores (lilcom holds the GIL while it compresses, so a thread
+    cannot overlap with it).  Used on CPU extractors where fork exists and this
+    process may use at least two CPUs.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if usable_cpus() < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    if not str(getattr(extractor, "device", "cpu")).startswith("cpu"):
+        return None  # a forked child cannot use its parent's CUDA context
+    return ProcessPoolExecutor(
+        1,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_helper_init,
+        initargs=(extractor, augment_fn, mix_eagerly),
+    )
+
+
+def _helper_init(extractor, augment_fn, mix_eagerly) -> None:
+    global _helper_state
+    _worker_init()
+    _helper_state = (extractor, augment_fn, mix_eagerly)
+
+
+def _ahead_in_helper(cut: Cut):
+    """Run in the helper: :func:`_ahead_safely` with an error that survives pickling."""
+    import pickle
+
+    done, error, tb = _ahead_safely(cut, *_helper_state)
+    if error is not None:
+        try:
+            pickle.loads(pickle.dumps(error))
+        except Exception:
+            error = CutError(f"{type(error).__name__}: {error}")
+    return done, error, tb
 
 
 def _check_on_error(on_error: str) -> None:
@@ -445,6 +540,7 @@ def _compute_sequential(
 
     total = None if getattr(cuts, "is_lazy", False) else len(cuts)
     progress = _progress(progress_bar, total, "Extracting features")
+    helper = total is None or total >= HELPER_MIN_CUTS
     errors: list[dict] = []
     if manifest_path is not None:
         # The writer below truncates storage_path: an earlier manifest on it must go first.
@@ -453,7 +549,7 @@ def _compute_sequential(
         if manifest_path is not None:
             with CutSet.open_writer(manifest_path) as writer:
                 for new, err in _process(
-                    cuts, extractor, storage, augment_fn, mix_eagerly, on_error, progress
+                    cuts, extractor, storage, augment_fn, mix_eagerly, on_error, progress, helper
                 ):
                     if err is not None:
                         errors.append(err)
@@ -463,7 +559,7 @@ def _compute_sequential(
         else:
             kept = []
             for new, err in _process(
-                cuts, extractor, storage, augment_fn, mix_eagerly, on_error, progress
+                cuts, extractor, storage, augment_fn, mix_eagerly, on_error, progress, helper
             ):
                 if err is not None:
                     errors.append(err)
