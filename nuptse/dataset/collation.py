@@ -17,7 +17,9 @@ from typing import Any, Optional, Union
 import numpy as np
 import torch
 
-from nuptse.cut import CutSet
+from nuptse.audio import Recording, suppress_audio_loading_errors
+from nuptse.audio.utils import suppress_video_loading_errors
+from nuptse.cut import CutSet, MixedCut
 from nuptse.cut.base import LOG_EPSILON, Cut
 from nuptse.dataset.faults import LoadFailure
 from nuptse.timing import compute_num_samples
@@ -506,6 +508,25 @@ def collate_custom_field(
     if hasattr(first, "sources") and hasattr(first, "sampling_rate"):
         return collate_audio(CutSet.from_cuts(cuts), recording_field=field, pad_direction=pad_direction)
     return torch.tensor([getattr(c, field) for c in cuts])
+
+
+def collate_images(cuts: CutSet, image_field: str = "image") -> torch.Tensor:
+    """Stack each cut's custom image field into ``(B, height, width, channels)``."""
+    return torch.stack([torch.as_tensor(getattr(c, f"load_{image_field}")()) for c in cuts])
+
+
+def collate_video(cuts: CutSet, *args: Any, **kwargs: Any):
+    """Video is not supported by nuptse (lhotse reads it through torchaudio's FFmpeg)."""
+    raise NotImplementedError("nuptse does not load video; collate_video is not available")
+
+
+def read_video_from_cuts(cuts: Iterable[Cut], *args: Any, **kwargs: Any):
+    """Video is not supported by nuptse."""
+    raise NotImplementedError("nuptse does not load video; read_video_from_cuts is not available")
+
+
+#: Names lhotse's module offers from elsewhere (imports ported code may rely on).
+_REEXPORTED = (MixedCut, Recording, suppress_audio_loading_errors, suppress_video_loading_errors)
 
 
 def as_cutset(cuts: Any) -> CutSet:

@@ -22,7 +22,7 @@ from typing import Optional, Union
 import numpy as np
 import torch
 
-from nuptse.cut import CutSet
+from nuptse.cut import CutSet, compute_supervisions_frame_mask
 from nuptse.cut.base import LOG_EPSILON
 from nuptse.cut.masks import supervisions_frame_mask
 from nuptse.dataset.collation import (
@@ -41,6 +41,9 @@ from nuptse.dataset.collation import (
 )
 from nuptse.dataset.faults import FaultReport, LoadFailure
 from nuptse.dataset.masks import frame_intervals, sample_intervals
+from nuptse.features import FeatureExtractor
+from nuptse.timing import compute_num_frames, supervision_to_frames, supervision_to_samples
+from nuptse.utils import ifnone
 
 logger = logging.getLogger(__name__)
 
@@ -322,6 +325,16 @@ class OnTheFlyFeatures(BatchIO):
             [supervisions_frame_mask(c, self.extractor.frame_shift, use_alignment_if_exists) for c in cuts]
         )
 
+
+#: Names lhotse's module offers from elsewhere (imports ported code may rely on).
+_REEXPORTED = (
+    FeatureExtractor,
+    compute_num_frames,
+    compute_supervisions_frame_mask,
+    ifnone,
+    supervision_to_frames,
+    supervision_to_samples,
+)
 
 __all__ = [
     "AudioSamples",
