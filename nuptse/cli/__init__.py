@@ -86,21 +86,6 @@ class _Root(LazyGroup):
             ctx.exit(1)
 
 
-def fix_random_seed(seed: int) -> None:
-    """Seed Python's, numpy's and torch's generators (as ``lhotse -s SEED`` does)."""
-    import random
-
-    import numpy as np
-
-    random.seed(seed)
-    np.random.seed(seed)
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency
-        return
-    torch.manual_seed(seed)
-
-
 @click.group(cls=_Root, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nuptse")
 @click.option("-s", "--seed", type=int, default=None, help="Random seed.")
@@ -115,6 +100,8 @@ def cli(ctx: click.Context, seed: int | None, verbose: bool):
         format="%(levelname)s %(name)s: %(message)s",
     )
     if seed is not None:
+        from nuptse.utils import fix_random_seed
+
         fix_random_seed(seed)
 
 
