@@ -53,7 +53,17 @@ class GlobalMVN(torch.nn.Module):
 
     @classmethod
     def from_file(cls, stats_file) -> GlobalMVN:
-        return cls.from_stats(torch.load(stats_file))
+        """Read a file written by :meth:`to_file` or by ``compute_global_stats(storage_path=...)``."""
+        import zipfile
+
+        if zipfile.is_zipfile(stats_file):
+            try:
+                return cls.from_stats(torch.load(stats_file, weights_only=True))
+            except RuntimeError:
+                pass  # an .npz archive, not a torch one
+        from nuptse.features.stats import load_stats
+
+        return cls.from_stats(load_stats(stats_file))
 
     def to_file(self, stats_file) -> None:
         torch.save(self.state_dict(), stats_file)

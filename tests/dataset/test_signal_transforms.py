@@ -106,3 +106,13 @@ def test_schedule():
     assert schedule_value_for_step([(0, 0.1), (100, 0.5)], 100) == 0.5
     with pytest.raises(ValueError):
         schedule_value_for_step([(10, 0.1)], 0)
+
+
+def test_global_mvn_from_compute_global_stats_file(cuts_with_feats, tmp_path):
+    from nuptse.features import compute_global_stats
+
+    path = tmp_path / "stats.pkl"
+    stats = compute_global_stats([c.features for c in cuts_with_feats], storage_path=path)
+    mvn = GlobalMVN.from_file(path)
+    np.testing.assert_allclose(mvn.norm_means.numpy(), stats["norm_means"], rtol=1e-6)
+    np.testing.assert_allclose(mvn.norm_stds.numpy(), stats["norm_stds"], rtol=1e-6)
