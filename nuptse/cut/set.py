@@ -172,9 +172,9 @@ class CutSet(CutSetDataMixin, ManifestSet[Cut]):
         return all(c.has_recording for c in self)
 
     def __add__(self, other: CutSet) -> CutSet:
-        if self.is_lazy or other.is_lazy:
-            return type(self)(LazyChain(self, other))
-        return type(self).from_cuts([*self, *other])
+        """Both sets' cuts, in order, as a lazy chain (as lhotse's ``+`` always is;
+        ``to_eager()`` holds them in memory)."""
+        return type(self)(LazyChain(self, other))
 
     def __repr__(self) -> str:
         if self.is_lazy:
