@@ -19,7 +19,7 @@ import logging
 import os
 import traceback
 from collections.abc import Iterable
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import Executor, Future, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -321,6 +321,19 @@ def _ahead_in_helper(cut: Cut):
     return done, error, tb
 
 
+def _as_completed(futures: list):
+    """The futures as they finish: ``concurrent.futures`` ones through its
+    ``as_completed``, others (e.g. Dask's ``Client.submit``) through their own
+    package's ``as_completed``, or else in submission order."""
+    if all(isinstance(f, Future) for f in futures):
+        return as_completed(futures)
+    import importlib
+
+    package = importlib.import_module(type(futures[0]).__module__.split(".")[0])
+    own = getattr(package, "as_completed", None)
+    return own(futures) if own is not None else futures
+
+
 def _check_on_error(on_error: str) -> None:
     if on_error not in ON_ERROR:
         raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
@@ -460,7 +473,7 @@ def compute_and_store_features(
             }
             progress = _progress(progress_bar, len(futures), "Shards")
             first_error = None
-            for fut in as_completed(futures):
+            for fut in _as_completed(list(futures)):
                 try:
                     fut.result()
                 except BaseException as e:
