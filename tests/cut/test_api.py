@@ -284,3 +284,37 @@ def test_multicut_keeps_recording_when_selecting_channels(fixture_cuts):
     with pytest.raises(ValueError):
         mono.with_channels([0, 1])  # the recording has one channel
     assert AlignmentItem("a", 0.0, 1.0).end == 1.0
+
+
+def test_eager_store_keeps_order_through_selections(fixture_cuts):
+    import pickle
+    import random
+
+    cuts = CutSet.from_cuts(list(fixture_cuts)[:7])
+    ids = [c.id for c in cuts]
+    assert [len(p) for p in cuts.split(3)] == [3, 2, 2]
+    assert [c.id for c in cuts.subset(last=2)] == ids[-2:]
+    assert [c.id for c in cuts.subset(cut_ids=[ids[5], ids[1]])] == [ids[5], ids[1]]
+    assert sorted(c.id for c in cuts.shuffle(random.Random(0))) == sorted(ids)
+    assert [c.id for c in pickle.loads(pickle.dumps(cuts))] == ids
+    assert (cuts + cuts).is_lazy and len((cuts + cuts).to_eager()) == 14
+
+
+def test_windows_masks_and_alignment_pieces_match_lhotse(fixture_cuts, c370):
+    long = fixture_cuts["9002-501-0006-14"]
+    ref_long, ref_c = _lhotse_cut(long), _lhotse_cut(c370)
+    ours = long.cut_into_windows_balanced(2, 4, overlap=0.5)
+    theirs = ref_long.cut_into_windows_balanced(2, 4, overlap=0.5)
+    assert [(c.id, c.start, c.duration) for c in ours] == [
+        (c.id, c.start, c.duration) for c in theirs
+    ]
+    np.testing.assert_array_equal(c370.supervisions_audio_mask(), ref_c.supervisions_audio_mask())
+    np.testing.assert_array_equal(
+        c370.supervisions_feature_mask(use_alignment_if_exists="word"),
+        ref_c.supervisions_feature_mask(use_alignment_if_exists="word"),
+    )
+    ours = c370.trim_to_alignments("word", max_pause=0.05, max_segment_duration=1.0)
+    theirs = ref_c.trim_to_alignments("word", max_pause=0.05, max_segment_duration=1.0)
+    assert [(c.id, c.start, c.duration, c.supervisions[0].text) for c in ours] == [
+        (c.id, c.start, c.duration, c.supervisions[0].text) for c in theirs
+    ]
