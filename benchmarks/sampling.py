@@ -12,7 +12,9 @@ not mix), and reports:
 
 * first batch: seconds from creating the sampler (which estimates the bucket
   bins from the first 10,000 cuts) to the first batch;
-* batches/s and cuts/s over the full epoch (first batch included);
+* batches/s and cuts/s over the full epoch (first batch included), and
+  batches per second of the process's CPU time (steadier on a shared
+  machine, where the two runs may see different loads);
 * peak memory: the process's peak resident memory minus its resident memory
   right before the sampler was made (imports excluded);
 * padding: the share of padding when each batch is padded to its longest cut;
@@ -103,6 +105,7 @@ def run_one(impl: str, manifest: str, n_cuts: int) -> dict:
         )
 
     base_rss = _rss_bytes()
+    c0 = time.process_time()
     t0 = time.perf_counter()
     sampler = make()
     it = iter(sampler)
@@ -114,7 +117,7 @@ def run_one(impl: str, manifest: str, n_cuts: int) -> dict:
     padded = total = max(c.duration for c in first) * len(first), sum(c.duration for c in first)
     padded, total = padded
     pending_next = None
-    t_paused = 0.0
+    t_paused = c_paused = 0.0
     for batch in it:
         if pending_next is not None:
             saved[pending_next]["next_ids"] = [c.id for c in batch]
@@ -126,12 +129,14 @@ def run_one(impl: str, manifest: str, n_cuts: int) -> dict:
         total += sum(durs)
         for name, at in marks.items():
             if name not in saved and n_seen >= at:
-                tp = time.perf_counter()
+                tp, cp = time.perf_counter(), time.process_time()
                 state = sampler.state_dict()
                 saved[name] = {"state": copy.deepcopy(state), "bytes": len(_pickled(state))}
                 pending_next = name
                 t_paused += time.perf_counter() - tp
+                c_paused += time.process_time() - cp
     t_epoch = time.perf_counter() - t0 - t_paused
+    c_epoch = time.process_time() - c0 - c_paused
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base_rss
     del sampler, it
     restores = {}
@@ -153,6 +158,7 @@ def run_one(impl: str, manifest: str, n_cuts: int) -> dict:
         "batches": n_batches,
         "cuts": n_seen,
         "batches_per_s": n_batches / t_epoch,
+        "batches_per_cpu_s": n_batches / c_epoch,
         "cuts_per_s": n_seen / t_epoch,
         "peak_mem_mb": peak / 2**20,
         "padding": (padded - total) / padded,
@@ -199,6 +205,7 @@ def main() -> None:
     rows = [
         ("first batch (s)", "first_batch_s", "{:.2f}", "lhotse/nuptse"),
         ("batches/s", "batches_per_s", "{:.1f}", "nuptse/lhotse"),
+        ("batches per CPU second", "batches_per_cpu_s", "{:.1f}", "nuptse/lhotse"),
         ("cuts/s", "cuts_per_s", "{:,.0f}", "nuptse/lhotse"),
         ("peak memory (MB)", "peak_mem_mb", "{:.1f}", "nuptse/lhotse"),
         ("padding ratio", "padding", "{:.4f}", "nuptse/lhotse"),

@@ -7,11 +7,12 @@ from typing import Any
 
 from nuptse.dataset.sampling.base import (
     SamplingConstraint,
+    SamplingDiagnostics,
     Seed,
     TimeConstraint,
     check_constraint,
 )
-from nuptse.dataset.sampling.stream import StreamSampler
+from nuptse.dataset.sampling.stream import StreamSampler, to_batch
 
 
 class DynamicCutSampler(StreamSampler):
@@ -120,3 +121,69 @@ def check_consistent_ids(batch: tuple) -> None:
                 f"zipped cut sets are not in the same id order: item {i} has ids {list(ids)} "
                 "(pass consistent_ids=False if that is intended)"
             )
+
+
+class Filter:
+    """Iterates ``iterator`` keeping items that ``predicate`` accepts; rejected ones
+    are counted in ``diagnostics`` (tuples count as one item)."""
+
+    def __init__(self, iterator, predicate, diagnostics: SamplingDiagnostics | None = None):
+        if not callable(predicate):
+            raise ValueError(f"Filter needs a callable predicate, got {predicate!r}")
+        self.iterator = iterator
+        self.predicate = predicate
+        self.diagnostics = diagnostics if diagnostics is not None else SamplingDiagnostics()
+
+    def __iter__(self):
+        for item in self.iterator:
+            if self.predicate(item):
+                yield item
+            else:
+                self.diagnostics.discard_single(item)
+
+
+class DurationBatcher:
+    """Groups an iterable of cuts (or cut tuples) into batches under a constraint.
+
+    A batch closes as soon as one more cut as long as its longest would
+    overflow it; the last partial batch is kept unless ``drop_last``.
+
+    >>> from nuptse.cut import CutSet
+    >>> from nuptse.testing.dummies import DummyManifest
+    >>> [len(b) for b in DurationBatcher(DummyManifest(CutSet, begin_id=0, end_id=5), max_cuts=2)]
+    [2, 2, 1]
+    """
+
+    def __init__(
+        self,
+        datapipe,
+        max_duration: float | None = None,
+        max_cuts: int | None = None,
+        constraint: SamplingConstraint | None = None,
+        drop_last: bool = False,
+        quadratic_duration: float | None = None,
+        diagnostics: SamplingDiagnostics | None = None,
+    ) -> None:
+        check_constraint(constraint, max_duration, max_cuts)
+        self.datapipe = datapipe
+        self.drop_last = drop_last
+        self.diagnostics = diagnostics if diagnostics is not None else SamplingDiagnostics()
+        self.constraint = constraint or TimeConstraint(
+            max_duration=max_duration, max_cuts=max_cuts, quadratic_duration=quadratic_duration
+        )
+
+    def __iter__(self):
+        items: list = []
+        self.constraint.reset()
+        for item in self.datapipe:
+            items.append(item)
+            self.constraint.add(item[0] if type(item) is tuple else item)
+            if self.constraint.close_to_exceeding():
+                yield to_batch(items)
+                items = []
+                self.constraint.reset()
+        if items:
+            if not self.drop_last or self.constraint.close_to_exceeding():
+                yield to_batch(items)
+            else:
+                self.diagnostics.discard(items)

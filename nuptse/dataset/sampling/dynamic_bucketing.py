@@ -77,6 +77,17 @@ def _check_inline_shuffle():
 _shuffle = _check_inline_shuffle()
 
 
+def pick_at_random(bucket, rng: random.Random, out_indexes_used: list):
+    """Yield the items of ``bucket`` (a sequence or ``queue.Queue``) in a random order
+    drawn from ``rng``, appending each yielded item's index to ``out_indexes_used``."""
+    items = list(bucket.queue) if hasattr(bucket, "queue") else list(bucket)
+    order = list(range(len(items)))
+    _shuffle(rng, order)
+    for i in order:
+        out_indexes_used.append(i)
+        yield items[i]
+
+
 def _first(item):
     return item[0] if type(item) is tuple else item
 
@@ -660,4 +671,5 @@ __all__ = [
     "FixedBucketBatchSizeConstraint",
     "Stub",
     "estimate_duration_buckets",
+    "pick_at_random",
 ]
