@@ -17,6 +17,7 @@ from typing import Any
 
 from nuptse.cut.custom import CustomFieldsMixin
 from nuptse.cut.masks import MasksMixin
+from nuptse.cut.plotting import PlotsMixin
 from nuptse.cut.registry import (
     CUT_TYPES,
     LOG_EPSILON,
@@ -74,7 +75,7 @@ def cut_from_dict(data: dict) -> Cut:
     return cls.from_dict(data)
 
 
-class Cut(CustomFieldsMixin, MasksMixin, WindowsMixin):
+class Cut(CustomFieldsMixin, MasksMixin, WindowsMixin, PlotsMixin):
     """Mixin with the behaviour all cut types share.
 
     Subclasses provide ``id``, ``duration``, ``start``, ``supervisions`` and

@@ -23,6 +23,7 @@ from nuptse.cut.base import (
     uuid_id,
 )
 from nuptse.cut.padding import PaddingCut
+from nuptse.cut.plotting import TrackPlotsMixin
 from nuptse.cut.registry import CutAssertionError
 from nuptse.cut.tracks import MixTrack, dataclasses_replace, mix_audio, mix_features
 from nuptse.timing import (
@@ -34,7 +35,7 @@ from nuptse.timing import (
 
 @register_cut_type
 @dataclass(eq=True, repr=False)
-class MixedCut(Cut):
+class MixedCut(TrackPlotsMixin, Cut):
     """Several cuts overlaid; ``start`` is always 0 and ``duration`` spans every track."""
 
     id: str

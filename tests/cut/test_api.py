@@ -318,3 +318,19 @@ def test_windows_masks_and_alignment_pieces_match_lhotse(fixture_cuts, c370):
     assert [(c.id, c.start, c.duration, c.supervisions[0].text) for c in ours] == [
         (c.id, c.start, c.duration, c.supervisions[0].text) for c in theirs
     ]
+
+
+def test_plots_draw_the_waveform_features_and_tracks(short, fixture_cuts, monkeypatch):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setattr(plt, "show", lambda: None)
+    ax = short.plot_audio()
+    (line,) = ax.get_lines()
+    np.testing.assert_array_equal(line.get_ydata(), short.load_audio()[0])
+    assert short.plot_features().get_array().shape == (short.num_features, short.num_frames)
+    m = short.mix(fixture_cuts["9002-501-0005-13"], offset_other_by=0.3, snr=5)
+    assert len(m.plot_tracks_audio()) == 2 and len(m.plot_tracks_features()) == 2
+    short.plot_alignment("word")
+    plt.close("all")
