@@ -65,6 +65,8 @@ def _build_plan(layer, dtype: torch.dtype) -> _Plan:
     plan.bins = layer.fft_length // 2 + 1
     if plan.pad != layer.fft_length or plan.bins > plan.length:
         return plan  # the power spectrum must fit in the frame bodies
+    if plan.offset < 0:
+        return plan  # a shift longer than the frame: frames skip samples, general path
     plan.window = (win._window_f32 if f32 else win._window).contiguous()
     plan.window_first = win._window_first
     plan.c = win.preemph_coeff
