@@ -328,6 +328,7 @@ def _check_supervision(s: Any, report: ValidationReport, read_data: bool, tol: f
                     f"lies outside the segment ({s.start}, {s.duration})",
                 )
                 break
+    _warn_temporal_custom(s, "SupervisionSegment", "supervision", tol)
 
 
 # --- features ---------------------------------------------------------------------------
@@ -443,6 +444,7 @@ def _check_cut(c: Any, report: ValidationReport, read_data: bool, tol: float) ->
                 f"cut span ({c.start}, {c.duration}) is not inside its features' span "
                 f"({feats.start}, {feats.duration})",
             )
+    _warn_temporal_custom(c, "MonoCut", "cut", tol)
     if read_data:
         try:
             if recording is not None:
@@ -462,6 +464,30 @@ def _check_cut(c: Any, report: ValidationReport, read_data: bool, tol: float) ->
                     )
         except Exception as e:  # noqa: BLE001
             report.add(kind, c.id, f"data cannot be loaded: {type(e).__name__}: {e}")
+
+
+def _warn_temporal_custom(item: Any, kind: str, noun: str, tol: float) -> None:
+    """Log (not report) custom temporal arrays whose span differs from the item's duration.
+
+    Frame-level labels often cover a slightly different span than the audio,
+    so this is a hint, as in lhotse, not a validation problem.
+    """
+    for key, value in (getattr(item, "custom", None) or {}).items():
+        if type(value).__name__ != "TemporalArray":
+            continue
+        if abs(value.duration - item.duration) > tol:
+            logger.warning(
+                "%s %s: possibly mismatched duration between %s (%ss) and temporal array "
+                "in custom field %r (num_frames=%s * frame_shift=%s == duration=%s)",
+                kind,
+                item.id,
+                noun,
+                item.duration,
+                key,
+                value.num_frames,
+                value.frame_shift,
+                value.duration,
+            )
 
 
 def _check_array(a: Any, report: ValidationReport, read_data: bool, tol: float) -> None:

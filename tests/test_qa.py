@@ -187,3 +187,29 @@ def test_register_validator_and_unknown_types():
         _USER_VALIDATORS.pop(Thing)
     with pytest.raises(ValueError, match="Thing"):
         validate(Thing())
+
+
+def test_custom_temporal_array_of_another_length_is_logged_not_reported(tmp_path, caplog):
+    import logging
+
+    import numpy as np
+
+    from nuptse import MonoCut, NumpyFilesWriter
+    from nuptse.qa import validate
+    from nuptse.testing.dummies import dummy_recording
+
+    rec = dummy_recording(1, duration=10.0)
+    with NumpyFilesWriter(tmp_path) as writer:
+        cut = MonoCut(id="c1", start=0, duration=4.9, channel=0, recording=rec)
+        # 131 frames of 0.4 s cover 52.4 s, not the cut's 4.9 s.
+        cut.alignment = writer.store_array(
+            key="u1", value=np.arange(131), frame_shift=0.4, temporal_dim=0
+        )
+        with caplog.at_level(logging.WARNING, logger="nuptse.qa"):
+            validate(cut)
+    assert "c1: possibly mismatched duration" in caplog.text
+    assert "'alignment'" in caplog.text and "num_frames=131" in caplog.text
+    # A cut that ends after its recording is a problem (lhotse does not check it).
+    long_cut = MonoCut(id="c2", start=0, duration=4.9, channel=0, recording=dummy_recording(2))
+    with pytest.raises(ValueError, match="after its recording"):
+        validate(long_cut)
