@@ -667,3 +667,15 @@ def test_lazy_set_positional_access_and_many_invalid(tmp_path):
     with pytest.raises(InvalidSupervisionError, match="and 10 more invalid") as e:
         validate_supervision_set(SupervisionSet.from_segments(bad))
     assert len(e.value.problems) == 20
+
+
+def test_del_removes_a_custom_field_and_nothing_else():
+    sup = SupervisionSegment(id="s1", recording_id="r1", start=0.0, duration=1.0)
+    sup.wer = 0.25
+    assert sup.custom == {"wer": 0.25}
+    del sup.wer
+    assert sup.custom == {}
+    with pytest.raises(AttributeError):
+        del sup.wer
+    with pytest.raises(AttributeError):
+        del sup.never_set

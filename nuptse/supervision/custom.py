@@ -129,6 +129,14 @@ class CustomFieldMixin:
             object.__setattr__(self, "custom", custom)
         custom[name] = value
 
+    def __delattr__(self, name: str) -> None:
+        # ``del item.wer`` removes a custom field; fields and other names as usual.
+        custom = object.__getattribute__(self, "custom")
+        if name not in type(self).__dataclass_fields__ and custom and name in custom:
+            del custom[name]
+            return
+        object.__delattr__(self, name)
+
     def has_custom(self, name: str) -> bool:
         """Whether ``custom`` holds a field called ``name``."""
         return self.custom is not None and name in self.custom
