@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nuptse.dataset.sampling.cursor import open_cursor
+from nuptse.dataset.sampling.sources import open_cursor
 from nuptse.serialization import Pathlike
 
 

@@ -44,12 +44,12 @@ from nuptse.dataset.sampling.cursor import (
     Stub,
     ZipCursor,
     _rng_from,
-    open_cursor,
     pack_keys,
     resolve_stubs,
     unpack_keys,
 )
 from nuptse.dataset.sampling.dynamic import check_consistent_ids
+from nuptse.dataset.sampling.sources import open_cursor
 from nuptse.dataset.sampling.stream import to_batch
 
 

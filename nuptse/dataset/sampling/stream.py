@@ -28,8 +28,8 @@ from nuptse.dataset.sampling.cursor import (
     ShuffleCursor,
     ZipCursor,
     eager_items,
-    open_cursor,
 )
+from nuptse.dataset.sampling.sources import open_cursor
 
 
 def is_eager(source: Any) -> bool:

@@ -10,11 +10,11 @@ from nuptse import CutSet
 from nuptse.dataset.sampling.cursor import (
     NotResumableError,
     Stub,
-    open_cursor,
     pack_keys,
     resolve_stubs,
     unpack_keys,
 )
+from nuptse.dataset.sampling.sources import open_cursor
 
 from .conftest import as_source, make_cuts
 
