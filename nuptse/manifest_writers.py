@@ -31,7 +31,7 @@ from nuptse.serialization import (
     loads,
     open_best,
 )
-from nuptse.writer_lock import WriterLock
+from nuptse.utils.writer_lock import WriterLock
 
 logger = logging.getLogger(__name__)
 

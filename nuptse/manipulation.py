@@ -22,8 +22,8 @@ from typing import Any, Optional, TypeVar, Union
 from nuptse.audio import Recording, RecordingSet
 from nuptse.cut import CutSet, MixedCut, MonoCut
 from nuptse.features import Features, FeatureSet
-from nuptse.orphans import exit_with_parent
 from nuptse.supervision import SupervisionSegment, SupervisionSet
+from nuptse.utils.orphans import exit_with_parent
 
 __all__ = [
     "Manifest",

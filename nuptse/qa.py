@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from nuptse.exports import lazy_exports
-from nuptse.field_types import CHANNEL, INT, NUMBER, POSITIVE_INT, field_problems
 from nuptse.timing import (
     compute_num_frames,
     compute_num_samples,
     samples_to_seconds,
     time_diff_samples,
 )
+from nuptse.utils.field_types import CHANNEL, INT, NUMBER, POSITIVE_INT, field_problems
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import pytest
 
 from nuptse import CutSet, SupervisionSegment, SupervisionSet
 from nuptse.serialization import ManifestParseError, TruncatedManifestError
-from nuptse.writer_lock import ConcurrentWriterError
+from nuptse.utils.writer_lock import ConcurrentWriterError
 
 
 def _line(i):
@@ -98,7 +98,7 @@ def test_second_writer_in_another_process_is_refused(tmp_path):
         f"""
         import sys
         from nuptse import SupervisionSet
-        from nuptse.writer_lock import ConcurrentWriterError
+        from nuptse.utils.writer_lock import ConcurrentWriterError
         try:
             SupervisionSet.open_writer({str(path)!r})
         except ConcurrentWriterError as e:

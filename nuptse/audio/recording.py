@@ -58,12 +58,12 @@ from nuptse.audio.transforms import (
 from nuptse.audio.transforms.codec import GSM_SAMPLING_RATE
 from nuptse.audio.transforms.narrowband import NARROWBAND_SAMPLING_RATE, Narrowband
 from nuptse.audio.utils import get_audio_duration_mismatch_tolerance
-from nuptse.field_types import CHANNEL, INT, NUMBER, POSITIVE_INT, check_fields
 from nuptse.timing import (
     compute_num_samples,
     perturb_num_samples,
     samples_to_seconds,
 )
+from nuptse.utils.field_types import CHANNEL, INT, NUMBER, POSITIVE_INT, check_fields
 
 logger = logging.getLogger(__name__)
 

@@ -155,7 +155,7 @@ def compute_features(shar_dir, feature_config, compression, num_jobs, verbose):
     """
     from concurrent.futures import ProcessPoolExecutor
 
-    from nuptse.orphans import exit_with_parent
+    from nuptse.utils.orphans import exit_with_parent
 
     shards = []
     for cuts_path in sorted(Path(shar_dir).glob("cuts.*.jsonl*")):
@@ -225,7 +225,7 @@ def _unpack(cuts, out: Path, target: Path, storage_type: str) -> int:
 
     from nuptse.cut import CutSet
     from nuptse.features.io import get_writer
-    from nuptse.safe_paths import contained_path, safe_file_name
+    from nuptse.utils.safe_paths import contained_path, safe_file_name
 
     audio_dir = out / "audio"
     audio_dir.mkdir(exist_ok=True)

@@ -255,7 +255,7 @@ def save_audios(
     root = Path(storage_path)
 
     def one(cut):
-        from nuptse.safe_paths import contained_path, safe_file_name
+        from nuptse.utils.safe_paths import contained_path, safe_file_name
 
         name = safe_file_name(cut.id)  # an id like "../../x" must not leave storage_path
         target = contained_path(root, f"{name[:3]}/{name}.{format}")
@@ -277,7 +277,7 @@ def save_audios(
         return cut_set_cls.from_cuts([one(c) for c in items])
     from concurrent.futures import ProcessPoolExecutor
 
-    from nuptse.orphans import exit_with_parent
+    from nuptse.utils.orphans import exit_with_parent
 
     parts = cuts.split(num_jobs or 2) if not cuts.is_lazy else cuts.to_eager().split(num_jobs)
     pool = executor or ProcessPoolExecutor(max_workers=num_jobs, initializer=exit_with_parent)
@@ -327,7 +327,7 @@ def copy_data(cuts, output_dir, verbose: bool = True):
         if cut.features is not None:
             cut = cut._copy(features=cut.features.copy_feats(writer=feats_writer))
         if cut.recording is not None:
-            from nuptse.safe_paths import contained_path, safe_file_name
+            from nuptse.utils.safe_paths import contained_path, safe_file_name
 
             cut = cut.save_audio(contained_path(audio_dir, f"{safe_file_name(cut.id)}.flac"))
         custom = dict(cut.custom or {})

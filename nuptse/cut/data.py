@@ -19,7 +19,6 @@ import numpy as np
 from nuptse.cut.base import CUT_TYPES, Cut, CutError, fit_length, uuid_id
 from nuptse.cut.registry import CutAssertionError, MissingFieldError
 from nuptse.cut.supervision_ops import filled_supervisions, merge_supervisions
-from nuptse.field_types import CHANNEL, NUMBER, check_fields
 from nuptse.timing import (
     add_durations,
     compute_num_frames,
@@ -27,6 +26,7 @@ from nuptse.timing import (
     perturb_num_samples,
     samples_to_seconds,
 )
+from nuptse.utils.field_types import CHANNEL, NUMBER, check_fields
 
 
 def _recording_cls():

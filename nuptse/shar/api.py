@@ -114,7 +114,7 @@ def export_cuts_to_shar(
         raise SharError(f"shard_size must be positive or None, got {shard_size}")
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    from nuptse.orphans import exit_with_parent
+    from nuptse.utils.orphans import exit_with_parent
 
     paths: dict[str, list[str]] = defaultdict(list)
 

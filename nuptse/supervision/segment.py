@@ -11,7 +11,6 @@ from typing import Any, Optional
 
 import msgspec
 
-from nuptse.field_types import CHANNEL, NUMBER, check_fields
 from nuptse.supervision.alignment import AlignmentItem, _perturb_span, trim_span
 from nuptse.supervision.custom import (
     CustomFieldMixin,
@@ -19,6 +18,7 @@ from nuptse.supervision.custom import (
     serialize_custom_field,
 )
 from nuptse.timing import Seconds
+from nuptse.utils.field_types import CHANNEL, NUMBER, check_fields
 
 
 class _Row(msgspec.Struct, forbid_unknown_fields=True, gc=False):

@@ -109,7 +109,7 @@ def test_parallel_rerun_with_edited_cuts_recomputes(cuts, tmp_path):
 
 def test_second_run_on_same_manifest_is_refused_without_touching_the_first(cuts, tmp_path):
     from nuptse.features import Fbank
-    from nuptse.writer_lock import ConcurrentWriterError
+    from nuptse.utils.writer_lock import ConcurrentWriterError
 
     manifest = tmp_path / "cuts.jsonl.gz"
     first = CutSet.open_writer(manifest)

@@ -89,7 +89,7 @@ def check_fields(item_kind: str, item_id: Any, fields: Iterable[tuple[str, Any, 
     >>> check_fields("recording", "r1", [("sampling_rate", 8000.5, POSITIVE_INT)])
     Traceback (most recent call last):
     ...
-    nuptse.field_types.ManifestFieldError: recording 'r1': field 'sampling_rate' must be a positive whole number, got 8000.5 (float)
+    nuptse.utils.field_types.ManifestFieldError: recording 'r1': field 'sampling_rate' must be a positive whole number, got 8000.5 (float)
     """
     problems = field_problems(fields)
     if problems:
