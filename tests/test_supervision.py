@@ -679,3 +679,10 @@ def test_del_removes_a_custom_field_and_nothing_else():
         del sup.wer
     with pytest.raises(AttributeError):
         del sup.never_set
+
+
+def test_missing_attribute_of_an_item_without_id_is_an_attribute_error():
+    from nuptse.cut.text import TextExample
+
+    with pytest.raises(AttributeError, match="duration"):
+        TextExample("hello").duration  # noqa: B018

@@ -110,9 +110,12 @@ class CustomFieldMixin:
             if name.startswith("load_") and name[5:] in custom:
                 attr = name[5:]
                 return lambda **kwargs: self.load_custom(attr, **kwargs)
+        try:  # not getattr(): an item without an ``id`` field would recurse here
+            item_id = object.__getattribute__(self, "id")
+        except AttributeError:
+            item_id = "?"
         raise AttributeError(
-            f"{type(self).__name__} {getattr(self, 'id', '?')!r} has no attribute "
-            f"or custom field {name!r}"
+            f"{type(self).__name__} {item_id!r} has no attribute or custom field {name!r}"
         )
 
     def __setattr__(self, name: str, value: Any) -> None:
