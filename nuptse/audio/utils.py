@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Optional
+from typing import Optional
 
 import numpy as np
 
@@ -40,38 +40,6 @@ def pcm16_to_float32(ints: np.ndarray, out: Optional[np.ndarray] = None) -> np.n
     array([-1. ,  0. ,  0.5], dtype=float32)
     """
     return np.multiply(ints, np.float32(1 / 32768), out=out, dtype=np.float32)
-
-
-def remember_once(store: list, lock: Any, compute: Callable[[], Any]) -> Any:
-    """``compute()``'s result, computed once per process and kept in ``store``.
-
-    ``store`` is a module-level list, empty until the first call and then
-    ``[result]``; ``lock`` (a ``threading.Lock``) makes concurrent first calls
-    compute it once.  The native decoders use this for loading their library
-    and for their self-check; tests reset a store by setting it to ``[]``.
-    """
-    if store:
-        return store[0]
-    with lock:
-        if not store:
-            store.append(compute())
-        return store[0]
-
-
-def passes_self_check(check: Callable[[], bool], what: str, fallback: str) -> bool:
-    """Run a native decoder's self-check; any exception counts as a failure.
-
-    A failure is logged once (at INFO: the reads stay correct, only slower)
-    with ``fallback``, what is used instead.
-    """
-    ok = False
-    try:
-        ok = bool(check())
-    except Exception as e:  # any failure just means: use the fallback
-        logger.debug("%s self-check failed: %s", what, e)
-    if not ok:
-        logger.info("%s does not decode exactly as libsndfile here; %s", what, fallback)
-    return ok
 
 
 DEFAULT_DURATION_MISMATCH_TOLERANCE = 0.5
