@@ -35,14 +35,8 @@ cuts, and the bare decoders on the same bytes (the floor any reader pays):
 the stdlib ``tarfile`` reading every member, libsndfile and FFmpeg (through
 ``nuptse.audio.flac``) decoding the FLAC bytes to float32, lilcom.
 
-``--decode-workers N`` (default 1; 0 skips them) adds nuptse reads that hand
-FLAC decoding to N helper processes (``from_shar(..., decode_workers=N)``): they use another core, so
-they help only where one is idle.  Their wall-clock ratio is the throughput
-a single reader gets; their CPU ratio counts the helpers' CPU time too (read
-from ``/proc``), so it shows the extra work, not a speed-up.
-
 Usage: ``python benchmarks/shar.py [--tiles 15] [--num-jobs 1] [--repeat 3]
-[--rounds 2] [--decode-workers 1] [--stages] [--quick]``
+[--rounds 2] [--stages] [--quick]``
 """
 
 from __future__ import annotations
@@ -73,22 +67,6 @@ fields = {"recording": "flac", "features": "lilcom"}
 best, cpu, n, work, prints = float("inf"), float("inf"), 0, 0, {}
 
 
-def helper_cpu():  # CPU seconds used so far by nuptse's parked decode helpers (Linux /proc)
-    if lib != "nuptse":
-        return 0.0
-    import os
-    from nuptse.audio import offload
-    total = 0.0
-    for h in list(offload._parked):
-        try:
-            with open(f"/proc/{h._proc.pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except OSError:
-            pass
-    return total
-
-
 # Warm up (lazy imports, decoder discovery) outside the timed region: we measure
 # steady-state throughput, not one-time start-up costs.
 if step == "export":
@@ -101,17 +79,9 @@ if step == "export":
     )
     shutil.rmtree(warm)
 else:
-    # With decode_workers this also starts the helpers, and waits until they
-    # are up (about 0.5 s once per process); later reads reuse them.
-    warm_kwargs = {"decode_workers": int(extra)} if extra else {}
-    for cut in CutSet.from_shar(in_dir=target, **warm_kwargs):
+    for cut in CutSet.from_shar(in_dir=target):
         cut.load_audio(), cut.load_features()
         break
-    if lib == "nuptse" and extra:
-        from nuptse.audio import offload
-        for helper in list(offload._parked):
-            while not helper.ready():
-                time.sleep(0.01)
 for r in range(repeat):
     if step == "export":
         cuts = CutSet.from_file(corpus)
@@ -124,15 +94,12 @@ for r in range(repeat):
         elapsed, used = time.perf_counter() - t, time.process_time() - c
         n = len(cuts)
     else:
-        kwargs = {"decode_workers": int(extra)} if extra else {}
         n = work = 0
-        h = helper_cpu()
         c, t = time.process_time(), time.perf_counter()
-        for cut in CutSet.from_shar(in_dir=target, **kwargs):
+        for cut in CutSet.from_shar(in_dir=target):
             work += cut.load_audio().shape[1] + cut.load_features().shape[0]
             n += 1
         elapsed, used = time.perf_counter() - t, time.process_time() - c
-        used += helper_cpu() - h  # the decode helpers' CPU counts too
     best, cpu = min(best, elapsed), min(cpu, used)
 
 
@@ -326,12 +293,6 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds per step")
     ap.add_argument("--quick", action="store_true", help="3 tiles, 1 run, 1 round")
     ap.add_argument("--stages", action="store_true", help="also print the read stage breakdown")
-    ap.add_argument(
-        "--decode-workers",
-        type=int,
-        default=1,
-        help="also time nuptse's read with this many decode helper processes (0: skip)",
-    )
     args = ap.parse_args()
     if args.quick:
         args.tiles, args.repeat, args.rounds = 3, 1, 1
@@ -368,15 +329,9 @@ def main() -> None:
                 lib: (lambda lib=lib, d=dirs[src]: run_step(lib, "read", corpus, d, args.repeat, 1))
                 for lib in ("lhotse", "nuptse")
             }
-            if args.decode_workers:
-                runs["dw"] = lambda d=dirs[src]: run_step(
-                    "nuptse", "read", corpus, d, args.repeat, 1, str(args.decode_workers)
-                )
             rd = best_of_rounds(args.rounds, runs)
             checked += check_same_arrays(rd, f"read {src}-written")
             rows.append((f"read {src}-written", rd["nuptse"], rd["lhotse"]))
-            if args.decode_workers:
-                rows.append((f"  decode_workers={args.decode_workers}", rd["dw"], rd["lhotse"]))
         print(
             f"{'step':26s} {'nuptse cuts/s':>14s} {'lhotse cuts/s':>14s} {'ratio':>7s} "
             f"{'cpu ratio':>9s}"

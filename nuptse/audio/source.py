@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Optional, Union
+from typing import Any, Optional, Union
 
 import numpy as np
 
@@ -140,11 +140,6 @@ class AudioSource:
     source: Union[str, bytes]
     video: Optional[Any] = field(default=None)
 
-    #: Samples decoded ahead of use (Shar's ``decode_workers``): ``(float32
-    #: (channels, n), rate)``.  Not a field, so it is never serialised or
-    #: compared; the next load of the source takes it (see :meth:`take_decoded`).
-    _decoded: ClassVar[Optional[tuple]] = None
-
     def __post_init__(self):
         # An unknown type is kept (a manifest from a newer lhotse stays readable);
         # reading it raises UnknownSourceTypeError.
@@ -239,14 +234,6 @@ class AudioSource:
         With ``force_opus_sampling_rate`` the result is at that rate (a
         resampled Opus stream, or any other source whose rate differs).
         """
-        decoded = self.take_decoded()
-        if decoded is not None and offset == 0.0 and duration is None:
-            samples, rate = decoded
-            if force_opus_sampling_rate is not None and rate != force_opus_sampling_rate:
-                from nuptse.audio.resampling import polyphase_resample
-
-                samples = polyphase_resample(samples, rate, force_opus_sampling_rate)
-            return samples
         with self._open(allow_commands) as src:
             try:
                 samples, _ = _read_audio(
@@ -308,22 +295,6 @@ class AudioSource:
 
             video = VideoInfo.from_dict(video)
         return AudioSource(**data, video=video)
-
-    def attach_decoded(self, samples: Any, sampling_rate: int) -> None:
-        """Keep the already decoded samples of this source for its next whole read.
-
-        ``samples`` must be exactly what reading the whole source returns
-        (float32 ``(channels, n)``).
-        """
-        self._decoded = (samples, sampling_rate)
-
-    def take_decoded(self) -> Optional[tuple]:
-        """The attached ``(samples, rate)``, removed from the source (None if there are none).
-
-        Taking them once keeps memory bounded: a decode-ahead reader attaches
-        each source's samples, and the first load of the cut releases them.
-        """
-        return self.__dict__.pop("_decoded", None)
 
     def __repr__(self) -> str:
         shown = self.source if isinstance(self.source, str) else "<binary-data>"

@@ -233,7 +233,6 @@ class CutSetDataMixin:
         slice_length: int | None = None,
         *,
         allow_pipe: bool = False,
-        decode_workers: int = 0,
     ) -> ManifestSet:
         """Open Shar shards lazily with :func:`nuptse.shar.read_cuts_from_shar`."""
         shar = importlib.import_module("nuptse.shar")
@@ -247,5 +246,4 @@ class CutSetDataMixin:
             cut_map_fns=cut_map_fns,
             slice_length=slice_length,
             allow_pipe=allow_pipe,
-            decode_workers=decode_workers,
         )

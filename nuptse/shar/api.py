@@ -157,7 +157,6 @@ def read_cuts_from_shar(
     slice_length: Optional[int] = None,
     *,
     allow_pipe: bool = False,
-    decode_workers: int = 0,
 ):
     """A lazy CutSet over Shar shards (see :class:`~nuptse.shar.LazySharIterator`).
 
@@ -165,10 +164,6 @@ def read_cuts_from_shar(
     ``fields`` or a dict passed as ``in_dir`` is taken for what it is.  With
     ``in_dir``, ``fields`` may list the fields to read (default: all of them).
     ``pipe:`` shard sources run shell commands and need ``allow_pipe=True``.
-    ``decode_workers=N`` decodes the audio of upcoming cuts in N helper
-    processes, for machines with an idle core (see
-    :mod:`nuptse.shar.readers.predecode`); each cut keeps its decoded
-    samples until its first whole ``load_audio()``.
     """
     if in_dir is None and isinstance(fields, (str, os.PathLike)):
         in_dir, fields = fields, None
@@ -188,6 +183,5 @@ def read_cuts_from_shar(
             cut_map_fns=cut_map_fns,
             slice_length=slice_length,
             allow_pipe=allow_pipe,
-            decode_workers=decode_workers,
         )
     )

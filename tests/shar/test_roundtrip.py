@@ -266,29 +266,6 @@ def test_include_cuts_false_extends_a_directory_with_a_new_field(lhotse_cuts, tm
         np.testing.assert_array_equal(ours.load_features(), ref.load_features())
 
 
-@pytest.mark.parametrize(
-    "fields", [{"recording": "flac", "features": "lilcom"}, {"recording": "wav"}]
-)
-def test_decode_ahead_gives_identical_cuts(lhotse_cuts, tmp_path, fields, ready_decode_helper):
-    cuts = lhotse_cuts.subset(first=7)
-    export_cuts_to_shar(cuts, tmp_path, fields=fields, shard_size=3, warn_unused_fields=False)
-    plain = list(CutSet.from_shar(in_dir=tmp_path))
-    ahead = CutSet.from_shar(in_dir=tmp_path, decode_workers=1)
-    got = list(ahead)
-    assert ready_decode_helper.alive()
-    assert [c.id for c in got] == [c.id for c in plain]
-    for a, b in zip(got, plain):
-        assert a.recording.sources[0].type == "memory"
-        assert a.recording.sources[0].source == b.recording.sources[0].source  # still encoded
-        assert a.to_dict() == b.to_dict()
-        np.testing.assert_array_equal(a.load_audio(), b.load_audio())
-        np.testing.assert_array_equal(a.load_audio(), b.load_audio())  # after the samples are taken
-        if "features" in fields:
-            np.testing.assert_array_equal(a.load_features(), b.load_features())
-    first = next(iter(ahead))  # stopping early gives the helper back cleanly
-    assert first.id == plain[0].id
-
-
 def test_sub_spans_and_transformed_audio(lhotse_cuts, tmp_path):
     a, b = list(lhotse_cuts.subset(first=2))
     cuts = [

@@ -198,8 +198,6 @@ class LazySharIterator(LazyNode):
     (default: all).  ``shuffle_shards`` permutes the shard order with ``seed``
     (plus the epoch if ``stateful_shuffle``); ``split_for_dataloading`` gives
     each distributed rank and DataLoader worker its own shards.
-    ``decode_workers > 0`` decodes audio of the upcoming cuts in that many
-    helper processes (see :mod:`nuptse.shar.readers.predecode`).
     """
 
     def __init__(
@@ -213,7 +211,6 @@ class LazySharIterator(LazyNode):
         cut_map_fns: Optional[Sequence[Optional[Callable]]] = None,
         slice_length: Optional[int] = None,
         allow_pipe: bool = False,
-        decode_workers: int = 0,
     ):
         if in_dir is None and not isinstance(fields, dict):
             raise SharLayoutError("pass in_dir=... or fields={'cuts': [...], ...}")
@@ -256,9 +253,6 @@ class LazySharIterator(LazyNode):
         self.seed = seed
         self.slice_length = slice_length
         self.allow_pipe = allow_pipe
-        if decode_workers < 0:
-            raise SharError(f"decode_workers must be >= 0, got {decode_workers}")
-        self.decode_workers = decode_workers
         self.epoch = 0
         self._len: Optional[int] = None
 
@@ -313,58 +307,10 @@ class LazySharIterator(LazyNode):
 
     def __iter__(self) -> Iterator[Any]:
         rng = random.Random(self._seed())
-        if self.decode_workers and "recording" in self.fields:
-            yield from self._iter_decoding_ahead(rng)
-        else:
-            for shard, fn in self._plan(rng):
-                for d, fn_ in self._iter_shard(shard, fn, rng):
-                    yield _finish(d, fn_, shard["cuts"])
+        for shard, fn in self._plan(rng):
+            for d, fn_ in self._iter_shard(shard, fn, rng):
+                yield _finish(d, fn_, shard["cuts"])
         self.epoch += 1
-
-    def _iter_decoding_ahead(self, rng: random.Random) -> Iterator[Any]:
-        from collections import deque
-
-        from nuptse.audio.offload import SUPPORTED
-        from nuptse.shar.readers.predecode import DecodeAhead
-
-        ahead: Optional[DecodeAhead] = None
-        if SUPPORTED:
-            ahead = DecodeAhead(self.decode_workers)
-        else:
-            logger.warning("decode_workers needs a POSIX system; decoding in-process")
-        # Cuts read ahead of the caller: enough for the helpers' answers to
-        # be there when their cuts come up.
-        window = 8 + 8 * self.decode_workers
-        pending: deque = deque()
-        try:
-            for shard, fn in self._plan(rng):
-                for d, fn_ in self._iter_shard(shard, fn, rng):
-                    rec = d.get("recording")
-                    helper = None
-                    if (
-                        ahead is not None
-                        and isinstance(rec, dict)
-                        and rec["sources"][0]["type"] == "memory"
-                    ):
-                        helper = ahead.assign(rec["sources"][0]["source"])
-                    pending.append((d, fn_, shard["cuts"], helper))
-                    if len(pending) >= window:
-                        yield self._finish_pending(pending.popleft(), ahead)
-            while pending:
-                yield self._finish_pending(pending.popleft(), ahead)
-        finally:
-            if ahead is not None:
-                ahead.close()
-
-    @staticmethod
-    def _finish_pending(item, ahead) -> Any:
-        d, fn, origin, helper = item
-        cut = _finish(d, None, origin)
-        if helper is not None:
-            decoded = ahead.take(helper)
-            if decoded is not None:
-                cut.recording.sources[0].attach_decoded(*decoded)
-        return fn(cut) if fn is not None else cut
 
     def _iter_shard(self, shard: dict, fn: Optional[Callable], rng: random.Random):
         """Yield ``(filled cut dict, map function)`` for the cuts of one shard."""
