@@ -21,11 +21,8 @@ keeps between calls (:class:`~nuptse.features.kaldi.scratch._Buffers`):
 * the previous call's FFT output is freed just before the next FFT, so that
   its already mapped memory is reused (fresh multi-MiB outputs cost page
   faults);
-* each mel block's product writes straight into its columns of the output;
-* the views of those buffers that a call takes (about 20) are kept: the
-  per-frame rows once per frame count, the few that depend on the signal
-  length once per length (:class:`~nuptse.features.kaldi.scratch._Views`), so that repeated shapes make
-  none and new lengths only those few.
+* each mel block's product writes straight into its columns of the output
+  (through the views of :class:`~nuptse.features.kaldi.scratch._Views`).
 
 CPU batches with ``lengths`` run each row this way, straight into its part
 of the output.  Anything else (other dtypes or devices, autograd, several

@@ -6,11 +6,10 @@ scratch buffers.  The layer keeps its frames, pre-emphasis, signal and mel buffe
 (:class:`_Buffers`, handed out by :class:`FastState`; the general path's
 frames buffer is a :class:`Workspace`), because fresh multi-MiB buffers cost
 page faults on every call.  The buffers lie in one zero-filled region.  The ~20
-views a call needs are made once per signal length and frame count and kept
-for recent shapes (:class:`_Views`, :func:`views_for`); the per-frame rows
-among them are shared by every length with the same frame count
-(:func:`_frame_rows`).  :mod:`nuptse.features.kaldi.fastpath` does the
-arithmetic on them.
+views of them a call needs (:class:`_Views`, :func:`views_for`) are made per
+call: keeping them per shape measured no faster (1.832 vs 1.830 ms per
+10-16 s utterance of all-different lengths).
+:mod:`nuptse.features.kaldi.fastpath` does the arithmetic on them.
 """
 
 from __future__ import annotations
@@ -99,8 +98,6 @@ class _Buffers:
         "block_src",
         "mel",
         "block_dst",
-        "views",
-        "frame_rows",
     )
 
     def __init__(self, plan: _Plan, rows: int) -> None:
@@ -158,20 +155,12 @@ class _Buffers:
             self.block_src = [frames.narrow(1, b[0], b[1]) for b in plan.blocks]
             self.mel = mel
             self.block_dst = [mel.narrow(1, b[2], b[3]) for b in plan.blocks]
-        # (signal length, frames, inference mode) -> _Views, for recent shapes
-        self.views: dict = {}
-        # (frames, inference mode) -> the per-frame buffers' first rows
-        self.frame_rows: dict = {}
 
 
 class _Views:
     """The views of one :class:`_Buffers` that a call with a given signal length and frame count uses.
 
-    Made on the first call with that shape and kept (for the last
-    ``MAX_VIEWS`` shapes), so that repeated shapes (fixed-length chunks, a
-    re-run utterance) skip about 20 view constructions per call; the
-    per-frame rows among them come from :func:`_frame_rows`, shared by all
-    lengths with the same frame count.
+    Made for each call (see :func:`views_for`).
     """
 
     __slots__ = (
@@ -290,70 +279,18 @@ def _right_ends(bufs: _Buffers, after: int, right: int, count: int) -> tuple:
     return ends
 
 
-#: Shapes whose views a buffer set keeps (see :class:`_Views`); a padded
-#: batch's rows each have their own shape.
-MAX_VIEWS = 32
-
-
 def views_for(plan: _Plan, bufs: _Buffers, n: int, num_frames: int) -> _Views:
-    """The views for a signal of ``n`` samples and ``num_frames`` frames (made on first use).
-
-    Views are made in the caller's mode and kept for that mode only (views
-    made in inference mode must not be written outside it, and making them
-    outside inference mode from within it costs about a third more).
-    """
-    key = (n, num_frames, torch.is_inference_mode_enabled())
-    views = bufs.views.get(key)
-    if views is None:
-        if len(bufs.views) >= MAX_VIEWS:
-            bufs.views.clear()
-        views = _make_views(plan, bufs, n, num_frames)
-        bufs.views[key] = views
-    return views
-
-
-#: Frame counts whose row views a buffer set keeps (see :func:`_frame_rows`).
-MAX_FRAME_ROWS = 1024
-
-
-def _frame_rows(bufs: _Buffers, num_frames: int) -> tuple:
-    """The first ``num_frames`` rows of each per-frame buffer (made once per frame count and mode).
-
-    These depend on the frame count only, which data of all-different
-    lengths repeats far more often than the length itself.
-    """
-    key = (num_frames, torch.is_inference_mode_enabled())
-    rows = bufs.frame_rows.get(key)
-    if rows is None:
-        if len(bufs.frame_rows) >= MAX_FRAME_ROWS:
-            bufs.frame_rows.clear()
-        first = slice(0, num_frames)
-        rows = (
-            bufs.sums[first],
-            bufs.emph_frames[first],
-            bufs.frames[first],
-            bufs.body[first],
-            bufs.power[first],
-            [src[first] for src in bufs.block_src],
-            [dst[first] for dst in bufs.block_dst],
-            bufs.mel[first],
-        )
-        bufs.frame_rows[key] = rows
-    return rows
-
-
-def _make_views(plan: _Plan, bufs: _Buffers, n: int, num_frames: int) -> _Views:
+    """The views of ``bufs`` for a signal of ``n`` samples and ``num_frames`` frames."""
     views = _Views()
-    (
-        views.offset,
-        views.frames,
-        views.out,
-        views.body,
-        views.power,
-        views.src,
-        views.dst,
-        views.mel,
-    ) = _frame_rows(bufs, num_frames)
+    first = slice(0, num_frames)
+    views.offset = bufs.sums[first]
+    views.frames = bufs.emph_frames[first]
+    views.out = bufs.frames[first]
+    views.body = bufs.body[first]
+    views.power = bufs.power[first]
+    views.src = [src[first] for src in bufs.block_src]
+    views.dst = [dst[first] for dst in bufs.block_dst]
+    views.mel = bufs.mel[first]
     views.direct = plan.direct and _direct_views(plan, bufs, views, n, num_frames)
     return views
 
