@@ -210,28 +210,33 @@ def _process(
 
     pool = _ahead_helper(extractor, augment_fn, mix_eagerly) if helper else None
     if pool is not None:
-        submit = pool.submit
-        ahead = _ahead_in_helper
+        ahead, chunk = _ahead_in_helper, HELPER_CHUNK
     else:
         pool = ThreadPoolExecutor(1)
 
-        def ahead(cut):
-            return _ahead_safely(cut, extractor, augment_fn, mix_eagerly)
+        def ahead(batch):
+            return [_ahead_safely(c, extractor, augment_fn, mix_eagerly) for c in batch]
 
-        submit = pool.submit
+        chunk = 1
 
     def results():
         from collections import deque
 
         pending: deque = deque()
+        batch: list = []
         for cut in cuts:
-            pending.append((cut, submit(ahead, cut)))
-            if len(pending) >= 3:
-                c, fut = pending.popleft()
-                yield c, fut.result()
+            batch.append(cut)
+            if len(batch) >= chunk:
+                pending.append((batch, pool.submit(ahead, batch)))
+                batch = []
+                if len(pending) >= 3:
+                    done_cuts, fut = pending.popleft()
+                    yield from zip(done_cuts, fut.result())
+        if batch:
+            pending.append((batch, pool.submit(ahead, batch)))
         while pending:
-            c, fut = pending.popleft()
-            yield c, fut.result()
+            done_cuts, fut = pending.popleft()
+            yield from zip(done_cuts, fut.result())
 
     try:
         for cut, (done, early_error, remote_tb) in results():
@@ -275,6 +280,10 @@ def usable_cpus() -> int:
 
 #: Fewer cuts than this are extracted without a helper process (starting one costs ~50 ms).
 HELPER_MIN_CUTS = 16
+#: Cuts per request to the helper: this process holds the GIL while lilcom
+#: compresses, which delays the pool's threads that feed the helper, so each
+#: request carries enough work to keep the helper busy meanwhile.
+HELPER_CHUNK = 4
 
 _helper_state: tuple = ()
 
@@ -308,17 +317,20 @@ def _helper_init(extractor, augment_fn, mix_eagerly) -> None:
     _helper_state = (extractor, augment_fn, mix_eagerly)
 
 
-def _ahead_in_helper(cut: Cut):
-    """Run in the helper: :func:`_ahead_safely` with an error that survives pickling."""
+def _ahead_in_helper(cuts: list) -> list:
+    """Run in the helper: :func:`_ahead_safely` for each cut, with errors that survive pickling."""
     import pickle
 
-    done, error, tb = _ahead_safely(cut, *_helper_state)
-    if error is not None:
-        try:
-            pickle.loads(pickle.dumps(error))
-        except Exception:
-            error = CutError(f"{type(error).__name__}: {error}")
-    return done, error, tb
+    out = []
+    for cut in cuts:
+        done, error, tb = _ahead_safely(cut, *_helper_state)
+        if error is not None:
+            try:
+                pickle.loads(pickle.dumps(error))
+            except Exception:
+                error = CutError(f"{type(error).__name__}: {error}")
+        out.append((done, error, tb))
+    return out
 
 
 def _as_completed(futures: list):
