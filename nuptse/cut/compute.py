@@ -33,8 +33,8 @@ from nuptse.cut.reuse import (
     shard_digest,
 )
 from nuptse.features.finite import check_finite
-from nuptse.orphans import exit_with_parent
 from nuptse.serialization import Pathlike, iter_jsonl, save_to_jsonl
+from nuptse.utils.orphans import exit_with_parent
 
 logger = logging.getLogger(__name__)
 
