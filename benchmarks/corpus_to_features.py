@@ -13,8 +13,8 @@ peak memory of the process tree (sum of RSS over the main process and its
 workers, sampled every 20 ms during the timed work), and the ratio nuptse/lhotse in xRT.
 
 Configurations: ``num_jobs=1``; ``num_jobs=1`` pinned to one CPU (the child's
-affinity mask holds one CPU, so nuptse runs without its decode-and-extract
-helper process: the single-core figure that 2 jobs scale from);
+affinity mask holds one CPU, so the decode-ahead thread cannot use a second
+core: the single-core figure that 2 jobs scale from);
 ``num_jobs=2`` (process pools); a Dask ``LocalCluster`` with 2
 single-threaded worker processes passed as ``executor=client.get_executor()``
 (cluster start-up, including importing the library in the workers, is not
@@ -419,7 +419,7 @@ def main() -> int:
             two = best[("nuptse", "jobs2")]["wall"]
             print(
                 f"\nnuptse 2 jobs / 1 job on 1 CPU throughput: {single / two:.2f}x (target >= 1.7x);"
-                f" 1 job (helper process) / 1 job on 1 CPU: {single / one:.2f}x"
+                f" 1 job / 1 job on 1 CPU: {single / one:.2f}x"
             )
             if "dask" in modes:
                 dask = best[("nuptse", "dask")]["wall"]

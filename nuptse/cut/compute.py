@@ -190,34 +190,23 @@ def _store_extracted(cut: Cut, num_samples: int, feats, extractor, storage) -> C
 
 
 def _process(
-    cuts: Iterable[Cut],
-    extractor,
-    storage,
-    augment_fn,
-    mix_eagerly,
-    on_error,
-    progress=None,
-    helper: bool = False,
+    cuts: Iterable[Cut], extractor, storage, augment_fn, mix_eagerly, on_error, progress=None
 ):
     """Yield (new cut or None, error dict or None) for every input cut.
 
-    The next cuts are decoded and extracted ahead while this thread compresses
-    and stores the current one: in a background thread, or (``helper``, see
-    :func:`_ahead_helper`) in a forked helper process, which lets a codec that
-    holds the GIL (lilcom) run beside the decoder and the extractor.
+    A background thread decodes and extracts the next cuts (the decoders and
+    torch release the GIL) while this thread compresses and stores the current
+    one.  (A forked helper process in its place measured no faster end to end
+    on an idle 2-core machine: docs/performance.md.)
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    pool = _ahead_helper(extractor, augment_fn, mix_eagerly) if helper else None
-    if pool is not None:
-        ahead, chunk = _ahead_in_helper, HELPER_CHUNK
-    else:
-        pool = ThreadPoolExecutor(1)
+    pool = ThreadPoolExecutor(1)
 
-        def ahead(batch):
-            return [_ahead_safely(c, extractor, augment_fn, mix_eagerly) for c in batch]
+    def ahead(batch):
+        return [_ahead_safely(c, extractor, augment_fn, mix_eagerly) for c in batch]
 
-        chunk = 1
+    chunk = 1
 
     def results():
         from collections import deque
@@ -268,69 +257,6 @@ def _ahead_safely(cut: Cut, extractor, augment_fn, mix_eagerly):
         return _extract_ahead(cut, extractor, augment_fn, mix_eagerly), None, None
     except Exception as e:
         return None, e, traceback.format_exc()
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask where the OS has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
-#: Fewer cuts than this are extracted without a helper process (starting one costs ~50 ms).
-HELPER_MIN_CUTS = 16
-#: Cuts per request to the helper: this process holds the GIL while lilcom
-#: compresses, which delays the pool's threads that feed the helper, so each
-#: request carries enough work to keep the helper busy meanwhile.
-HELPER_CHUNK = 4
-
-_helper_state: tuple = ()
-
-
-def _ahead_helper(extractor, augment_fn, mix_eagerly):
-    """A forked one-process pool that decodes and extracts cuts, or None where it would not pay.
-
-    One process decoding and extracting while this one compresses and writes
-    uses two cores (lilcom holds the GIL while it compresses, so a thread
-    cannot overlap with it).  Used on CPU extractors where fork exists and this
-    process may use at least two CPUs.
-    """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    if usable_cpus() < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    if not str(getattr(extractor, "device", "cpu")).startswith("cpu"):
-        return None  # a forked child cannot use its parent's CUDA context
-    return ProcessPoolExecutor(
-        1,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_helper_init,
-        initargs=(extractor, augment_fn, mix_eagerly),
-    )
-
-
-def _helper_init(extractor, augment_fn, mix_eagerly) -> None:
-    global _helper_state
-    _worker_init()
-    _helper_state = (extractor, augment_fn, mix_eagerly)
-
-
-def _ahead_in_helper(cuts: list) -> list:
-    """Run in the helper: :func:`_ahead_safely` for each cut, with errors that survive pickling."""
-    import pickle
-
-    out = []
-    for cut in cuts:
-        done, error, tb = _ahead_safely(cut, *_helper_state)
-        if error is not None:
-            try:
-                pickle.loads(pickle.dumps(error))
-            except Exception:
-                error = CutError(f"{type(error).__name__}: {error}")
-        out.append((done, error, tb))
-    return out
 
 
 def _as_completed(futures: list):
@@ -565,7 +491,6 @@ def _compute_sequential(
 
     total = None if getattr(cuts, "is_lazy", False) else len(cuts)
     progress = _progress(progress_bar, total, "Extracting features")
-    helper = total is None or total >= HELPER_MIN_CUTS
     errors: list[dict] = []
     if manifest_path is not None:
         # The writer below truncates storage_path: an earlier manifest on it must go first.
@@ -574,7 +499,7 @@ def _compute_sequential(
         if manifest_path is not None:
             with CutSet.open_writer(manifest_path) as writer:
                 for new, err in _process(
-                    cuts, extractor, storage, augment_fn, mix_eagerly, on_error, progress, helper
+                    cuts, extractor, storage, augment_fn, mix_eagerly, on_error, progress
                 ):
                     if err is not None:
                         errors.append(err)
@@ -584,7 +509,7 @@ def _compute_sequential(
         else:
             kept = []
             for new, err in _process(
-                cuts, extractor, storage, augment_fn, mix_eagerly, on_error, progress, helper
+                cuts, extractor, storage, augment_fn, mix_eagerly, on_error, progress
             ):
                 if err is not None:
                     errors.append(err)
