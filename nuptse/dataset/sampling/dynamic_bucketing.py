@@ -53,36 +53,12 @@ from nuptse.dataset.sampling.sources import open_cursor
 from nuptse.dataset.sampling.stream import to_batch
 
 
-def _inline_shuffle(rng: random.Random, x: list) -> None:
-    """``rng.shuffle(x)`` with the same draws and result, without a call per element
-    (the bucket is reshuffled for every batch, as lhotse does)."""
-    getrandbits = rng.getrandbits
-    for i in range(len(x) - 1, 0, -1):
-        n = i + 1
-        k = n.bit_length()
-        r = getrandbits(k)
-        while r >= n:
-            r = getrandbits(k)
-        x[i], x[r] = x[r], x[i]
-
-
-def _check_inline_shuffle():
-    """The inline shuffle where it reproduces this Python's ``random.shuffle``, else that."""
-    a, b = list(range(300)), list(range(300))
-    random.Random(17).shuffle(a)
-    _inline_shuffle(random.Random(17), b)
-    return _inline_shuffle if a == b else (lambda rng, x: rng.shuffle(x))
-
-
-_shuffle = _check_inline_shuffle()
-
-
 def pick_at_random(bucket, rng: random.Random, out_indexes_used: list):
     """Yield the items of ``bucket`` (a sequence or ``queue.Queue``) in a random order
     drawn from ``rng``, appending each yielded item's index to ``out_indexes_used``."""
     items = list(bucket.queue) if hasattr(bucket, "queue") else list(bucket)
     order = list(range(len(items)))
-    _shuffle(rng, order)
+    rng.shuffle(order)
     for i in order:
         out_indexes_used.append(i)
         yield items[i]
@@ -386,7 +362,7 @@ class DynamicBucketer:
         c.reset()
         if self.shuffle:
             order = list(range(len(bucket)))
-            _shuffle(self.rng, order)
+            self.rng.shuffle(order)
         else:
             order = range(len(bucket))
         picked = []
