@@ -120,11 +120,21 @@ def _is_mp3(fmt: str) -> bool:
 # --------------------------------------------------------------------------- soundfile
 
 
-def _read_memory_flac(src: PathOrFile, start, num) -> Optional[tuple[np.ndarray, int]]:
-    """A whole in-memory 16-bit FLAC through :mod:`nuptse.audio.flac`; None if not taken."""
-    if start or num is not None or not isinstance(src, io.BytesIO):
+def _read_whole_flac(src: PathOrFile, start, num) -> Optional[tuple[np.ndarray, int]]:
+    """A whole 16-bit FLAC (in memory, or a ``.flac`` file) through :mod:`nuptse.audio.flac`,
+    or None if not taken.
+
+    That decoder checks every frame's CRC as it decodes, so a whole read decodes
+    once; libsndfile (the fallback) would need a second, checking decode.
+    """
+    if start or num is not None:
         return None
-    data = src.getvalue()
+    if isinstance(src, io.BytesIO):
+        data = src.getvalue()
+    elif isinstance(src, (str, Path)) and str(src).lower().endswith(".flac"):
+        data = Path(src).read_bytes()
+    else:
+        return None
     if data[:4] != b"fLaC":
         return None
     from nuptse.audio.flac import decode_flac16
@@ -160,15 +170,15 @@ class SoundfileDecoder:
             return AudioInfo(f.channels, frames, f.samplerate, frames / f.samplerate)
 
     def read(self, src: PathOrFile, start, num, in_seconds: bool = False) -> tuple[np.ndarray, int]:
+        fast = _read_whole_flac(src, start, num)  # CRC-checked when it decodes
+        if fast is not None:
+            return fast
         if isinstance(src, (str, Path)):
             path = str(src)
             st = os.stat(path)
             key = (path, st.st_ino, st.st_size, st.st_mtime_ns)
             h = _handles.acquire(path, key)
         else:
-            fast = _read_memory_flac(src, start, num)  # CRC-checked when it decodes
-            if fast is not None:
-                return fast
             import soundfile as sf
 
             key, h = None, _OpenFile(sf.SoundFile(src), None, src)

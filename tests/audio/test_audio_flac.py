@@ -71,15 +71,22 @@ def test_other_inputs_fall_back(fixtures_dir):
         assert decode_flac16(bad) is None
 
 
-def test_memory_source_reads_take_the_ffmpeg_path_and_match_libsndfile(fixtures_dir):
+def test_whole_flac_reads_take_the_checking_decoder_and_match_libsndfile(fixtures_dir, tmp_path):
+    """In memory and from a file, a whole read decodes once (CRC-checked) and equals libsndfile."""
     from nuptse.audio import decoders
     from nuptse.audio.backend import read_audio
 
-    data = (fixtures_dir / "mini_corpus/dev-clean-2/9001/500/9001-500-0001.flac").read_bytes()
-    assert decoders._read_memory_flac(io.BytesIO(data), 0, None) is not None
-    got, rate = read_audio(io.BytesIO(data))
+    path = fixtures_dir / "mini_corpus/dev-clean-2/9001/500/9001-500-0001.flac"
+    data = path.read_bytes()
     expected, expected_rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
-    assert rate == expected_rate
-    np.testing.assert_array_equal(got, expected.T)
-    # a partial read goes to libsndfile
-    assert decoders._read_memory_flac(io.BytesIO(data), 100, 50) is None
+    for src in (io.BytesIO(data), path, str(path)):
+        assert decoders._read_whole_flac(src, 0, None) is not None
+        got, rate = read_audio(io.BytesIO(data) if isinstance(src, io.BytesIO) else src)
+        assert rate == expected_rate
+        np.testing.assert_array_equal(got, expected.T)
+    # a partial read, or a file not named .flac, goes to libsndfile
+    assert decoders._read_whole_flac(io.BytesIO(data), 100, 50) is None
+    assert decoders._read_whole_flac(path, 100, None) is None
+    other = tmp_path / "speech.bin"
+    other.write_bytes(data)
+    assert decoders._read_whole_flac(other, 0, None) is None
