@@ -233,13 +233,21 @@ class AmiSegmentAnnotation(NamedTuple):
     words: list
 
 
+def _xml_root(path: Path) -> ET.Element:
+    """The root element of an NXT annotation file; a damaged file raises ``ValueError`` naming it."""
+    try:
+        return ET.parse(path).getroot()
+    except ET.ParseError as e:
+        raise ValueError(f"{path}: not well-formed XML ({e})") from e
+
+
 def _speakers(annotations_dir: Path) -> dict[tuple[str, str], tuple[str, int]]:
     """(meeting, agent letter) -> (global speaker id, headset channel) from meetings.xml."""
     path = annotations_dir / "corpusResources" / "meetings.xml"
     if not path.is_file():
         raise FileNotFoundError(f"No such file: {path} (is {annotations_dir} the NXT release?)")
     out = {}
-    for meeting in ET.parse(path).getroot():
+    for meeting in _xml_root(path):
         meet_id = meeting.attrib["observation"]
         for speaker in meeting:
             out[(meet_id, speaker.attrib["nxt_agent"])] = (
@@ -372,7 +380,7 @@ def parse_ami_annotations(
         spk, channel = speakers[(meeting, agent)]
         segments[(meeting, spk, channel)] = [
             (float(seg.attrib["transcriber_start"]), float(seg.attrib["transcriber_end"]))
-            for seg in ET.parse(path).getroot()
+            for seg in _xml_root(path)
             if seg.tag == "segment"
         ]
 
@@ -385,7 +393,7 @@ def parse_ami_annotations(
         if key not in segments:
             continue
         stream = []
-        for w in ET.parse(path).getroot():
+        for w in _xml_root(path):
             if w.tag != "w" or "starttime" not in w.attrib:
                 continue
             text = w.text or ""

@@ -190,3 +190,22 @@ def test_tedlium(corpus, tmp_path):
     _compare_dirs(out, root, EXPECTED / "tedlium")
     texts = [s.text for s in kaldi["train"]["supervisions"]]
     assert texts == ["i'm going to tell you", "they're here"]
+
+
+def test_malformed_annotations_name_the_file(corpus, tmp_path):
+    """A damaged AMI NXT file or a Common Voice TSV row without columns is named, with its line."""
+    root = corpus("ami")
+    words = next((root / "amicorpus").rglob("*.words.xml"))
+    words.write_bytes(words.read_bytes()[:300])
+    with pytest.raises(ValueError, match=words.name + ".*not well-formed XML"):
+        recipes.prepare_ami(root / "amicorpus", mic="ihm")
+
+    cv = tmp_path / "cv"
+    shutil.copytree(CORPORA / "commonvoice", cv)
+    release = next(cv.iterdir())
+    tsv = release / "en" / "dev.tsv"
+    lines = tsv.read_text().count("\n")
+    with open(tsv, "a") as f:
+        f.write("a row without tabs\n")
+    with pytest.raises(ValueError, match=rf"dev.tsv, line {lines + 1}: missing"):
+        recipes.prepare_commonvoice(release, tmp_path / "out", languages="en", splits=["dev"])
