@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import logging
 import os
-import traceback
-from collections.abc import Iterable
 from concurrent.futures import Executor, Future, as_completed
 from pathlib import Path
 
 import numpy as np
 
 from nuptse.cut.base import Cut, CutError, provide, provided
+from nuptse.cut.extraction import compute_and_store_cut, process_cuts, worker_init
 from nuptse.cut.reuse import (
     APPENDABLE_WRITERS,
     ResumeGuard,
@@ -34,79 +33,10 @@ from nuptse.cut.reuse import (
 )
 from nuptse.features.finite import check_finite
 from nuptse.serialization import Pathlike, iter_jsonl, save_to_jsonl
-from nuptse.utils.orphans import exit_with_parent
 
 logger = logging.getLogger(__name__)
 
 ON_ERROR = ("raise", "skip")
-
-
-# --- one cut ----------------------------------------------------------------------------
-
-
-def _features_only(cut: Cut, features) -> Cut:
-    """A mixed cut's features as a MonoCut without a recording (lhotse's layout)."""
-    from nuptse.cut.mono import MonoCut
-
-    return MonoCut(
-        id=cut.id,
-        start=0.0,
-        duration=cut.duration,
-        channel=0,
-        supervisions=cut.supervisions,
-        features=features,
-        recording=None,
-        custom=cut.custom,
-    )
-
-
-def compute_and_store_cut(
-    cut: Cut, extractor, storage, augment_fn=None, mix_eagerly=True, samples=None
-) -> Cut:
-    """Extract features of ``cut``'s audio, write them with ``storage``, return the new cut.
-
-    ``samples`` may hold the cut's audio when the caller loaded it already.
-    """
-    import dataclasses
-
-    from nuptse.cut.mixed import MixedCut
-    from nuptse.cut.padding import PaddingCut
-
-    if isinstance(cut, PaddingCut):
-        return cut
-    if isinstance(cut, MixedCut):
-        if not mix_eagerly:
-            tracks = [
-                t._with(cut=compute_and_store_cut(t.cut, extractor, storage, augment_fn))
-                for t in cut.tracks
-            ]
-            return MixedCut(id=cut.id, tracks=tracks, transforms=cut.transforms)
-        feats = extractor.extract_from_samples_and_store(
-            samples=check_finite(
-                cut.load_audio() if samples is None else samples, "mixed audio", cut.id
-            ),
-            storage=storage,
-            sampling_rate=cut.sampling_rate,
-            offset=0.0,
-            channel=0,
-            augment_fn=augment_fn,
-        )
-        return _features_only(cut, feats)
-    if samples is None:
-        samples = cut.load_audio()
-    check_finite(samples, "audio", cut.id)
-    if samples.shape[0] == 1:
-        samples = samples[0]
-    feats = extractor.extract_from_samples_and_store(
-        samples=samples,
-        storage=storage,
-        sampling_rate=cut.sampling_rate,
-        offset=cut.start,
-        channel=cut.channel,
-        augment_fn=augment_fn,
-    )
-    feats = dataclasses.replace(feats, recording_id=cut.recording_id)
-    return cut._copy(features=feats)
 
 
 # --- helpers --------------------------------------------------------------------------
@@ -138,125 +68,6 @@ def _write_report(path: Path, errors: list[dict]) -> None:
         logger.warning("%d cut(s) were skipped; see %s", len(errors), path)
     elif path.exists():
         path.unlink()
-
-
-def _extract_ahead(cut: Cut, extractor, augment_fn, mix_eagerly: bool):
-    """Decode, augment and extract one cut (run in a background thread), or None when
-    the cut needs the general path (padding, or mixed cuts extracted per track)."""
-    from nuptse.cut.mixed import MixedCut
-    from nuptse.cut.padding import PaddingCut
-
-    if isinstance(cut, PaddingCut) or (isinstance(cut, MixedCut) and not mix_eagerly):
-        return None
-    samples = check_finite(cut.load_audio(), "audio", cut.id)
-    if samples.shape[0] == 1 and not isinstance(cut, MixedCut):
-        samples = samples[0]
-    if augment_fn is not None:
-        samples = check_finite(augment_fn(samples, cut.sampling_rate), "augmented audio", cut.id)
-    feats = np.asarray(extractor.extract(samples, cut.sampling_rate))
-    if feats.ndim != 2:
-        raise CutError(f"cut {cut.id!r}: the extractor returned features of shape {feats.shape}")
-    check_finite(feats, "features", cut.id)
-    return samples.shape[-1], feats
-
-
-def _store_extracted(cut: Cut, num_samples: int, feats, extractor, storage) -> Cut:
-    """Write features computed by :func:`_extract_ahead` and return the cut that uses them."""
-    import uuid
-
-    from nuptse.cut.mixed import MixedCut
-    from nuptse.features import Features
-    from nuptse.timing import round_time, samples_to_seconds
-
-    mixed = isinstance(cut, MixedCut)
-    sr = cut.sampling_rate
-    f = Features(
-        type=extractor.name,
-        num_frames=feats.shape[0],
-        num_features=feats.shape[1],
-        frame_shift=extractor.frame_shift,
-        sampling_rate=sr,
-        start=0.0 if mixed else cut.start,
-        duration=round_time(samples_to_seconds(num_samples, sr)),
-        storage_type=storage.name,
-        storage_path=None if storage.storage_path is None else str(storage.storage_path),
-        storage_key=storage.write(str(uuid.uuid4()), feats),
-        recording_id=None if mixed else cut.recording_id,
-        channels=0 if mixed else cut.channel,
-    )
-    if mixed:
-        return _features_only(cut, f)
-    return cut._copy(features=f)
-
-
-def _process(
-    cuts: Iterable[Cut], extractor, storage, augment_fn, mix_eagerly, on_error, progress=None
-):
-    """Yield (new cut or None, error dict or None) for every input cut.
-
-    A background thread decodes and extracts the next cuts (the decoders and
-    torch release the GIL) while this thread compresses and stores the current
-    one.  (A forked helper process in its place measured no faster end to end
-    on an idle 2-core machine: docs/performance.md.)
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    pool = ThreadPoolExecutor(1)
-
-    def ahead(batch):
-        return [_ahead_safely(c, extractor, augment_fn, mix_eagerly) for c in batch]
-
-    chunk = 1
-
-    def results():
-        from collections import deque
-
-        pending: deque = deque()
-        batch: list = []
-        for cut in cuts:
-            batch.append(cut)
-            if len(batch) >= chunk:
-                pending.append((batch, pool.submit(ahead, batch)))
-                batch = []
-                if len(pending) >= 3:
-                    done_cuts, fut = pending.popleft()
-                    yield from zip(done_cuts, fut.result())
-        if batch:
-            pending.append((batch, pool.submit(ahead, batch)))
-        while pending:
-            done_cuts, fut = pending.popleft()
-            yield from zip(done_cuts, fut.result())
-
-    try:
-        for cut, (done, early_error, remote_tb) in results():
-            try:
-                if early_error is not None:
-                    raise early_error
-                if done is None:
-                    out = compute_and_store_cut(cut, extractor, storage, augment_fn, mix_eagerly)
-                else:
-                    out = _store_extracted(cut, done[0], done[1], extractor, storage)
-            except Exception as e:
-                if on_error == "raise":
-                    raise
-                reason = f"{type(e).__name__}: {e}"
-                logger.warning("skipping cut %r: %s", cut.id, reason)
-                tb = remote_tb if early_error is not None and remote_tb else traceback.format_exc()
-                yield None, {"id": cut.id, "error": reason, "traceback": tb}
-            else:
-                yield out, None
-            if progress is not None:
-                progress.update(1)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _ahead_safely(cut: Cut, extractor, augment_fn, mix_eagerly):
-    """:func:`_extract_ahead` as (result, error, traceback text) instead of raising."""
-    try:
-        return _extract_ahead(cut, extractor, augment_fn, mix_eagerly), None, None
-    except Exception as e:
-        return None, e, traceback.format_exc()
 
 
 def _as_completed(futures: list):
@@ -307,7 +118,9 @@ def _compute_shard(
     out: list[dict] = []
     errors: list[dict] = []
     with storage_type(storage_path) as storage:
-        for new, err in _process(cuts, extractor, storage, augment_fn, mix_eagerly, on_error):
+        for new, err in process_cuts(
+            cuts, extractor, storage, augment_fn, mix_eagerly, on_error, use_helper=False
+        ):
             if err is not None:
                 errors.append(err)
             else:
@@ -334,8 +147,10 @@ def compute_and_store_features(
 ):
     """Extract and store the features of every cut; return the cuts that reference them.
 
-    * ``num_jobs`` in (None, 1) and no ``executor``: one process, one archive
-      at ``storage_path``.
+    * ``num_jobs`` in (None, 1) and no ``executor``: one archive at
+      ``storage_path``; with two or more CPUs and a compressing writer
+      (``lilcom_chunky``) a forked helper process prepares a share of the
+      cuts, compression included (``nuptse.cut.extraction``).
     * otherwise ``storage_path`` is a directory of shards run on ``executor``
       (any :class:`concurrent.futures.Executor`, e.g. a Dask client's
       ``get_executor()``) or on a process pool of ``num_jobs`` workers;
@@ -442,19 +257,6 @@ def compute_and_store_features(
     return CutSet.from_dicts(combined)
 
 
-def _worker_init() -> None:
-    # A forked child must not enter an OpenMP parallel region that the parent
-    # started (libgomp is not fork-safe): run torch single-threaded there,
-    # which is also right with one worker per core.
-    os.environ["OMP_NUM_THREADS"] = "1"
-    exit_with_parent()
-    import sys
-
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(1)
-
-
 def _process_pool(workers: int):
     """A process pool for shards: forked workers (no re-import, starts in milliseconds)
     where the platform has fork, else spawned ones.  ``NUPTSE_MP_CONTEXT`` overrides."""
@@ -464,7 +266,7 @@ def _process_pool(workers: int):
     methods = multiprocessing.get_all_start_methods()
     method = os.environ.get("NUPTSE_MP_CONTEXT") or ("fork" if "fork" in methods else "spawn")
     return ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context(method), initializer=_worker_init
+        workers, mp_context=multiprocessing.get_context(method), initializer=worker_init
     )
 
 
@@ -498,7 +300,7 @@ def _compute_sequential(
     with writer_cls(storage_path) as storage:
         if manifest_path is not None:
             with CutSet.open_writer(manifest_path) as writer:
-                for new, err in _process(
+                for new, err in process_cuts(
                     cuts, extractor, storage, augment_fn, mix_eagerly, on_error, progress
                 ):
                     if err is not None:
@@ -508,7 +310,7 @@ def _compute_sequential(
             result = CutSet.from_jsonl_lazy(manifest_path)
         else:
             kept = []
-            for new, err in _process(
+            for new, err in process_cuts(
                 cuts, extractor, storage, augment_fn, mix_eagerly, on_error, progress
             ):
                 if err is not None:
@@ -634,6 +436,7 @@ def compute_and_store_features_batch(
                     progress.update(1)
 
     on_cpu = str(getattr(extractor, "device", "cpu")).startswith("cpu")
+
     def todo_cuts():
         for c in cuts:
             if c.id in out.ignore_ids:
@@ -698,8 +501,6 @@ def compute_global_feature_stats(
     The dict is pickled to ``storage_path`` when given.
     """
     import pickle
-
-    import numpy as np
 
     from nuptse.features.stats import StatsAccumulator
 

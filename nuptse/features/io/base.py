@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from abc import ABCMeta, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple, Optional, Union
 
@@ -95,6 +96,20 @@ class FeaturesWriter(metaclass=ABCMeta):
         return TemporalArray(
             array=array, temporal_dim=temporal_dim, frame_shift=frame_shift, start=start
         )
+
+    def encoder(self) -> Optional[Callable[[str, np.ndarray], Any]]:
+        """A picklable ``f(key, array)`` doing the costly part of :meth:`write`, or None.
+
+        Writers that compress (``lilcom_chunky``) return one so that another
+        process can encode arrays and hand the result to :meth:`write_encoded`;
+        ``write(key, a)`` and ``write_encoded(key, encoder()(key, a))`` store
+        the same bytes.  Writers without such a split return None.
+        """
+        return None
+
+    def write_encoded(self, key: str, encoded: Any) -> Any:
+        """Store what :meth:`encoder` made of an array; return its ``storage_key``."""
+        raise NotImplementedError(f"{type(self).__name__} has no encoder")
 
     def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Flush and release whatever the writer holds open."""

@@ -168,9 +168,7 @@ class _Hdf5Writer(FeaturesWriter):
 
     def _store(self, key: str, create) -> str:
         if not isinstance(key, str) or not key:
-            raise FeaturesStorageError(
-                "storage key must be a non-empty string", self._path, key
-            )
+            raise FeaturesStorageError("storage key must be a non-empty string", self._path, key)
         with self._lock:
             # h5py refuses an existing name itself; no separate (slow) lookup first.
             try:
@@ -180,9 +178,7 @@ class _Hdf5Writer(FeaturesWriter):
                     self.hdf.flush()
                     self._last_flush = now
             except Exception as e:
-                raise FeaturesStorageError(
-                    f"HDF5 write failed: {e}", self._path, key
-                ) from e
+                raise FeaturesStorageError(f"HDF5 write failed: {e}", self._path, key) from e
         return key
 
     def close(self) -> None:

@@ -13,6 +13,7 @@ single read of the bytes they span.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from pathlib import Path
@@ -52,6 +53,30 @@ def parse_chunky_key(key: Any, path: Any = None) -> tuple[int, list[int]]:
             key,
         )
     return fields[0], fields[1:]
+
+
+def compress_chunks(
+    key: str,
+    value: Any,
+    tick_power: int,
+    path: Any,
+    chunk_size: int = CHUNKY_FORMAT_CHUNK_SIZE,
+) -> list[bytes]:
+    """``value`` as the compressed chunks of a ``lilcom_chunky`` entry (``path``
+    and ``key`` only name the entry in errors); nothing is written."""
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        raise FeaturesStorageError("cannot store a 0-d array", path, key)
+    n = arr.shape[0]
+    if n == 0:
+        return []
+    buf = as_float32_copy(arr, path, key)
+    check_storable(buf, tick_power, path, key)
+    step = chunk_size
+    return [
+        compress_checked(arr[i : i + step], tick_power, path, key, buf=buf[i : i + step])
+        for i in range(0, n, step)
+    ]
 
 
 @register_writer
@@ -112,25 +137,17 @@ class LilcomChunkyWriter(FeaturesWriter):
         """The archive's path: a ``Path`` for local files (as lhotse's attribute), the URL string otherwise."""
         return self._path if is_url(self._path) else Path(self._path)
 
-    def _compress(self, key: str, value: np.ndarray) -> list[bytes]:
-        arr = np.asarray(value)
-        if arr.ndim == 0:
-            raise FeaturesStorageError("cannot store a 0-d array", self._path, key)
-        n = arr.shape[0]
-        if n == 0:
-            return []
-        buf = as_float32_copy(arr, self._path, key)
-        check_storable(buf, self.tick_power, self._path, key)
-        step = self.CHUNK_SIZE
-        return [
-            compress_checked(
-                arr[i : i + step], self.tick_power, self._path, key, buf=buf[i : i + step]
-            )
-            for i in range(0, n, step)
-        ]
+    def encoder(self):
+        return functools.partial(
+            compress_chunks, tick_power=self.tick_power, path=self._path, chunk_size=self.CHUNK_SIZE
+        )
 
     def write(self, key: str, value: np.ndarray) -> str:
-        chunks = self._compress(key, value)
+        return self.write_encoded(key, self.encoder()(key, value))
+
+    def write_encoded(self, key: str, encoded: list[bytes]) -> str:
+        """Append chunks made by :func:`compress_chunks`; return their key."""
+        chunks = list(encoded)
         blob = b"".join(chunks)
         with self._lock:
             if self.file.closed:
