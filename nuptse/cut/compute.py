@@ -119,7 +119,7 @@ def _compute_shard(
     errors: list[dict] = []
     with storage_type(storage_path) as storage:
         for new, err in process_cuts(
-            cuts, extractor, storage, augment_fn, mix_eagerly, on_error, use_helper=False
+            cuts, extractor, storage, augment_fn, mix_eagerly, on_error, overlap=False
         ):
             if err is not None:
                 errors.append(err)

@@ -35,6 +35,9 @@ logger = logging.getLogger(__name__)
 HELPER_AFTER_CUTS = 8
 #: Cuts handed to the helper and not yet finished, at most.
 HELPER_IN_FLIGHT = 2
+#: Seconds without a result from the helper after which it is stopped and
+#: this process does the rest (an extractor that hangs after ``fork``).
+HELPER_STALL_S = 300.0
 
 
 # --- one cut ----------------------------------------------------------------------------
@@ -246,6 +249,21 @@ class _Helper:
     def submit(self, cut: Cut):
         return self.pool.submit(_helper_prepare, cut)
 
+    def result(self, fut):
+        """``fut``'s outcome; stops the helper if it gives none within ``HELPER_STALL_S``."""
+        try:
+            return fut.result(timeout=HELPER_STALL_S)
+        except TimeoutError:
+            logger.warning(
+                "the helper process gave no result in %.0f s; stopping it and continuing "
+                "in this process",
+                HELPER_STALL_S,
+            )
+            self.alive = False
+            for proc in list((getattr(self.pool, "_processes", None) or {}).values()):
+                proc.kill()
+            raise
+
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
@@ -254,15 +272,21 @@ class _Helper:
 
 
 def _in_order(
-    cuts: Iterable[Cut], submit: Callable, prepare_here: Callable, depth: int
+    cuts: Iterable[Cut],
+    submit: Callable,
+    prepare_here: Callable,
+    depth: int,
+    wait: Callable | None = None,
 ) -> Iterator[tuple[Cut, tuple]]:
     """Yield ``(cut, (prepared, error, traceback))`` in input order.
 
     ``submit(cut)`` returns a future, or None to prepare the cut here with
     ``prepare_here``; up to ``depth`` cuts are looked ahead, and while the
     oldest waits for its future the cuts to be prepared here are done first.
-    A future that fails as a whole (its process died) is prepared here.
+    ``wait(future)`` returns its outcome (default: ``future.result()``); a
+    future that fails as a whole (its process died or stalled) is prepared here.
     """
+    wait = wait or (lambda fut: fut.result())
     pending: deque = deque()  # [cut, future or None, outcome or None]
 
     def finish(entry):
@@ -275,7 +299,7 @@ def _in_order(
                 break
             todo[2] = prepare_here(todo[0])
         try:
-            return fut.result()
+            return wait(fut)
         except Exception as e:
             logger.warning("cut %r: the helper failed (%s); preparing it here", cut.id, e)
             return prepare_here(cut)
@@ -298,18 +322,23 @@ def process_cuts(
     mix_eagerly: bool = True,
     on_error: str = "raise",
     progress=None,
-    use_helper: bool = True,
+    overlap: bool = True,
 ):
     """Yield (new cut or None, error dict or None) for every input cut, in order.
 
-    ``use_helper=False`` keeps all the work in this process (pool and Dask
-    workers, which already have a core each).
+    ``overlap=False`` does each cut in the calling thread, one after another
+    (pool and Dask workers, which have a core each already).
     """
     from concurrent.futures import ThreadPoolExecutor
 
     helper = None
     pool = None
-    if use_helper and storage.encoder() is not None and _Helper.usable(extractor):
+    if not overlap:
+        write = storage.write
+        outcomes = _in_order(
+            cuts, lambda cut: None, lambda cut: _prepare(cut, extractor, augment_fn, mix_eagerly), 0
+        )
+    elif storage.encoder() is not None and _Helper.usable(extractor):
         encode = storage.encoder()
         write = storage.write_encoded
         seen = 0
@@ -337,7 +366,9 @@ def process_cuts(
             return fut
 
         futures: deque = deque(maxlen=HELPER_IN_FLIGHT + 8)
-        outcomes = _in_order(cuts, submit, prepare_here, depth=HELPER_IN_FLIGHT + 2)
+        outcomes = _in_order(
+            cuts, submit, prepare_here, HELPER_IN_FLIGHT + 2, wait=lambda fut: helper.result(fut)
+        )
     else:
         write = storage.write
         pool = ThreadPoolExecutor(1)

@@ -144,3 +144,27 @@ def test_writers_without_an_encoder_keep_the_thread(cuts, fbank, tmp_path, helpe
     assert NumpyFilesWriter(tmp_path / "n").encoder() is None
     out = _run(cuts.subset(first=3), fbank, tmp_path / "n", storage_type=NumpyFilesWriter)
     assert len(list(out.ids)) == 3 and not helper
+
+
+def test_helper_that_hangs_is_stopped_and_loses_no_cut(
+    cuts, fixture_cuts, fbank, tmp_path, helper, monkeypatch
+):
+    import time
+
+    monkeypatch.setattr(extraction, "HELPER_STALL_S", 1.0)
+    parent = os.getpid()
+
+    def hang_in_helper(samples, sr):
+        if os.getpid() != parent:
+            time.sleep(600)
+        return samples
+
+    t = time.monotonic()
+    out = _run(cuts, fbank, tmp_path / "f", augment_fn=hang_in_helper)
+    assert time.monotonic() - t < 60
+    assert helper
+    assert list(out.ids) == list(cuts.ids)
+    for cut in out:
+        np.testing.assert_allclose(
+            cut.load_features(), fixture_cuts[cut.id].load_features(), atol=LILCOM_TOL
+        )
