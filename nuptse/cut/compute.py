@@ -37,6 +37,9 @@ from nuptse.serialization import Pathlike, iter_jsonl, save_to_jsonl
 logger = logging.getLogger(__name__)
 
 ON_ERROR = ("raise", "skip")
+#: Shards of a sharded run hold at least this much audio (seconds), unless
+#: that would leave a worker without one.
+MIN_SHARD_SECONDS = 1800.0
 
 
 # --- helpers --------------------------------------------------------------------------
@@ -154,7 +157,10 @@ def compute_and_store_features(
     * otherwise ``storage_path`` is a directory of shards run on ``executor``
       (any :class:`concurrent.futures.Executor`, e.g. a Dask client's
       ``get_executor()``) or on a process pool of ``num_jobs`` workers;
-      finished shards are reused when the same call is repeated.
+      finished shards are reused when the same call is repeated.  By default
+      there are 4 shards per worker, fewer for short corpora (at least
+      ``MIN_SHARD_SECONDS`` of audio a shard, so that the cost of a task stays
+      small) but never fewer than the workers; ``num_shards`` overrides.
     * ``on_error="skip"`` leaves out cuts that fail and lists them in
       ``<manifest>.errors.jsonl``.
     """
@@ -182,8 +188,9 @@ def compute_and_store_features(
         save_to_jsonl([], manifest_path)
         return CutSet()
     workers = num_jobs or 1
-    n_shards = num_shards or min(len(all_cuts), max(workers, 1) * 4)
-    n_shards = max(1, min(n_shards, len(all_cuts)))
+    if not num_shards:
+        num_shards = default_num_shards(sum(c.duration for c in all_cuts), workers)
+    n_shards = max(1, min(num_shards, len(all_cuts)))
     bounds = [round(i * len(all_cuts) / n_shards) for i in range(n_shards + 1)]
     shards = []
     config = run_config(extractor, writer_cls, augment_fn, mix_eagerly)
@@ -255,6 +262,19 @@ def compute_and_store_features(
     if getattr(cuts, "is_lazy", False):
         return CutSet.from_jsonl_lazy(manifest_path)
     return CutSet.from_dicts(combined)
+
+
+def default_num_shards(total_seconds: float, workers: int) -> int:
+    """Shards for a sharded run: 4 per worker, fewer for short corpora.
+
+    Each shard holds at least ``MIN_SHARD_SECONDS`` of audio (a task's fixed
+    cost, e.g. a Dask round trip, stays small next to its work), but every
+    worker gets one.
+
+    >>> default_num_shards(3600.0, 2), default_num_shards(36000.0, 2), default_num_shards(60.0, 3)
+    (2, 8, 3)
+    """
+    return max(workers, min(workers * 4, int(total_seconds // MIN_SHARD_SECONDS)))
 
 
 def _process_pool(workers: int):
