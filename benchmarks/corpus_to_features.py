@@ -397,6 +397,7 @@ def main() -> int:
     modes = ["jobs1", "jobs1cpu1", "jobs2", *dask_modes, "otf"]
     if args.modes:
         modes = [m for m in modes if m in args.modes.split(",")]
+        dask_modes = [m for m in dask_modes if m in modes]
 
     work = Path(tempfile.mkdtemp(prefix="nuptse-c2f-"))
     try:

@@ -1,4 +1,5 @@
 import gzip
+import os
 import shutil
 import subprocess
 import sys
@@ -297,3 +298,22 @@ def test_main_entry_point(tmp_path):
         pytest.skip("the console script is not installed")
     proc = subprocess.run([exe, "list-storage-types"], capture_output=True, text=True)
     assert proc.returncode == 0 and "lilcom_chunky" in proc.stdout
+
+
+def test_feat_local_dask_workers_keep_glibc_trimming_adaptive():
+    # Dask's default MALLOC_TRIM_THRESHOLD_=65536 makes every cut's arrays page-fault again
+    pytest.importorskip("dask.distributed")
+    import click
+
+    from nuptse.cli.feat import _dask_client, extract
+
+    with click.Context(extract).scope():
+        client = _dask_client("dask", None, 1)
+    try:
+        env = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+        assert list(env.values()) == [None]
+        assert len(client.scheduler_info()["workers"]) == 1
+    finally:
+        cluster = client.cluster
+        client.close()
+        cluster.close()
