@@ -5,11 +5,11 @@ features, and store them (for ``lilcom_chunky``, mostly compression).  On a
 machine with two or more CPUs and ``fork``, a helper process takes a share
 of the cuts through all three stages (the writer's ``encoder`` does the
 compression there) and sends back only the compressed bytes, which this
-process appends in input order; the FLAC decoder and lilcom hold the GIL, so a
-second process, not a thread, is what lets two cores work on one archive.
-Otherwise a background thread decodes and extracts the next cuts while this
-thread stores the current one.  Both write the same bytes as doing one cut
-after another.
+process appends in input order, so the archive holds the same bytes as one
+process would write.  FFmpeg's FLAC decoder and lilcom hold the GIL: a
+decode-ahead thread measured slower than no thread at all
+(docs/performance.md), so without the helper the cuts are done one after
+another.
 """
 
 from __future__ import annotations
@@ -326,57 +326,47 @@ def process_cuts(
 ):
     """Yield (new cut or None, error dict or None) for every input cut, in order.
 
-    ``overlap=False`` does each cut in the calling thread, one after another
-    (pool and Dask workers, which have a core each already).
+    With ``overlap`` a helper process takes a share of the cuts where it can
+    pay (:meth:`_Helper.usable` and a writer with an encoder); otherwise, and
+    with ``overlap=False`` (pool and Dask workers, which have a core each
+    already), each cut is done in the calling thread, one after another.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     helper = None
-    pool = None
-    if not overlap:
+    futures: deque = deque(maxlen=HELPER_IN_FLIGHT + 8)
+    encode = storage.encoder() if overlap else None
+    if encode is None or not _Helper.usable(extractor):
+        encode = None
         write = storage.write
-        outcomes = _in_order(
-            cuts, lambda cut: None, lambda cut: _prepare(cut, extractor, augment_fn, mix_eagerly), 0
-        )
-    elif storage.encoder() is not None and _Helper.usable(extractor):
-        encode = storage.encoder()
-        write = storage.write_encoded
-        seen = 0
-
-        def prepare_here(cut):
-            return _prepare(cut, extractor, augment_fn, mix_eagerly, encode)
-
-        def submit(cut):
-            nonlocal helper, seen
-            seen += 1
-            if helper is None and seen > HELPER_AFTER_CUTS:
-                helper = _Helper(extractor, augment_fn, mix_eagerly, encode)
-            if helper is None or not helper.alive:
-                return None
-            busy = sum(1 for f in futures if not f.done())
-            if busy >= HELPER_IN_FLIGHT:
-                return None
-            try:
-                fut = helper.submit(cut)
-            except Exception as e:  # the helper died: this process does the rest
-                logger.warning("the helper process stopped (%s); continuing without it", e)
-                helper.alive = False
-                return None
-            futures.append(fut)
-            return fut
-
-        futures: deque = deque(maxlen=HELPER_IN_FLIGHT + 8)
-        outcomes = _in_order(
-            cuts, submit, prepare_here, HELPER_IN_FLIGHT + 2, wait=lambda fut: helper.result(fut)
-        )
     else:
-        write = storage.write
-        pool = ThreadPoolExecutor(1)
+        write = storage.write_encoded
+    seen = 0
 
-        def submit(cut):
-            return pool.submit(_prepare, cut, extractor, augment_fn, mix_eagerly)
+    def prepare_here(cut):
+        return _prepare(cut, extractor, augment_fn, mix_eagerly, encode)
 
-        outcomes = _in_order(cuts, submit, None, depth=3)
+    def submit(cut):
+        nonlocal helper, seen
+        seen += 1
+        if encode is None:
+            return None
+        if helper is None and seen > HELPER_AFTER_CUTS:
+            helper = _Helper(extractor, augment_fn, mix_eagerly, encode)
+        if helper is None or not helper.alive:
+            return None
+        if sum(1 for f in futures if not f.done()) >= HELPER_IN_FLIGHT:
+            return None
+        try:
+            fut = helper.submit(cut)
+        except Exception as e:  # the helper died: this process does the rest
+            logger.warning("the helper process stopped (%s); continuing without it", e)
+            helper.alive = False
+            return None
+        futures.append(fut)
+        return fut
+
+    outcomes = _in_order(
+        cuts, submit, prepare_here, HELPER_IN_FLIGHT + 2, wait=lambda fut: helper.result(fut)
+    )
     try:
         for cut, (prepared, early_error, remote_tb) in outcomes:
             try:
@@ -398,7 +388,5 @@ def process_cuts(
             if progress is not None:
                 progress.update(1)
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
         if helper is not None:
             helper.close()

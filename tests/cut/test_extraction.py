@@ -138,7 +138,7 @@ def test_mixed_and_padding_cuts_through_the_helper(
         np.testing.assert_array_equal(a.load_features(), b.load_features())
 
 
-def test_writers_without_an_encoder_keep_the_thread(cuts, fbank, tmp_path, helper):
+def test_writers_without_an_encoder_run_in_this_process(cuts, fbank, tmp_path, helper):
     from nuptse.features.io import NumpyFilesWriter
 
     assert NumpyFilesWriter(tmp_path / "n").encoder() is None
