@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
 
@@ -241,6 +242,18 @@ def _xml_root(path: Path) -> ET.Element:
         raise ValueError(f"{path}: not well-formed XML ({e})") from e
 
 
+def _attr(elem: ET.Element, name: str, path: Path, convert: Callable = str):
+    """``elem``'s attribute ``name`` through ``convert``; missing or malformed raises
+    ``ValueError`` naming the file, the element and the attribute."""
+    raw = elem.get(name)
+    if raw is None:
+        raise ValueError(f"{path}: <{elem.tag}> without the {name!r} attribute ({elem.attrib})")
+    try:
+        return convert(raw)
+    except ValueError as e:
+        raise ValueError(f"{path}: <{elem.tag}> {name}={raw!r} is not {convert.__name__}") from e
+
+
 def _speakers(annotations_dir: Path) -> dict[tuple[str, str], tuple[str, int]]:
     """(meeting, agent letter) -> (global speaker id, headset channel) from meetings.xml."""
     path = annotations_dir / "corpusResources" / "meetings.xml"
@@ -248,11 +261,11 @@ def _speakers(annotations_dir: Path) -> dict[tuple[str, str], tuple[str, int]]:
         raise FileNotFoundError(f"No such file: {path} (is {annotations_dir} the NXT release?)")
     out = {}
     for meeting in _xml_root(path):
-        meet_id = meeting.attrib["observation"]
+        meet_id = _attr(meeting, "observation", path)
         for speaker in meeting:
-            out[(meet_id, speaker.attrib["nxt_agent"])] = (
-                speaker.attrib["global_name"],
-                int(speaker.attrib["channel"]),
+            out[(meet_id, _attr(speaker, "nxt_agent", path))] = (
+                _attr(speaker, "global_name", path),
+                _attr(speaker, "channel", path, int),
             )
     return out
 
@@ -379,7 +392,10 @@ def parse_ami_annotations(
             continue
         spk, channel = speakers[(meeting, agent)]
         segments[(meeting, spk, channel)] = [
-            (float(seg.attrib["transcriber_start"]), float(seg.attrib["transcriber_end"]))
+            (
+                _attr(seg, "transcriber_start", path, float),
+                _attr(seg, "transcriber_end", path, float),
+            )
             for seg in _xml_root(path)
             if seg.tag == "segment"
         ]
@@ -399,7 +415,9 @@ def parse_ami_annotations(
             text = w.text or ""
             if keep_punctuation:
                 text = ("" if w.get("punc") else " ") + text + ("- " if w.get("trunc") else "")
-            stream.append((float(w.attrib["starttime"]), float(w.attrib["endtime"]), text))
+            stream.append(
+                (_attr(w, "starttime", path, float), _attr(w, "endtime", path, float), text)
+            )
         words[key] = stream
 
     annotations: dict[tuple[str, str, int], list[AmiSegmentAnnotation]] = {}

@@ -26,9 +26,7 @@ PLACEHOLDER = "{CORPUS}"
 
 def _load_ours(path: Path, corpus: Path) -> list[dict]:
     with gzip.open(path, "rt", encoding="utf-8") as f:
-        return [
-            json.loads(line.replace(str(corpus), PLACEHOLDER)) for line in f if line.strip()
-        ]
+        return [json.loads(line.replace(str(corpus), PLACEHOLDER)) for line in f if line.strip()]
 
 
 def _load_expected(path: Path) -> list[dict]:
@@ -196,8 +194,21 @@ def test_malformed_annotations_name_the_file(corpus, tmp_path):
     """A damaged AMI NXT file or a Common Voice TSV row without columns is named, with its line."""
     root = corpus("ami")
     words = next((root / "amicorpus").rglob("*.words.xml"))
-    words.write_bytes(words.read_bytes()[:300])
+    seg = next((root / "amicorpus").rglob("*.segments.xml"))
+    original = {p: p.read_text() for p in (words, seg)}
+
+    words.write_text(original[words][:300])
     with pytest.raises(ValueError, match=words.name + ".*not well-formed XML"):
+        recipes.prepare_ami(root / "amicorpus", mic="ihm")
+    # well-formed, but a word with a text for a time, or a segment without its end time
+    text = original[words]
+    start = text.index('starttime="') + len('starttime="')
+    words.write_text(text[:start] + "soon" + text[text.index('"', start) :])
+    with pytest.raises(ValueError, match=words.name + ".*<w> starttime='soon' is not float"):
+        recipes.prepare_ami(root / "amicorpus", mic="ihm")
+    words.write_text(original[words])
+    seg.write_text(original[seg].replace("transcriber_end=", "transcriber_stop=", 1))
+    with pytest.raises(ValueError, match=seg.name + ".*<segment> without the 'transcriber_end'"):
         recipes.prepare_ami(root / "amicorpus", mic="ihm")
 
     cv = tmp_path / "cv"
