@@ -70,6 +70,7 @@ from nuptse.iobackends import (
     user_selected_io_backend,
 )
 from nuptse.utils import (
+    Pathlike,
     Pipe,
     SmartOpen,
     is_module_available,
@@ -78,8 +79,6 @@ from nuptse.utils import (
 )
 
 logger = logging.getLogger(__name__)
-
-Pathlike = str | os.PathLike
 
 __all__ = [
     "AIStoreIOBackend",

@@ -15,11 +15,11 @@ import json
 import os
 import pickle
 from collections.abc import Iterable
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
 import numpy as np
 
-Pathlike = Union[str, os.PathLike]
+from nuptse.utils import Pathlike
 
 
 class StatsAccumulator:

@@ -13,14 +13,11 @@ import os
 import sys
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, NamedTuple, Optional, Union
+from typing import Any, NamedTuple, Optional
 
 import numpy as np
 
 from nuptse.utils import is_module_available
-
-Pathlike = Union[str, Path]
 
 logger = logging.getLogger(__name__)
 
