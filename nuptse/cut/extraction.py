@@ -2,7 +2,7 @@
 
 Each cut goes through three stages: decode (and augment) its audio, extract
 features, and store them (for ``lilcom_chunky``, mostly compression).  On a
-machine with two or more CPUs and ``fork``, a helper process takes a share
+Linux machine with two or more CPUs, a forked helper process takes a share
 of the cuts through all three stages (the writer's ``encoder`` does the
 compression there) and sends back only the compressed bytes, which this
 process appends in input order, so the archive holds the same bytes as one
@@ -232,11 +232,11 @@ class _Helper:
 
     @staticmethod
     def usable(extractor) -> bool:
-        """True where a helper can pay and work: 2+ CPUs, ``fork``, a CPU extractor."""
+        """True where a helper can pay and work: Linux (where ``fork`` is safe with the
+        libraries loaded), 2+ CPUs for this process, a CPU extractor."""
         import multiprocessing
 
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        if (cpus or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        if not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2:
             return False
         if multiprocessing.current_process().daemon:  # may not have children
             return False

@@ -168,3 +168,21 @@ def test_helper_that_hangs_is_stopped_and_loses_no_cut(
         np.testing.assert_allclose(
             cut.load_features(), fixture_cuts[cut.id].load_features(), atol=LILCOM_TOL
         )
+
+
+def test_helper_is_not_used_on_one_cpu_or_with_an_accelerator(fbank, monkeypatch):
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        assert not extraction._Helper.usable(fbank)
+        return
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    assert extraction._Helper.usable(fbank)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert not extraction._Helper.usable(fbank)  # pinned to one CPU: one process
+
+    class OnGpu:
+        device = "cuda:0"
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    assert not extraction._Helper.usable(OnGpu())
