@@ -316,7 +316,45 @@ class Wav2FFT(nn.Module):
         return self._features(frames, log_e), remainder
 
 
-class Wav2Spec(Wav2FFT):
+class _Spectrogram(Wav2FFT):
+    """The constructor :class:`Wav2Spec` and :class:`Wav2LogSpec` share (``use_fft_mag``)."""
+
+    def __init__(
+        self,
+        sampling_rate: int = 16000,
+        frame_length: float = 0.025,
+        frame_shift: float = 0.01,
+        round_to_power_of_two: bool = True,
+        remove_dc_offset: bool = True,
+        preemph_coeff: float = 0.97,
+        window_type: str = "povey",
+        dither: float = 0.0,
+        snip_edges: bool = False,
+        energy_floor: float = 1e-10,
+        raw_energy: bool = True,
+        use_energy: bool = True,
+        use_fft_mag: bool = False,
+        kaldi_log_floor: bool = False,
+    ) -> None:
+        super().__init__(
+            sampling_rate=sampling_rate,
+            frame_length=frame_length,
+            frame_shift=frame_shift,
+            round_to_power_of_two=round_to_power_of_two,
+            remove_dc_offset=remove_dc_offset,
+            preemph_coeff=preemph_coeff,
+            window_type=window_type,
+            dither=dither,
+            snip_edges=snip_edges,
+            energy_floor=energy_floor,
+            raw_energy=raw_energy,
+            use_energy=use_energy,
+            kaldi_log_floor=kaldi_log_floor,
+        )
+        self.use_fft_mag = use_fft_mag
+
+
+class Wav2Spec(_Spectrogram):
     """Power spectrum (or magnitude, ``use_fft_mag=True``) of Kaldi frames.
 
     >>> x = torch.randn(1, 16000, dtype=torch.float32)
@@ -330,40 +368,6 @@ class Wav2Spec(Wav2FFT):
     bin 0 holds the log energy.
     """
 
-    def __init__(
-        self,
-        sampling_rate: int = 16000,
-        frame_length: float = 0.025,
-        frame_shift: float = 0.01,
-        round_to_power_of_two: bool = True,
-        remove_dc_offset: bool = True,
-        preemph_coeff: float = 0.97,
-        window_type: str = "povey",
-        dither: float = 0.0,
-        snip_edges: bool = False,
-        energy_floor: float = 1e-10,
-        raw_energy: bool = True,
-        use_energy: bool = True,
-        use_fft_mag: bool = False,
-        kaldi_log_floor: bool = False,
-    ) -> None:
-        super().__init__(
-            sampling_rate=sampling_rate,
-            frame_length=frame_length,
-            frame_shift=frame_shift,
-            round_to_power_of_two=round_to_power_of_two,
-            remove_dc_offset=remove_dc_offset,
-            preemph_coeff=preemph_coeff,
-            window_type=window_type,
-            dither=dither,
-            snip_edges=snip_edges,
-            energy_floor=energy_floor,
-            raw_energy=raw_energy,
-            use_energy=use_energy,
-            kaldi_log_floor=kaldi_log_floor,
-        )
-        self.use_fft_mag = use_fft_mag
-
     def _features(self, frames: torch.Tensor, log_e: Optional[torch.Tensor]) -> torch.Tensor:
         power = self._power(self._fft(frames), self.use_fft_mag)  # (B, T, fft/2 + 1)
         if self.use_energy and log_e is not None:
@@ -371,7 +375,7 @@ class Wav2Spec(Wav2FFT):
         return power
 
 
-class Wav2LogSpec(Wav2FFT):
+class Wav2LogSpec(_Spectrogram):
     """Log power spectrum (or log magnitude, ``use_fft_mag=True``) of Kaldi frames.
 
     With ``use_energy=True`` and ``kaldi_log_floor=True`` this is Kaldi's
@@ -384,40 +388,6 @@ class Wav2LogSpec(Wav2FFT):
     >>> t(x).shape
     torch.Size([1, 100, 257])
     """
-
-    def __init__(
-        self,
-        sampling_rate: int = 16000,
-        frame_length: float = 0.025,
-        frame_shift: float = 0.01,
-        round_to_power_of_two: bool = True,
-        remove_dc_offset: bool = True,
-        preemph_coeff: float = 0.97,
-        window_type: str = "povey",
-        dither: float = 0.0,
-        snip_edges: bool = False,
-        energy_floor: float = 1e-10,
-        raw_energy: bool = True,
-        use_energy: bool = True,
-        use_fft_mag: bool = False,
-        kaldi_log_floor: bool = False,
-    ) -> None:
-        super().__init__(
-            sampling_rate=sampling_rate,
-            frame_length=frame_length,
-            frame_shift=frame_shift,
-            round_to_power_of_two=round_to_power_of_two,
-            remove_dc_offset=remove_dc_offset,
-            preemph_coeff=preemph_coeff,
-            window_type=window_type,
-            dither=dither,
-            snip_edges=snip_edges,
-            energy_floor=energy_floor,
-            raw_energy=raw_energy,
-            use_energy=use_energy,
-            kaldi_log_floor=kaldi_log_floor,
-        )
-        self.use_fft_mag = use_fft_mag
 
     def _features(self, frames: torch.Tensor, log_e: Optional[torch.Tensor]) -> torch.Tensor:
         power = self._power(self._fft(frames), self.use_fft_mag, frames)  # (B, T, fft/2 + 1)
