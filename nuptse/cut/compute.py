@@ -151,7 +151,7 @@ def compute_and_store_features(
     """Extract and store the features of every cut; return the cuts that reference them.
 
     * ``num_jobs`` in (None, 1) and no ``executor``: one archive at
-      ``storage_path``; with two or more CPUs and a compressing writer
+      ``storage_path``; on Linux with two or more CPUs and a compressing writer
       (``lilcom_chunky``) a forked helper process prepares a share of the
       cuts, compression included (``nuptse.cut.extraction``).
     * otherwise ``storage_path`` is a directory of shards run on ``executor``

@@ -207,6 +207,8 @@ def _helper_init(extractor, augment_fn, mix_eagerly: bool, encode) -> None:
 def _helper_prepare(cut: Cut):
     prepared, error, tb = _prepare(cut, *_HELPER_ARGS)
     if error is not None:
+        # Its traceback does not cross the pipe: keep the text as a note (pickled with it).
+        error.add_note(f"raised in nuptse's feature helper process:\n{tb}")
         try:
             pickle.loads(pickle.dumps(error))
         except Exception:
@@ -276,17 +278,16 @@ def _in_order(
     submit: Callable,
     prepare_here: Callable,
     depth: int,
-    wait: Callable | None = None,
+    wait: Callable,
 ) -> Iterator[tuple[Cut, tuple]]:
     """Yield ``(cut, (prepared, error, traceback))`` in input order.
 
     ``submit(cut)`` returns a future, or None to prepare the cut here with
     ``prepare_here``; up to ``depth`` cuts are looked ahead, and while the
     oldest waits for its future the cuts to be prepared here are done first.
-    ``wait(future)`` returns its outcome (default: ``future.result()``); a
-    future that fails as a whole (its process died or stalled) is prepared here.
+    ``wait(future)`` returns its outcome; a future that fails as a whole (its
+    process died or stalled) is prepared here.
     """
-    wait = wait or (lambda fut: fut.result())
     pending: deque = deque()  # [cut, future or None, outcome or None]
 
     def finish(entry):
@@ -332,7 +333,7 @@ def process_cuts(
     already), each cut is done in the calling thread, one after another.
     """
     helper = None
-    futures: deque = deque(maxlen=HELPER_IN_FLIGHT + 8)
+    in_flight: list = []  # the helper's unfinished futures
     encode = storage.encoder() if overlap else None
     if encode is None or not _Helper.usable(extractor):
         encode = None
@@ -353,7 +354,8 @@ def process_cuts(
             helper = _Helper(extractor, augment_fn, mix_eagerly, encode)
         if helper is None or not helper.alive:
             return None
-        if sum(1 for f in futures if not f.done()) >= HELPER_IN_FLIGHT:
+        in_flight[:] = [f for f in in_flight if not f.done()]
+        if len(in_flight) >= HELPER_IN_FLIGHT:
             return None
         try:
             fut = helper.submit(cut)
@@ -361,7 +363,7 @@ def process_cuts(
             logger.warning("the helper process stopped (%s); continuing without it", e)
             helper.alive = False
             return None
-        futures.append(fut)
+        in_flight.append(fut)
         return fut
 
     outcomes = _in_order(

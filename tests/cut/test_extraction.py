@@ -86,8 +86,9 @@ def test_helper_error_raises_the_original_exception(cuts, fbank, tmp_path, helpe
 
     bad = list(cuts.ids)[0]
     broken = cuts.map(lambda c: _break(c, tmp_path) if c.id == bad else c)
-    with pytest.raises((AudioLoadingError, FileNotFoundError), match="missing.flac"):
+    with pytest.raises((AudioLoadingError, FileNotFoundError), match="missing.flac") as info:
         _run(broken, fbank, tmp_path / "f")
+    assert "helper process" in "".join(getattr(info.value, "__notes__", []))  # its traceback
 
 
 def test_unpicklable_helper_error_names_the_cut(cuts, fbank, tmp_path, helper):

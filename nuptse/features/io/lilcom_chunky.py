@@ -72,10 +72,11 @@ def compress_chunks(
         return []
     buf = as_float32_copy(arr, path, key)
     check_storable(buf, tick_power, path, key)
-    step = chunk_size
     return [
-        compress_checked(arr[i : i + step], tick_power, path, key, buf=buf[i : i + step])
-        for i in range(0, n, step)
+        compress_checked(
+            arr[i : i + chunk_size], tick_power, path, key, buf=buf[i : i + chunk_size]
+        )
+        for i in range(0, n, chunk_size)
     ]
 
 
