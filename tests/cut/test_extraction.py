@@ -148,7 +148,7 @@ def test_writers_without_an_encoder_run_in_this_process(cuts, fbank, tmp_path, h
 
 
 def test_helper_that_hangs_is_stopped_and_loses_no_cut(
-    cuts, fixture_cuts, fbank, tmp_path, helper, monkeypatch
+    cuts, fixture_cuts, fbank, tmp_path, helper, monkeypatch, caplog
 ):
     import time
 
@@ -160,9 +160,9 @@ def test_helper_that_hangs_is_stopped_and_loses_no_cut(
             time.sleep(600)
         return samples
 
-    t = time.monotonic()
-    out = _run(cuts, fbank, tmp_path / "f", augment_fn=hang_in_helper)
-    assert time.monotonic() - t < 60
+    with caplog.at_level("WARNING", logger="nuptse.cut.extraction"):
+        out = _run(cuts, fbank, tmp_path / "f", augment_fn=hang_in_helper)
+    assert "gave no result in 1 s; stopping it" in caplog.text
     assert helper
     assert list(out.ids) == list(cuts.ids)
     for cut in out:
